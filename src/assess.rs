@@ -1,0 +1,90 @@
+//! Assessing a release: read the base branch (or a local checkout), decide what to track, ask
+//! the upstreams, plan. Shared by `check`, `in`, `currency report` and, later, `out`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::cache::Cache;
+use crate::detect::{self, Detected};
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::plan::{self, Plan};
+use crate::release::snapshot::{DirFiles, RepoFiles, Snapshot};
+use crate::source::Source;
+use crate::upstream::{self, Offer, UpstreamKey};
+use crate::workspace::{self, GitRemote};
+
+pub struct Assessment {
+    pub source: Source,
+    pub snapshot: Snapshot,
+    pub detected: Detected,
+    pub offers: BTreeMap<UpstreamKey, Offer>,
+    pub plan: Plan,
+}
+
+impl Assessment {
+    pub fn dependency(&self, name: &str) -> Option<&crate::source::Dependency> {
+        self.detected.dependencies.iter().find(|d| d.name == name)
+    }
+
+    pub fn offer_for(&self, dep: &crate::source::Dependency) -> Option<&Offer> {
+        self.offers.get(&UpstreamKey::for_dependency(&self.source, dep))
+    }
+}
+
+/// Fetches the base branch through the cache and assesses it.
+pub async fn remote(source: Source, cache: &Cache, http: &Http) -> Result<Assessment> {
+    let remote = GitRemote::of(&source);
+    let base = workspace::fetch_base(&remote, source.branch.as_deref(), cache)?;
+    crate::log!("{} {} at {}", remote.display_url(), base.branch, base.commit);
+    let files = base.files()?;
+    let snapshot = Snapshot::read(&files)?;
+    let (branch, commit) = (base.branch.clone(), base.commit.to_string());
+    drop(files);
+    drop(base);
+    finish(source, snapshot, &branch, &commit, cache, http).await
+}
+
+/// Assesses a local checkout (`currency report --repo DIR`).
+pub async fn local(source: Source, dir: &Path, cache: &Cache, http: &Http) -> Result<Assessment> {
+    if !dir.is_dir() {
+        return Err(Error::Io {
+            path: dir.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+        });
+    }
+    let files = DirFiles::new(dir);
+    let snapshot = Snapshot::read(&files as &dyn RepoFiles)?;
+    let (branch, commit) = match git2::Repository::open(dir) {
+        Ok(repo) => {
+            let head = repo.head().ok();
+            let branch = head.as_ref().and_then(|h| h.shorthand().ok().map(String::from)).unwrap_or_else(|| "HEAD".into());
+            let commit = head.and_then(|h| h.target()).map(|o| o.to_string()).unwrap_or_default();
+            (branch, commit)
+        }
+        Err(_) => ("-".into(), String::new()),
+    };
+    finish(source, snapshot, &branch, &commit, cache, http).await
+}
+
+async fn finish(
+    source: Source,
+    snapshot: Snapshot,
+    branch: &str,
+    commit: &str,
+    cache: &Cache,
+    http: &Http,
+) -> Result<Assessment> {
+    let detected = match &source.dependencies {
+        Some(deps) => Detected { dependencies: deps.clone(), vendored_golang: vec![] },
+        None => detect::detect(&snapshot),
+    };
+    let mut keys: Vec<UpstreamKey> =
+        detected.dependencies.iter().map(|d| UpstreamKey::for_dependency(&source, d)).collect();
+    if !detected.vendored_golang.is_empty() {
+        keys.push(UpstreamKey::go_index(&source));
+    }
+    let offers = upstream::lookup_all(http, cache, source.upstream_token(), keys).await?;
+    let plan = plan::plan(&source, branch, commit, &snapshot, &detected, &offers)?;
+    Ok(Assessment { source, snapshot, detected, offers, plan })
+}

@@ -1,0 +1,97 @@
+//! The `currency` command line: `report` and `bump` for laptops and `fly execute` tasks, and the
+//! three resource steps under their own names (`currency check|in|out`) for `docker run -i`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::assess;
+use crate::cache::Cache;
+use crate::concourse::{self, one_line};
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::report;
+use crate::source::Source;
+
+#[derive(Parser)]
+#[command(name = "currency", version, about = "Keep BOSH releases current with their upstream dependencies")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Report the tracked dependencies of a release: current, latest, behind.
+    Report {
+        /// The `source` keys, as YAML or JSON.
+        #[arg(long, value_name = "FILE")]
+        source: PathBuf,
+        /// A local checkout of the release (default: a fresh clone of the source's git_url).
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
+        /// Print plan.json instead of Markdown.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply the bumps to a local checkout (upload included; no push, no PR).
+    Bump {
+        #[arg(long, value_name = "FILE")]
+        source: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        repo: PathBuf,
+        /// Bump only this dependency (repeatable).
+        #[arg(long, value_name = "NAME")]
+        only: Vec<String>,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The resource's check step: request on stdin.
+    Check,
+    /// The resource's in step: request on stdin, DEST as argument.
+    In { dest: PathBuf },
+    /// The resource's out step: request on stdin, SOURCES as argument.
+    Out { sources: PathBuf },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check => concourse::check_main(),
+        Command::In { .. } => concourse::in_main_with(std::env::args_os().nth(2).map(PathBuf::from)),
+        Command::Out { .. } => concourse::out_main(),
+        Command::Report { source, repo, json } => finish(report_cmd(&source, repo.as_deref(), json)),
+        Command::Bump { .. } => finish(Err(Error::config(
+            "bump",
+            "not implemented yet: blob and module bumps arrive with a later release of currency",
+        ))),
+    }
+}
+
+fn finish(r: Result<()>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            crate::log!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report_cmd(source: &std::path::Path, repo: Option<&std::path::Path>, json: bool) -> Result<()> {
+    let source = Source::from_file(source)?;
+    let http = Http::new(source.skip_ssl_verification)?;
+    let cache = Cache::open();
+    let rt = tokio::runtime::Runtime::new().map_err(|e| Error::io("tokio runtime", e))?;
+    let a = match repo {
+        Some(dir) => rt.block_on(assess::local(source, dir, &cache, &http))?,
+        None => rt.block_on(assess::remote(source, &cache, &http))?,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&a.plan).expect("serialises"));
+    } else {
+        print!("{}", report::markdown(&a.plan));
+    }
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Autodetection (contract §4): which dependencies a release tracks when `source.dependencies`
+//! is omitted. Pure: it looks only at the [`Snapshot`].
+//!
+//! Names are stable and documented in the README:
+//!
+//! | what is found | name | upstream | constraint |
+//! |---|---|---|---|
+//! | blob `…/nats-server-v{v}-linux-amd64.tar.gz` | `nats-server` | nats-io/nats-server | same major |
+//! | blob `…/gnatsd-v{v}-linux-amd64.zip` | `gnatsd` | nats-io/gnatsd | same major |
+//! | blob `…/etcd-v{v}-linux-amd64.tar.gz` | `etcd` | etcd-io/etcd | same major |
+//! | blobs `…/go{v}.linux-amd64.tar.gz`, one minor line | `golang` | Go downloads | same major |
+//! | the same, several minor lines | `golang-1.N` each | Go downloads | `~1.N` |
+//! | go.mod requires `github.com/nats-io/nats-server/v2` | `nats-server` (`nats-server-module` beside a nats-server blob) | proxy | same major |
+//! | go.mod requires `github.com/nats-io/nats.go` | `nats.go` | proxy | same major |
+//! | go.mod requires `github.com/nats-io/gnatsd` | `gnatsd` (`gnatsd-module` beside a gnatsd blob) | proxy | same major |
+//! | go.mod requires `go.etcd.io/etcd/X/vN` | `etcd-X-vN` (`/` → `-`) | proxy | same major |
+//! | go.mod requires `go.etcd.io/etcd` | `etcd` (`etcd-module` beside an etcd blob) | proxy | same major |
+//! | `packages/golang-1.N-linux/spec.lock` | the package name | Go downloads | reported, not bumped |
+//!
+//! A requirement that a `replace` directive overrides in that go.mod is not tracked there: the
+//! replacement, not the requirement, decides what is built.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+
+use crate::release::snapshot::Snapshot;
+use crate::source::{Dependency, DependencyKind, RepoSlug, Template};
+use crate::version::{Constraint, Scheme, Version};
+
+/// A vendored golang package (`packages/golang-1.N-linux/spec.lock`): its line is reported
+/// against the newest Go line, but currency does not bump it (that is `bosh vendor-package`).
+#[derive(Debug, Clone)]
+pub struct VendoredGolang {
+    pub package: String,
+    pub line: Version,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Detected {
+    pub dependencies: Vec<Dependency>,
+    pub vendored_golang: Vec<VendoredGolang>,
+}
+
+struct BlobRule {
+    name: &'static str,
+    upstream: &'static str,
+    pattern: &'static str,
+    stem: &'static str,
+    suffix: &'static str,
+}
+
+const BLOB_RULES: &[BlobRule] = &[
+    BlobRule {
+        name: "nats-server",
+        upstream: "nats-io/nats-server",
+        pattern: r"^((?:[^/]+/)*)nats-server-v([^/]+)-linux-amd64\.tar\.gz$",
+        stem: "nats-server-v",
+        suffix: "-linux-amd64.tar.gz",
+    },
+    BlobRule {
+        name: "gnatsd",
+        upstream: "nats-io/gnatsd",
+        pattern: r"^((?:[^/]+/)*)gnatsd-v([^/]+)-linux-amd64\.zip$",
+        stem: "gnatsd-v",
+        suffix: "-linux-amd64.zip",
+    },
+    BlobRule {
+        name: "etcd",
+        upstream: "etcd-io/etcd",
+        pattern: r"^((?:[^/]+/)*)etcd-v([^/]+)-linux-amd64\.tar\.gz$",
+        stem: "etcd-v",
+        suffix: "-linux-amd64.tar.gz",
+    },
+];
+
+const GOLANG_PATTERN: &str = r"^((?:[^/]+/)*)go([0-9][^/]*)\.linux-amd64\.tar\.gz$";
+
+pub fn detect(snapshot: &Snapshot) -> Detected {
+    let mut out = Detected::default();
+    let blob_paths: Vec<&String> = snapshot.blobs.entries.keys().collect();
+
+    for rule in BLOB_RULES {
+        let re = Regex::new(rule.pattern).expect("static pattern");
+        // The template holding the highest version wins; other directories are logged.
+        let mut best: Option<(Version, String)> = None;
+        for path in &blob_paths {
+            let Some(c) = re.captures(path) else { continue };
+            let Some(v) = Version::parse(Scheme::Semver, &c[2]) else { continue };
+            let template = format!("{}{}{{version}}{}", &c[1], rule.stem, rule.suffix);
+            if best.as_ref().is_none_or(|(b, _)| v > *b) {
+                best = Some((v, template));
+            }
+        }
+        if let Some((v, template)) = best {
+            let blob = Template::parse(&template, true).expect("built with {version} once");
+            out.dependencies.push(Dependency {
+                name: rule.name.into(),
+                constraint: Some(Constraint::same_major(&v)),
+                prerelease: false,
+                kind: DependencyKind::GithubRelease {
+                    upstream: RepoSlug::parse(rule.upstream).expect("static slug"),
+                    asset: blob.file_name(),
+                    blob,
+                    tag: Template::parse("v{version}", true).expect("static template"),
+                    checksums: None,
+                },
+            });
+        }
+    }
+
+    // Go toolchain blobs: one dependency per minor line, or one `golang` when there is one line.
+    let re = Regex::new(GOLANG_PATTERN).expect("static pattern");
+    let mut lines: BTreeMap<(u64, u64), (Version, String)> = BTreeMap::new();
+    for path in &blob_paths {
+        let Some(c) = re.captures(path) else { continue };
+        let Some(v) = Version::parse(Scheme::Go, &c[2]) else { continue };
+        let template = format!("{}go{{version}}.linux-amd64.tar.gz", &c[1]);
+        let entry = lines.entry((v.major(), v.minor())).or_insert_with(|| (v.clone(), template.clone()));
+        if v > entry.0 {
+            *entry = (v, template);
+        }
+    }
+    let several = lines.len() > 1;
+    for ((major, minor), (v, template)) in &lines {
+        let blob = Template::parse(template, true).expect("built with {version} once");
+        let (name, constraint) = if several {
+            (format!("golang-{major}.{minor}"), Constraint::same_minor(v))
+        } else {
+            ("golang".to_string(), Constraint::same_major(v))
+        };
+        out.dependencies.push(Dependency {
+            name,
+            constraint: Some(constraint),
+            prerelease: false,
+            kind: DependencyKind::Golang { blob },
+        });
+    }
+
+    // go.mod requirements.
+    let blob_names: Vec<String> = out.dependencies.iter().map(|d| d.name.clone()).collect();
+    let mut modules: BTreeMap<String, Version> = BTreeMap::new();
+    for (path, gomod) in &snapshot.go_mods {
+        for req in &gomod.requires {
+            if module_name(&req.path, &[]).is_none() {
+                continue;
+            }
+            if gomod.replaces.iter().any(|r| r.old_path == req.path) {
+                crate::log!("{path}: {} is replaced; not tracked there", req.path);
+                continue;
+            }
+            let Some(v) = Version::parse(Scheme::Semver, &req.version) else { continue };
+            let e = modules.entry(req.path.clone()).or_insert_with(|| v.clone());
+            if v > *e {
+                *e = v;
+            }
+        }
+    }
+    for (module, highest) in modules {
+        let name = module_name(&module, &blob_names).expect("filtered above");
+        out.dependencies.push(Dependency {
+            name,
+            constraint: Some(Constraint::same_major(&highest)),
+            prerelease: false,
+            kind: DependencyKind::GoModule { module, go_mod: None },
+        });
+    }
+
+    // Vendored golang packages.
+    let re = Regex::new(r"^golang-(1\.[0-9]+)-linux$").expect("static pattern");
+    for (package, lock) in &snapshot.spec_locks {
+        let name = if lock.name.is_empty() { package } else { &lock.name };
+        if let Some(c) = re.captures(name)
+            && let Some(line) = Version::parse(Scheme::Go, &c[1])
+        {
+            out.vendored_golang.push(VendoredGolang { package: name.clone(), line });
+        }
+    }
+    out
+}
+
+/// The stable name of a tracked module, `None` for modules autodetection does not track.
+/// `taken` holds names already used by blob dependencies.
+fn module_name(module: &str, taken: &[String]) -> Option<String> {
+    let or_module = |n: &str| {
+        if taken.iter().any(|t| t == n) { format!("{n}-module") } else { n.to_string() }
+    };
+    match module {
+        "github.com/nats-io/nats-server/v2" => Some(or_module("nats-server")),
+        "github.com/nats-io/nats.go" => Some("nats.go".into()),
+        "github.com/nats-io/gnatsd" => Some(or_module("gnatsd")),
+        "go.etcd.io/etcd" => Some(or_module("etcd")),
+        m => {
+            let rest = m.strip_prefix("go.etcd.io/etcd/")?;
+            let name = format!("etcd-{}", rest.replace('/', "-")).to_ascii_lowercase();
+            crate::source::is_valid_name(&name).then_some(name)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names_are_stable() {
+        assert_eq!(module_name("github.com/nats-io/nats-server/v2", &[]).unwrap(), "nats-server");
+        assert_eq!(
+            module_name("github.com/nats-io/nats-server/v2", &["nats-server".into()]).unwrap(),
+            "nats-server-module"
+        );
+        assert_eq!(module_name("go.etcd.io/etcd/client/v3", &[]).unwrap(), "etcd-client-v3");
+        assert_eq!(module_name("go.etcd.io/etcd/client/pkg/v3", &[]).unwrap(), "etcd-client-pkg-v3");
+        assert!(module_name("github.com/onsi/ginkgo/v2", &[]).is_none());
+    }
+}

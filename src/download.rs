@@ -1,0 +1,225 @@
+//! Artifacts of blob dependencies: where each target version's file is, what its sha256 must
+//! be, and a streaming download that hashes while it writes (constant memory, whatever the size).
+//!
+//! The expected sum comes from, in order: the dependency's `checksums` asset; a sums asset the
+//! release carries (`SHA256SUMS`, `sha256sums.txt`, `<asset>.sha256`); the asset's `digest`; the
+//! Go downloads index for golang. A file that fails verification never reaches its destination.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::http::{Auth, Http};
+use crate::secrets::Secret;
+use crate::source::{Dependency, DependencyKind, Source};
+use crate::upstream::{Offer, golang};
+
+/// The artifact of one version of a blob dependency.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub dependency: String,
+    pub url: Url,
+    /// The public URL shown to people (browser download URL).
+    pub display_url: String,
+    pub filename: String,
+    pub size: Option<u64>,
+    pub expected: Option<Expected>,
+    /// Whether the upstream token goes with the request (GitHub API asset URLs).
+    pub authenticated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub sha256: String,
+    /// Where the expected sum came from, for the PR body: `SHA256SUMS (url)`.
+    pub from: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Downloaded {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub size: u64,
+    pub verified: bool,
+}
+
+const SUMS_ASSETS: &[&str] = &["SHA256SUMS", "sha256sums.txt", "SHA256SUMS.txt", "checksums.txt"];
+
+/// Finds the artifact of `version` of `dep` in `offer` and its expected sha256 (fetching a
+/// sums asset when that is where the sum is).
+pub async fn resolve(
+    http: &Http,
+    source: &Source,
+    dep: &Dependency,
+    offer: &Offer,
+    version: &str,
+) -> Result<Artifact> {
+    let token = source.upstream_token();
+    match (&dep.kind, offer) {
+        (DependencyKind::GithubRelease { tag, asset, checksums, upstream, .. }, Offer::Github(releases)) => {
+            let tag_name = tag.render(version);
+            let release = releases
+                .iter()
+                .find(|r| r.tag_name == tag_name)
+                .ok_or_else(|| Error::dependency(&dep.name, format!("{upstream} has no release {tag_name}")))?;
+            let name = asset.render(version);
+            let a = release
+                .asset(&name)
+                .ok_or_else(|| Error::dependency(&dep.name, format!("release {tag_name} has no asset {name}")))?;
+            let (url, authenticated) = asset_url(a, token);
+            let sums_names: Vec<String> = match checksums {
+                Some(t) => vec![t.render(version)],
+                None => SUMS_ASSETS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .chain([format!("{name}.sha256"), format!("{name}.sha256sum")])
+                    .collect(),
+            };
+            let mut expected = None;
+            for sums_name in &sums_names {
+                let Some(sums) = release.asset(sums_name) else { continue };
+                let (sums_url, _) = asset_url(sums, token);
+                let text = http.get_text(&sums_url, auth(token, &sums_url), "application/octet-stream").await?;
+                let sha = find_sum(&text, &name).ok_or_else(|| {
+                    Error::dependency(&dep.name, format!("{} does not list {name}", sums.browser_download_url))
+                })?;
+                expected = Some(Expected { sha256: sha, from: format!("{sums_name} ({})", sums.browser_download_url) });
+                break;
+            }
+            if expected.is_none() && checksums.is_some() {
+                return Err(Error::dependency(
+                    &dep.name,
+                    format!("release {tag_name} has no checksums asset {}", sums_names[0]),
+                ));
+            }
+            if expected.is_none()
+                && let Some(d) = a.digest.as_deref().and_then(|d| d.strip_prefix("sha256:"))
+            {
+                expected = Some(Expected { sha256: d.to_ascii_lowercase(), from: "the GitHub asset digest".into() });
+            }
+            Ok(Artifact {
+                dependency: dep.name.clone(),
+                url,
+                display_url: a.browser_download_url.clone(),
+                filename: name,
+                size: Some(a.size),
+                expected,
+                authenticated,
+            })
+        }
+        (DependencyKind::Golang { blob }, Offer::Go(releases)) => {
+            let filename = blob.file_name().render(version);
+            let file = releases
+                .iter()
+                .find_map(|r| r.file(&filename))
+                .ok_or_else(|| Error::dependency(&dep.name, format!("the Go downloads index has no {filename}")))?;
+            let url = golang::file_url(&source.go_downloads_url, &filename);
+            Ok(Artifact {
+                dependency: dep.name.clone(),
+                display_url: url.to_string(),
+                url,
+                filename,
+                size: Some(file.size),
+                expected: (!file.sha256.is_empty()).then(|| Expected {
+                    sha256: file.sha256.to_ascii_lowercase(),
+                    from: format!("the Go downloads index ({})", golang::index_url(&source.go_downloads_url)),
+                }),
+                authenticated: false,
+            })
+        }
+        _ => Err(Error::dependency(&dep.name, "has no artifact to download (not a blob dependency)")),
+    }
+}
+
+fn asset_url(a: &crate::upstream::github::Asset, token: Option<&Secret>) -> (Url, bool) {
+    // With a token, the API URL works for private repositories too; without one, the browser
+    // URL costs no API quota.
+    if token.is_some()
+        && let Ok(u) = Url::parse(&a.url)
+    {
+        return (u, true);
+    }
+    (Url::parse(&a.browser_download_url).unwrap_or_else(|_| Url::parse("http://invalid./").unwrap()), false)
+}
+
+fn auth<'a>(token: Option<&'a Secret>, url: &Url) -> Auth<'a> {
+    match token {
+        Some(t) if url.path().contains("/releases/assets/") => Auth::Bearer(t),
+        _ => Auth::None,
+    }
+}
+
+/// The sha256 of `name` in a sums file (`<hex>  <name>`, `<hex> *<name>`, or a lone `<hex>`).
+pub fn find_sum(text: &str, name: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    for line in &lines {
+        let mut parts = line.split_whitespace();
+        let (Some(hex), Some(file)) = (parts.next(), parts.next()) else { continue };
+        let file = file.trim_start_matches('*').trim_start_matches("./");
+        if (file == name || file.rsplit('/').next() == Some(name)) && is_sha256(hex) {
+            return Some(hex.to_ascii_lowercase());
+        }
+    }
+    match lines.as_slice() {
+        [single] if is_sha256(single) => Some(single.to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Streams `artifact` into `dest_dir/<filename>`, hashing as it writes. On a checksum mismatch
+/// or any failure nothing is left in `dest_dir`.
+pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, dest_dir: &Path) -> Result<Downloaded> {
+    std::fs::create_dir_all(dest_dir).map_err(|e| Error::io(dest_dir, e))?;
+    let token = source.upstream_token();
+    let auth = if artifact.authenticated { token.map(Auth::Bearer).unwrap_or(Auth::None) } else { Auth::None };
+    let resp = http.get(&artifact.url, auth, "application/octet-stream").await?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dest_dir).map_err(|e| Error::io(dest_dir, e))?;
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| crate::http::transport_error(&artifact.url, &e))?;
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+        tmp.write_all(&chunk).map_err(|e| Error::io(tmp.path(), e))?;
+    }
+    let sha256 = hex::encode(hasher.finalize());
+    if let Some(exp) = &artifact.expected
+        && exp.sha256 != sha256
+    {
+        return Err(Error::dependency(
+            &artifact.dependency,
+            format!(
+                "checksum mismatch for {}: expected sha256 {} (from {}), got {}",
+                artifact.display_url, exp.sha256, exp.from, sha256
+            ),
+        ));
+    }
+    tmp.flush().map_err(|e| Error::io(tmp.path(), e))?;
+    let path = dest_dir.join(&artifact.filename);
+    tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+    Ok(Downloaded { path, sha256, size, verified: artifact.expected.is_some() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_files_in_goreleaser_and_shasum_forms() {
+        let a = "a".repeat(64);
+        let b = "B".repeat(64);
+        let text = format!("{a}  nats-server-v2.10.22-linux-amd64.zip\n{b} *nats-server-v2.10.22-linux-amd64.tar.gz\n");
+        assert_eq!(find_sum(&text, "nats-server-v2.10.22-linux-amd64.tar.gz"), Some("b".repeat(64)));
+        assert_eq!(find_sum(&text, "missing.tar.gz"), None);
+        assert_eq!(find_sum(&format!("{a}\n"), "x.tar.gz"), Some(a));
+    }
+}

@@ -1,0 +1,7 @@
+//! What a BOSH release holds: `config/blobs.yml`, `config/final.yml` / `private.yml`,
+//! `packages/*/spec` and `packages/*/spec.lock`.
+
+pub mod blobs;
+pub mod config;
+pub mod spec;
+pub mod snapshot;

@@ -1,0 +1,140 @@
+//! One commit of a release, read once: `config/blobs.yml`, `config/final.yml`, every
+//! `packages/*/spec` and `spec.lock`, and every `go.mod` outside vendored trees.
+//!
+//! Files come through [`RepoFiles`], so the same reader serves a git tree (check/in read the
+//! fetched commit straight from the object database, without a checkout) and a directory
+//! (`currency report --repo DIR`). Any file that does not parse is an error naming it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::gomod::modfile::{self, GoMod};
+use crate::release::blobs::BlobsFile;
+use crate::release::spec::{PackageSpec, SpecLock};
+
+/// Directories never walked: blob payloads, vendored code, build output, test data.
+pub const PRUNED_DIRS: &[&str] =
+    &[".git", "blobs", ".blobs", "vendor", "testdata", "node_modules", ".final_builds", ".dev_builds", "dev_releases"];
+
+/// Read access to the files of one revision of a repository.
+pub trait RepoFiles {
+    /// Every file's path (relative, `/`-separated), outside [`PRUNED_DIRS`].
+    fn paths(&self) -> Result<Vec<String>>;
+    /// A file's bytes; `None` when there is no such file.
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>>;
+}
+
+/// A checkout on disk.
+pub struct DirFiles {
+    root: PathBuf,
+}
+
+impl DirFiles {
+    pub fn new(root: &Path) -> DirFiles {
+        DirFiles { root: root.to_path_buf() }
+    }
+}
+
+impl RepoFiles for DirFiles {
+    fn paths(&self) -> Result<Vec<String>> {
+        fn walk(root: &Path, rel: &str, out: &mut Vec<String>) -> Result<()> {
+            let dir = if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
+            let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(&dir, e))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+                // Symlinks are neither followed nor read: they could point out of the checkout.
+                let ft = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+                if ft.is_dir() {
+                    if !PRUNED_DIRS.contains(&name.as_str()) {
+                        walk(root, &path, out)?;
+                    }
+                } else if ft.is_file() {
+                    out.push(path);
+                }
+            }
+            Ok(())
+        }
+        let mut out = Vec::new();
+        walk(&self.root, "", &mut out)?;
+        out.sort();
+        Ok(out)
+    }
+
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        if !crate::source::is_safe_relative_path(path) {
+            return Err(Error::Parse { file: path.into(), message: "path leaves the repository".into() });
+        }
+        let full = self.root.join(path);
+        match std::fs::symlink_metadata(&full) {
+            Ok(m) if m.file_type().is_symlink() => {
+                Err(Error::Parse { file: path.into(), message: "is a symbolic link; refusing to follow it".into() })
+            }
+            Ok(_) => std::fs::read(&full).map(Some).map_err(|e| Error::io(&full, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&full, e)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub blobs: BlobsFile,
+    /// The text of config/final.yml (parsed only by steps that need the blobstore).
+    pub final_yml: Option<String>,
+    /// Package directory name → spec.
+    pub specs: BTreeMap<String, PackageSpec>,
+    /// Package directory name → spec.lock (vendored packages).
+    pub spec_locks: BTreeMap<String, SpecLock>,
+    /// go.mod path → parsed go.mod.
+    pub go_mods: BTreeMap<String, GoMod>,
+}
+
+pub const BLOBS_YML: &str = "config/blobs.yml";
+pub const FINAL_YML: &str = "config/final.yml";
+
+fn text(path: &str, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|_| Error::Parse { file: path.into(), message: "is not UTF-8 text".into() })
+}
+
+impl Snapshot {
+    pub fn read(files: &dyn RepoFiles) -> Result<Snapshot> {
+        let mut snap = Snapshot::default();
+        if let Some(bytes) = files.read(BLOBS_YML)? {
+            snap.blobs = BlobsFile::parse(&text(BLOBS_YML, bytes)?).map_err(|e| e.in_file(BLOBS_YML))?;
+        }
+        if let Some(bytes) = files.read(FINAL_YML)? {
+            snap.final_yml = Some(text(FINAL_YML, bytes)?);
+        }
+        for path in files.paths()? {
+            let segments: Vec<&str> = path.split('/').collect();
+            match segments.as_slice() {
+                ["packages", pkg, "spec"] => {
+                    let t = text(&path, files.read(&path)?.unwrap_or_default())?;
+                    snap.specs.insert(pkg.to_string(), PackageSpec::parse(&t).map_err(|e| e.in_file(&path))?);
+                }
+                ["packages", pkg, "spec.lock"] => {
+                    let t = text(&path, files.read(&path)?.unwrap_or_default())?;
+                    snap.spec_locks.insert(pkg.to_string(), SpecLock::parse(&t).map_err(|e| e.in_file(&path))?);
+                }
+                [.., "go.mod"] => {
+                    let t = text(&path, files.read(&path)?.unwrap_or_default())?;
+                    snap.go_mods.insert(path.clone(), modfile::parse(&t).map_err(|e| e.in_file(&path))?);
+                }
+                _ => {}
+            }
+        }
+        Ok(snap)
+    }
+
+    /// Package specs whose `files` name `blob_path` exactly or by a glob that matches it.
+    pub fn specs_using_blob(&self, blob_path: &str) -> Vec<String> {
+        self.specs
+            .iter()
+            .filter(|(_, spec)| spec.files.iter().any(|f| crate::release::spec::glob_matches(&f.pattern, blob_path)))
+            .map(|(pkg, _)| format!("packages/{pkg}/spec"))
+            .collect()
+    }
+}

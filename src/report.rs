@@ -1,0 +1,86 @@
+//! Pure renderers of what users read: `report.md`, the step metadata, and (later) PR titles and
+//! bodies. Snapshot-tested.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::plan::Plan;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MetadataField {
+    pub name: String,
+    pub value: String,
+}
+
+fn cell(v: &Option<String>) -> String {
+    v.as_deref().map(escape).unwrap_or_else(|| "–".into())
+}
+
+fn escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// report.md: every tracked dependency, behind or not, with links to the release notes.
+pub fn markdown(plan: &Plan) -> String {
+    let short = &plan.commit[..plan.commit.len().min(12)];
+    let behind = plan.dependencies.iter().filter(|d| d.behind).count();
+    let mut out = format!(
+        "# Dependencies of {}\n\nBranch `{}` at `{}`: {} of {} tracked dependencies behind.\n\n",
+        plan.repository,
+        plan.branch,
+        short,
+        behind,
+        plan.dependencies.len()
+    );
+    if plan.dependencies.is_empty() {
+        out.push_str("No dependencies are tracked.\n");
+        return out;
+    }
+    out.push_str("| Dependency | Kind | Current | Latest | Target | Behind | Upstream | Release notes |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|\n");
+    for d in &plan.dependencies {
+        let notes = match (&d.release_notes, d.target.as_ref().or(d.latest.as_ref())) {
+            (Some(url), Some(v)) => format!("[{v}]({url})"),
+            (Some(url), None) => format!("[notes]({url})"),
+            _ => "–".into(),
+        };
+        let behind = match (d.behind, &d.note) {
+            (true, _) => "**yes**".to_string(),
+            (false, _) => "no".to_string(),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            escape(&d.name),
+            d.kind,
+            cell(&d.current),
+            cell(&d.latest),
+            cell(&d.target),
+            behind,
+            escape(&d.upstream),
+            notes
+        ));
+    }
+    let notes: Vec<String> = plan
+        .dependencies
+        .iter()
+        .filter_map(|d| d.note.as_ref().map(|n| format!("- {}: {}", d.name, escape(n))))
+        .collect();
+    if !notes.is_empty() {
+        out.push_str("\nNotes:\n\n");
+        out.push_str(&notes.join("\n"));
+        out.push('\n');
+    }
+    out
+}
+
+/// `in` metadata: `<current> -> <target>` for each dependency of the version.
+pub fn in_metadata(plan: &Plan, version: &BTreeMap<String, String>) -> Vec<MetadataField> {
+    version
+        .iter()
+        .map(|(name, target)| {
+            let current = plan.get(name).and_then(|d| d.current.clone()).unwrap_or_else(|| "?".into());
+            MetadataField { name: name.clone(), value: format!("{current} -> {target}") }
+        })
+        .collect()
+}

@@ -1,0 +1,755 @@
+//! The resource's `source` (and the CLI's `--source FILE`): raw serde types that mirror the JSON
+//! exactly (`deny_unknown_fields`, so a typo is an error naming the key), validated into typed
+//! configuration in which invalid states cannot be expressed: templates hold `{version}` once,
+//! constraints are parsed, names are unique and usable as branch names, URLs parse, blob paths
+//! stay inside `blobs/`.
+//!
+//! Every secret (`access_token`, `upstream_access_token`, `private_key`, `blobstore`) becomes a
+//! [`Secret`] and is registered for redaction as soon as it is read.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::secrets::{self, Secret};
+use crate::version::Constraint;
+
+pub const DEFAULT_API_URL: &str = "https://api.github.com";
+pub const DEFAULT_GO_PROXY: &str = "https://proxy.golang.org";
+pub const DEFAULT_GO_SUMDB: &str = "sum.golang.org";
+pub const DEFAULT_GO_DOWNLOADS_URL: &str = "https://go.dev/dl/";
+pub const DEFAULT_GOLANG_BLOB: &str = "golang/go{version}.linux-amd64.tar.gz";
+
+// ---------------------------------------------------------------------------------------------
+// Raw input
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    repository: String,
+    access_token: Option<String>,
+    branch: Option<String>,
+    github_api_url: Option<String>,
+    git_url: Option<String>,
+    private_key: Option<String>,
+    upstream_api_url: Option<String>,
+    upstream_access_token: Option<String>,
+    go_proxy: Option<String>,
+    go_sumdb: Option<String>,
+    go_downloads_url: Option<String>,
+    dependencies: Option<Vec<RawDependency>>,
+    blobstore: Option<RawBlobstore>,
+    pull_request: Option<RawPullRequest>,
+    git_author: Option<RawAuthor>,
+    skip_ssl_verification: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDependency {
+    name: String,
+    kind: String,
+    constraint: Option<String>,
+    prerelease: Option<bool>,
+    upstream: Option<String>,
+    blob: Option<String>,
+    asset: Option<String>,
+    tag: Option<String>,
+    checksums: Option<String>,
+    module: Option<String>,
+    go_mod: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBlobstore {
+    private_yml: Option<String>,
+    options: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPullRequest {
+    branch_prefix: Option<String>,
+    labels: Option<Vec<String>>,
+    reviewers: Option<Vec<String>>,
+    team_reviewers: Option<Vec<String>>,
+    draft: Option<bool>,
+    group: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuthor {
+    name: String,
+    email: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validated configuration
+// ---------------------------------------------------------------------------------------------
+
+/// `owner/name` of a GitHub repository.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RepoSlug {
+    pub owner: String,
+    pub name: String,
+}
+
+impl RepoSlug {
+    pub fn parse(text: &str) -> Option<RepoSlug> {
+        let (owner, name) = text.split_once('/')?;
+        let ok = |s: &str| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        (ok(owner) && ok(name)).then(|| RepoSlug { owner: owner.into(), name: name.into() })
+    }
+}
+
+impl std::fmt::Display for RepoSlug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// A file-name template with `{version}` in it (`nats-server-v{version}-linux-amd64.tar.gz`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    before: String,
+    after: Option<String>,
+}
+
+impl Template {
+    /// `required`: the template must hold `{version}` exactly once; otherwise at most once.
+    pub fn parse(text: &str, required: bool) -> std::result::Result<Template, String> {
+        let count = text.matches("{version}").count();
+        if count > 1 || (required && count == 0) {
+            return Err(format!("template {text:?} must contain {{version}} exactly once"));
+        }
+        if text.is_empty() {
+            return Err("template is empty".into());
+        }
+        Ok(match text.split_once("{version}") {
+            Some((b, a)) => Template { before: b.into(), after: Some(a.into()) },
+            None => Template { before: text.into(), after: None },
+        })
+    }
+
+    pub fn render(&self, version: &str) -> String {
+        match &self.after {
+            Some(a) => format!("{}{version}{a}", self.before),
+            None => self.before.clone(),
+        }
+    }
+
+    /// The `{version}` part of `text` when `text` has the template's shape.
+    pub fn extract<'a>(&self, text: &'a str) -> Option<&'a str> {
+        let after = self.after.as_deref()?;
+        let v = text.strip_prefix(self.before.as_str())?.strip_suffix(after)?;
+        (!v.is_empty() && !v.contains('/')).then_some(v)
+    }
+
+    /// The last path segment of the template, as a template (the default `asset` of a blob).
+    pub fn file_name(&self) -> Template {
+        let full = self.render("{version}");
+        let name = full.rsplit('/').next().unwrap_or(&full);
+        Template::parse(name, false).expect("a segment of a valid template is valid")
+    }
+
+    pub fn as_text(&self) -> String {
+        self.render("{version}")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub name: String,
+    pub constraint: Option<Constraint>,
+    pub prerelease: bool,
+    pub kind: DependencyKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum DependencyKind {
+    GithubRelease {
+        upstream: RepoSlug,
+        blob: Template,
+        asset: Template,
+        tag: Template,
+        checksums: Option<Template>,
+    },
+    Golang {
+        blob: Template,
+    },
+    GoModule {
+        module: String,
+        go_mod: Option<Vec<String>>,
+    },
+}
+
+impl DependencyKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            DependencyKind::GithubRelease { .. } => "github-release",
+            DependencyKind::Golang { .. } => "golang",
+            DependencyKind::GoModule { .. } => "go-module",
+        }
+    }
+
+    pub fn blob(&self) -> Option<&Template> {
+        match self {
+            DependencyKind::GithubRelease { blob, .. } | DependencyKind::Golang { blob } => Some(blob),
+            DependencyKind::GoModule { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub enum BlobstoreSecrets {
+    #[default]
+    None,
+    /// The text of config/private.yml.
+    PrivateYml(Secret),
+    /// `blobstore.options` given directly (values may be credentials).
+    Options(serde_json::Map<String, serde_json::Value>),
+}
+
+#[derive(Debug, Clone)]
+pub struct PullRequestConfig {
+    pub branch_prefix: String,
+    pub labels: Vec<String>,
+    pub reviewers: Vec<String>,
+    pub team_reviewers: Vec<String>,
+    pub draft: bool,
+    pub group: bool,
+}
+
+impl Default for PullRequestConfig {
+    fn default() -> Self {
+        PullRequestConfig {
+            branch_prefix: "currency/".into(),
+            labels: vec!["dependencies".into()],
+            reviewers: vec![],
+            team_reviewers: vec![],
+            draft: false,
+            group: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GitAuthor {
+    pub name: String,
+    pub email: String,
+}
+
+impl Default for GitAuthor {
+    fn default() -> Self {
+        GitAuthor { name: "currency".into(), email: "currency@users.noreply.github.com".into() }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub repository: RepoSlug,
+    pub access_token: Option<Secret>,
+    pub branch: Option<String>,
+    pub github_api_url: Url,
+    pub git_url: String,
+    pub private_key: Option<Secret>,
+    pub upstream_api_url: Url,
+    pub upstream_access_token: Option<Secret>,
+    pub go_proxy: Url,
+    pub go_sumdb: String,
+    pub go_downloads_url: Url,
+    /// `None`: autodetect from the repository.
+    pub dependencies: Option<Vec<Dependency>>,
+    pub blobstore: BlobstoreSecrets,
+    pub pull_request: PullRequestConfig,
+    pub git_author: GitAuthor,
+    pub skip_ssl_verification: bool,
+}
+
+impl Source {
+    /// Parses the `source` object of a request. `prefix` names it in errors (`source`).
+    pub fn from_value(value: serde_json::Value, prefix: &str) -> Result<Source> {
+        register_secrets(&value);
+        let raw: RawSource = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            serde_error(prefix, &path, &inner)
+        })?;
+        validate(raw, prefix)
+    }
+
+    /// Parses a `--source FILE`: YAML or JSON holding the `source` keys.
+    pub fn from_file(path: &std::path::Path) -> Result<Source> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let value: serde_json::Value = yaml_serde::from_str(&text).map_err(|e| Error::Parse {
+            file: path.display().to_string(),
+            message: match e.location() {
+                Some(l) => format!("not valid YAML or JSON at line {}", l.line()),
+                None => "not valid YAML or JSON".into(),
+            },
+        })?;
+        Source::from_value(value, "source")
+    }
+
+    /// The token for upstream look-ups: `upstream_access_token`, else `access_token` when the
+    /// upstream API is the repository's own GitHub.
+    pub fn upstream_token(&self) -> Option<&Secret> {
+        self.upstream_access_token.as_ref().or_else(|| {
+            (self.upstream_api_url.host_str() == self.github_api_url.host_str())
+                .then_some(self.access_token.as_ref())
+                .flatten()
+        })
+    }
+}
+
+fn register_secrets(value: &serde_json::Value) {
+    let Some(obj) = value.as_object() else { return };
+    for key in ["access_token", "upstream_access_token", "private_key"] {
+        if let Some(s) = obj.get(key).and_then(|v| v.as_str()) {
+            secrets::register(s);
+        }
+    }
+    if let Some(b) = obj.get("blobstore") {
+        register_all_strings(b);
+    }
+}
+
+fn register_all_strings(v: &serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => secrets::register(s),
+        serde_json::Value::Array(a) => a.iter().for_each(register_all_strings),
+        serde_json::Value::Object(o) => o.values().for_each(register_all_strings),
+        _ => {}
+    }
+}
+
+/// One line from a serde error: `source.dependencies[0].nmae: unknown key`.
+fn serde_error(prefix: &str, path: &str, inner: &str) -> Error {
+    let mut key = if path.is_empty() || path == "." { prefix.to_string() } else { format!("{prefix}.{path}") };
+    let message = if let Some(rest) = inner.strip_prefix("unknown field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        if !key.ends_with(field) {
+            key = format!("{key}.{field}");
+        }
+        "unknown key".to_string()
+    } else if let Some(rest) = inner.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        key = format!("{key}.{field}");
+        "required key is missing".to_string()
+    } else {
+        // serde_json messages end with " at line L column C" only for text input; values have none.
+        inner.to_string()
+    };
+    Error::config(key, message)
+}
+
+fn parse_url(key: &str, text: &str, dir: bool) -> Result<Url> {
+    let mut u = Url::parse(text).map_err(|e| Error::config(key, format!("invalid URL: {e}")))?;
+    if !matches!(u.scheme(), "http" | "https" | "file") {
+        return Err(Error::config(key, format!("unsupported URL scheme {:?}", u.scheme())));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(Error::config(key, "credentials do not belong in the URL; use the token keys"));
+    }
+    if dir && !u.path().ends_with('/') {
+        let p = format!("{}/", u.path());
+        u.set_path(&p);
+    }
+    Ok(u)
+}
+
+/// A relative path that stays inside the repository (or `blobs/`).
+pub fn is_safe_relative_path(p: &str) -> bool {
+    !p.is_empty()
+        && !p.starts_with('/')
+        && !p.contains('\\')
+        && !p.contains('\0')
+        && p.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+}
+
+/// Dependency names appear in versions, branch names and PR titles.
+pub fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && name != "up-to-date"
+        && !name.contains("..")
+        && !name.ends_with(".lock")
+        && !name.ends_with('.')
+        && name.len() <= 100
+}
+
+fn validate(raw: RawSource, p: &str) -> Result<Source> {
+    let repository = RepoSlug::parse(&raw.repository)
+        .ok_or_else(|| Error::config(format!("{p}.repository"), format!("{:?} is not owner/name", raw.repository)))?;
+    let github_api_url =
+        parse_url(&format!("{p}.github_api_url"), raw.github_api_url.as_deref().unwrap_or(DEFAULT_API_URL), false)?;
+    let upstream_api_url = parse_url(
+        &format!("{p}.upstream_api_url"),
+        raw.upstream_api_url.as_deref().unwrap_or(DEFAULT_API_URL),
+        false,
+    )?;
+    let go_proxy = parse_url(&format!("{p}.go_proxy"), raw.go_proxy.as_deref().unwrap_or(DEFAULT_GO_PROXY), true)?;
+    let go_downloads_url = parse_url(
+        &format!("{p}.go_downloads_url"),
+        raw.go_downloads_url.as_deref().unwrap_or(DEFAULT_GO_DOWNLOADS_URL),
+        true,
+    )?;
+    let git_url = match raw.git_url {
+        Some(u) => {
+            validate_git_url(&format!("{p}.git_url"), &u)?;
+            u
+        }
+        None => default_git_url(&github_api_url, &repository),
+    };
+    if let Some(b) = &raw.branch
+        && (b.is_empty() || b.starts_with('-') || b.contains("..") || b.contains(char::is_whitespace))
+    {
+        return Err(Error::config(format!("{p}.branch"), format!("{b:?} is not a branch name")));
+    }
+    let non_empty = |key: &str, v: Option<String>| -> Result<Option<Secret>> {
+        match v {
+            Some(s) if s.trim().is_empty() => Err(Error::config(format!("{p}.{key}"), "is empty")),
+            Some(s) => Ok(Some(Secret::new(s))),
+            None => Ok(None),
+        }
+    };
+    let dependencies = match raw.dependencies {
+        None => None,
+        Some(list) => {
+            let mut names = BTreeSet::new();
+            let mut deps = Vec::with_capacity(list.len());
+            for (i, d) in list.into_iter().enumerate() {
+                let key = format!("{p}.dependencies[{i}]");
+                let dep = validate_dependency(d, &key)?;
+                if !names.insert(dep.name.clone()) {
+                    return Err(Error::config(format!("{key}.name"), format!("{:?} is used twice", dep.name)));
+                }
+                deps.push(dep);
+            }
+            Some(deps)
+        }
+    };
+    let blobstore = match raw.blobstore {
+        None => BlobstoreSecrets::None,
+        Some(RawBlobstore { private_yml: Some(_), options: Some(_) }) => {
+            return Err(Error::config(format!("{p}.blobstore"), "give private_yml or options, not both"));
+        }
+        Some(RawBlobstore { private_yml: Some(y), .. }) => BlobstoreSecrets::PrivateYml(Secret::new(y)),
+        Some(RawBlobstore { options: Some(o), .. }) => BlobstoreSecrets::Options(o),
+        Some(_) => BlobstoreSecrets::None,
+    };
+    let pull_request = match raw.pull_request {
+        None => PullRequestConfig::default(),
+        Some(r) => {
+            let d = PullRequestConfig::default();
+            let branch_prefix = r.branch_prefix.unwrap_or(d.branch_prefix);
+            if branch_prefix.contains("..") || branch_prefix.contains(char::is_whitespace) || branch_prefix.starts_with('/')
+            {
+                return Err(Error::config(
+                    format!("{p}.pull_request.branch_prefix"),
+                    format!("{branch_prefix:?} cannot start a branch name"),
+                ));
+            }
+            PullRequestConfig {
+                branch_prefix,
+                labels: r.labels.unwrap_or(d.labels),
+                reviewers: r.reviewers.unwrap_or_default(),
+                team_reviewers: r.team_reviewers.unwrap_or_default(),
+                draft: r.draft.unwrap_or(false),
+                group: r.group.unwrap_or(false),
+            }
+        }
+    };
+    let git_author = match raw.git_author {
+        None => GitAuthor::default(),
+        Some(a) if a.name.trim().is_empty() || !a.email.contains('@') => {
+            return Err(Error::config(format!("{p}.git_author"), "needs a name and an email address"));
+        }
+        Some(a) => GitAuthor { name: a.name, email: a.email },
+    };
+    Ok(Source {
+        repository,
+        access_token: non_empty("access_token", raw.access_token)?,
+        branch: raw.branch,
+        github_api_url,
+        git_url,
+        private_key: non_empty("private_key", raw.private_key)?,
+        upstream_api_url,
+        upstream_access_token: non_empty("upstream_access_token", raw.upstream_access_token)?,
+        go_proxy,
+        go_sumdb: raw.go_sumdb.unwrap_or_else(|| DEFAULT_GO_SUMDB.into()),
+        go_downloads_url,
+        dependencies,
+        blobstore,
+        pull_request,
+        git_author,
+        skip_ssl_verification: raw.skip_ssl_verification.unwrap_or(false),
+    })
+}
+
+fn default_git_url(api: &Url, repo: &RepoSlug) -> String {
+    match api.host_str() {
+        Some("api.github.com") | None => format!("https://github.com/{repo}.git"),
+        Some(host) => {
+            let port = api.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{host}{port}/{repo}.git", api.scheme())
+        }
+    }
+}
+
+fn validate_git_url(key: &str, u: &str) -> Result<()> {
+    if u.contains(char::is_whitespace) || u.is_empty() {
+        return Err(Error::config(key, "is not a git URL"));
+    }
+    if let Some(rest) = u.split_once("://").map(|(_, r)| r) {
+        let authority = rest.split('/').next().unwrap_or_default();
+        if authority.contains('@') && (u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(Error::config(key, "credentials do not belong in the URL; use access_token"));
+        }
+        if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with("ssh://") || u.starts_with("file://"))
+        {
+            return Err(Error::config(key, "supported schemes are https://, http://, ssh:// and file://"));
+        }
+        return Ok(());
+    }
+    // scp-like ssh (`git@host:o/r.git`) or an absolute local path.
+    if u.starts_with('/') || (u.contains('@') && u.contains(':')) {
+        return Ok(());
+    }
+    Err(Error::config(key, format!("{:?} is not a git URL", secrets::strip_url_credentials(u))))
+}
+
+fn validate_dependency(d: RawDependency, key: &str) -> Result<Dependency> {
+    if !is_valid_name(&d.name) {
+        return Err(Error::config(
+            format!("{key}.name"),
+            format!("{:?} must match [a-z0-9][a-z0-9._-]* and not be \"up-to-date\"", d.name),
+        ));
+    }
+    let constraint = match &d.constraint {
+        Some(c) => Some(Constraint::parse(c).map_err(|e| Error::config(format!("{key}.constraint"), e))?),
+        None => None,
+    };
+    let forbid = |field: &str, present: bool, kind: &str| -> Result<()> {
+        if present {
+            Err(Error::config(format!("{key}.{field}"), format!("is not a key of kind {kind}")))
+        } else {
+            Ok(())
+        }
+    };
+    let template = |field: &str, text: &str, required: bool| -> Result<Template> {
+        Template::parse(text, required).map_err(|e| Error::config(format!("{key}.{field}"), e))
+    };
+    let blob_template = |text: &str| -> Result<Template> {
+        let t = template("blob", text, true)?;
+        if !is_safe_relative_path(&t.render("1.0.0")) {
+            return Err(Error::config(format!("{key}.blob"), format!("{text:?} leaves blobs/")));
+        }
+        Ok(t)
+    };
+    let kind = match d.kind.as_str() {
+        "github-release" => {
+            forbid("module", d.module.is_some(), "github-release")?;
+            forbid("go_mod", d.go_mod.is_some(), "github-release")?;
+            let upstream = d.upstream.as_deref().ok_or_else(|| {
+                Error::config(format!("{key}.upstream"), "required key is missing (owner/repo)")
+            })?;
+            let upstream = RepoSlug::parse(upstream)
+                .ok_or_else(|| Error::config(format!("{key}.upstream"), format!("{upstream:?} is not owner/repo")))?;
+            let blob = blob_template(
+                d.blob.as_deref().ok_or_else(|| Error::config(format!("{key}.blob"), "required key is missing"))?,
+            )?;
+            let asset = match &d.asset {
+                Some(a) => template("asset", a, false)?,
+                None => blob.file_name(),
+            };
+            if asset.as_text().contains('/') {
+                return Err(Error::config(format!("{key}.asset"), "an asset name has no '/'"));
+            }
+            let tag = template("tag", d.tag.as_deref().unwrap_or("v{version}"), true)?;
+            let checksums = d.checksums.as_deref().map(|c| template("checksums", c, false)).transpose()?;
+            DependencyKind::GithubRelease { upstream, blob, asset, tag, checksums }
+        }
+        "golang" => {
+            for (field, present) in [
+                ("upstream", d.upstream.is_some()),
+                ("asset", d.asset.is_some()),
+                ("tag", d.tag.is_some()),
+                ("checksums", d.checksums.is_some()),
+                ("module", d.module.is_some()),
+                ("go_mod", d.go_mod.is_some()),
+            ] {
+                forbid(field, present, "golang")?;
+            }
+            DependencyKind::Golang { blob: blob_template(d.blob.as_deref().unwrap_or(DEFAULT_GOLANG_BLOB))? }
+        }
+        "go-module" => {
+            for (field, present) in [
+                ("upstream", d.upstream.is_some()),
+                ("blob", d.blob.is_some()),
+                ("asset", d.asset.is_some()),
+                ("tag", d.tag.is_some()),
+                ("checksums", d.checksums.is_some()),
+            ] {
+                forbid(field, present, "go-module")?;
+            }
+            let module = d.module.ok_or_else(|| Error::config(format!("{key}.module"), "required key is missing"))?;
+            if module.is_empty()
+                || module.starts_with('/')
+                || module.contains("..")
+                || module.contains(|c: char| c.is_whitespace() || c == '@' || c == '\\')
+            {
+                return Err(Error::config(format!("{key}.module"), format!("{module:?} is not a module path")));
+            }
+            if let Some(paths) = &d.go_mod {
+                for (j, path) in paths.iter().enumerate() {
+                    if !is_safe_relative_path(path) || !(path == "go.mod" || path.ends_with("/go.mod")) {
+                        return Err(Error::config(
+                            format!("{key}.go_mod[{j}]"),
+                            format!("{path:?} is not a go.mod path inside the repository"),
+                        ));
+                    }
+                }
+            }
+            DependencyKind::GoModule { module, go_mod: d.go_mod }
+        }
+        other => {
+            return Err(Error::config(
+                format!("{key}.kind"),
+                format!("unknown kind {other:?} (github-release, golang or go-module)"),
+            ));
+        }
+    };
+    Ok(Dependency { name: d.name, constraint, prerelease: d.prerelease.unwrap_or(false), kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn err(v: serde_json::Value) -> String {
+        Source::from_value(v, "source").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_minimal_source_gets_the_documented_defaults() {
+        let s = Source::from_value(json!({"repository": "cloudfoundry/nats-release"}), "source").unwrap();
+        assert_eq!(s.git_url, "https://github.com/cloudfoundry/nats-release.git");
+        assert_eq!(s.github_api_url.as_str(), "https://api.github.com/");
+        assert_eq!(s.go_downloads_url.as_str(), "https://go.dev/dl/");
+        assert_eq!(s.pull_request.branch_prefix, "currency/");
+        assert!(s.dependencies.is_none());
+    }
+
+    #[test]
+    fn enterprise_api_urls_give_the_enterprise_git_url() {
+        let s = Source::from_value(
+            json!({"repository": "o/r", "github_api_url": "https://ghe.example.com/api/v3"}),
+            "source",
+        )
+        .unwrap();
+        assert_eq!(s.git_url, "https://ghe.example.com/o/r.git");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        assert_eq!(err(json!({"repository": "o/r", "acces_token": "x"})), "source.acces_token: unknown key");
+        let e = err(json!({"repository": "o/r", "dependencies": [{"name": "a", "kind": "golang", "blb": "x"}]}));
+        assert_eq!(e, "source.dependencies[0].blb: unknown key");
+    }
+
+    #[test]
+    fn missing_repository_is_named() {
+        assert_eq!(err(json!({})), "source.repository: required key is missing");
+    }
+
+    #[test]
+    fn templates_need_version_exactly_once() {
+        let e = err(json!({"repository": "o/r", "dependencies": [
+            {"name": "etcd", "kind": "github-release", "upstream": "etcd-io/etcd", "blob": "etcd/etcd.tar.gz"}]}));
+        assert!(e.starts_with("source.dependencies[0].blob: "), "{e}");
+        let e = err(json!({"repository": "o/r", "dependencies": [
+            {"name": "etcd", "kind": "golang", "blob": "go{version}{version}"}]}));
+        assert!(e.contains("exactly once"), "{e}");
+    }
+
+    #[test]
+    fn blob_templates_cannot_leave_blobs() {
+        let e = err(json!({"repository": "o/r", "dependencies": [
+            {"name": "go", "kind": "golang", "blob": "../go{version}.tgz"}]}));
+        assert_eq!(e, "source.dependencies[0].blob: \"../go{version}.tgz\" leaves blobs/");
+    }
+
+    #[test]
+    fn bad_constraints_and_duplicate_names_are_named() {
+        let e = err(json!({"repository": "o/r", "dependencies": [
+            {"name": "go", "kind": "golang", "constraint": "about 1.2"}]}));
+        assert!(e.starts_with("source.dependencies[0].constraint: invalid constraint"), "{e}");
+        let e = err(json!({"repository": "o/r", "dependencies": [
+            {"name": "go", "kind": "golang"}, {"name": "go", "kind": "golang"}]}));
+        assert_eq!(e, "source.dependencies[1].name: \"go\" is used twice");
+    }
+
+    #[test]
+    fn names_must_be_usable_in_branches() {
+        for bad in ["Go", "up-to-date", "-x", "a..b", "x.lock", "a/b", ""] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+        for good in ["golang-1.23", "nats.go", "etcd_3"] {
+            assert!(is_valid_name(good), "{good}");
+        }
+    }
+
+    #[test]
+    fn kind_specific_keys_are_checked() {
+        let e = err(json!({"repository": "o/r", "dependencies": [
+            {"name": "n", "kind": "go-module", "module": "github.com/nats-io/nats.go", "blob": "x{version}"}]}));
+        assert_eq!(e, "source.dependencies[0].blob: is not a key of kind go-module");
+        let e = err(json!({"repository": "o/r", "dependencies": [{"name": "n", "kind": "helm"}]}));
+        assert!(e.starts_with("source.dependencies[0].kind: unknown kind"), "{e}");
+    }
+
+    #[test]
+    fn the_default_asset_is_the_blob_file_name() {
+        let s = Source::from_value(
+            json!({"repository": "o/r", "dependencies": [{"name": "nats-server", "kind": "github-release",
+              "upstream": "nats-io/nats-server", "blob": "nats/nats-server-v{version}-linux-amd64.tar.gz"}]}),
+            "source",
+        )
+        .unwrap();
+        let DependencyKind::GithubRelease { asset, tag, .. } = &s.dependencies.unwrap()[0].kind else { panic!() };
+        assert_eq!(asset.render("2.10.22"), "nats-server-v2.10.22-linux-amd64.tar.gz");
+        assert_eq!(tag.render("2.10.22"), "v2.10.22");
+    }
+
+    #[test]
+    fn templates_extract_the_version() {
+        let t = Template::parse("etcd/etcd-v{version}-linux-amd64.tar.gz", true).unwrap();
+        assert_eq!(t.extract("etcd/etcd-v3.3.15-linux-amd64.tar.gz"), Some("3.3.15"));
+        assert_eq!(t.extract("etcd/etcd-v3.3.15-linux-arm64.tar.gz"), None);
+    }
+
+    #[test]
+    fn upstream_token_falls_back_to_access_token_on_the_same_host() {
+        let s = Source::from_value(json!({"repository": "o/r", "access_token": "tok-123456"}), "source").unwrap();
+        assert_eq!(s.upstream_token().map(|t| t.expose()), Some("tok-123456"));
+        let s = Source::from_value(
+            json!({"repository": "o/r", "access_token": "tok-123456", "github_api_url": "https://ghe.example.com/api/v3"}),
+            "source",
+        )
+        .unwrap();
+        assert!(s.upstream_token().is_none());
+    }
+}

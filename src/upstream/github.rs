@@ -1,0 +1,120 @@
+//! GitHub releases: `GET /repos/{owner}/{repo}/releases`, every page (up to [`MAX_PAGES`]),
+//! drafts dropped. Ordering by version happens in the plan, not here: GitHub orders by date,
+//! and repositories that maintain several lines (etcd 3.4/3.5/3.6) publish old lines late.
+//!
+//! Cost: page 1 is a conditional request. When it answers 304 nothing changed, and the whole
+//! list stored with page 1's ETag is reused: one request, not counted against the rate limit.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::cache::{Cache, HttpEntry};
+use crate::error::{Error, Result};
+use crate::http::{Auth, Conditional, Http, link_next};
+use crate::secrets::Secret;
+use crate::source::RepoSlug;
+
+pub const MAX_PAGES: usize = 10;
+const ACCEPT: &str = "application/vnd.github+json";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Release {
+    pub tag_name: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub draft: bool,
+    #[serde(default)]
+    pub prerelease: bool,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub published_at: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub assets: Vec<Asset>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Asset {
+    pub id: u64,
+    pub name: String,
+    /// The API URL; with `Accept: application/octet-stream` it serves the bytes.
+    pub url: String,
+    pub browser_download_url: String,
+    #[serde(default)]
+    pub size: u64,
+    /// `sha256:<hex>` on releases made since GitHub started computing digests.
+    #[serde(default)]
+    pub digest: Option<String>,
+}
+
+impl Release {
+    pub fn asset(&self, name: &str) -> Option<&Asset> {
+        self.assets.iter().find(|a| a.name == name)
+    }
+}
+
+pub fn releases_url(api: &Url, repo: &RepoSlug) -> Url {
+    let base = api.as_str().trim_end_matches('/');
+    Url::parse(&format!("{base}/repos/{}/{}/releases?per_page=100", repo.owner, repo.name))
+        .expect("an API URL joined with a slug is a URL")
+}
+
+pub async fn list_releases(
+    http: &Http,
+    cache: &Cache,
+    api: &Url,
+    repo: &RepoSlug,
+    token: Option<&Secret>,
+) -> Result<Vec<Release>> {
+    let first = releases_url(api, repo);
+    let auth = token.map(Auth::Bearer).unwrap_or(Auth::None);
+    let key = format!("{first}#{}", if token.is_some() { "auth" } else { "anon" });
+    let cached = cache.http_get(&key);
+    let (body, etag, headers) =
+        match http.get_conditional(&first, auth, ACCEPT, cached.as_ref().map(|c| c.etag.as_str())).await? {
+            Conditional::NotModified => {
+                let cached = cached.expect("304 only answers a request that sent an ETag");
+                if let Ok(list) = serde_json::from_str(&cached.body) {
+                    return Ok(list);
+                }
+                // Unreadable cache: ask again without the ETag.
+                match http.get_conditional(&first, auth, ACCEPT, None).await? {
+                    Conditional::Fresh { body, etag, headers } => (body, etag, headers),
+                    Conditional::NotModified => unreachable!("no ETag was sent"),
+                }
+            }
+            Conditional::Fresh { body, etag, headers } => (body, etag, headers),
+        };
+    let mut all: Vec<Release> = parse_page(&first, &body)?;
+    let mut next = link_next(&headers);
+    let mut pages = 1;
+    while let Some(url) = next.take() {
+        if pages >= MAX_PAGES {
+            crate::log!("{repo}: more than {} releases; the oldest are not considered", MAX_PAGES * 100);
+            break;
+        }
+        let resp = http.get(&url, auth, ACCEPT).await?;
+        next = link_next(resp.headers());
+        let body = resp.bytes().await.map_err(|e| crate::http::transport_error(&url, &e))?;
+        all.extend(parse_page(&url, &body)?);
+        pages += 1;
+    }
+    all.retain(|r| !r.draft);
+    if let Some(etag) = etag
+        && let Ok(body) = serde_json::to_string(&all)
+    {
+        cache.http_put(&key, &HttpEntry { etag, body });
+    }
+    Ok(all)
+}
+
+fn parse_page(url: &Url, body: &[u8]) -> Result<Vec<Release>> {
+    serde_json::from_slice(body).map_err(|e| Error::Http {
+        url: url.to_string(),
+        status: None,
+        message: format!("not a list of GitHub releases: {e}"),
+    })
+}

@@ -1,0 +1,107 @@
+//! "What is the newest?": what each upstream offers, fetched once per upstream however many
+//! dependencies follow it.
+//!
+//! - [`github`]: GitHub releases (all pages, drafts dropped here; tags are interpreted later,
+//!   per dependency, through its `tag` template);
+//! - [`golang`]: the Go downloads index;
+//! - [`goproxy`]: the Go module proxy protocol, retractions applied.
+//!
+//! Every request is conditional where the server supports it, so a repeated check of an
+//! unchanged upstream costs one request answered 304.
+
+pub mod github;
+pub mod golang;
+pub mod goproxy;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::cache::Cache;
+use crate::error::Result;
+use crate::http::Http;
+use crate::secrets::Secret;
+use crate::source::{Dependency, DependencyKind, RepoSlug, Source};
+
+/// One upstream, as asked.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UpstreamKey {
+    Github { api: String, repo: RepoSlug },
+    GoIndex { url: String },
+    Module { proxy: String, path: String },
+}
+
+impl UpstreamKey {
+    pub fn for_dependency(source: &Source, dep: &Dependency) -> UpstreamKey {
+        match &dep.kind {
+            DependencyKind::GithubRelease { upstream, .. } => {
+                UpstreamKey::Github { api: source.upstream_api_url.to_string(), repo: upstream.clone() }
+            }
+            DependencyKind::Golang { .. } => UpstreamKey::GoIndex { url: source.go_downloads_url.to_string() },
+            DependencyKind::GoModule { module, .. } => {
+                UpstreamKey::Module { proxy: source.go_proxy.to_string(), path: module.clone() }
+            }
+        }
+    }
+
+    pub fn go_index(source: &Source) -> UpstreamKey {
+        UpstreamKey::GoIndex { url: source.go_downloads_url.to_string() }
+    }
+
+    /// A short human name: `nats-io/nats-server`, `Go downloads`, `github.com/nats-io/nats.go`.
+    pub fn describe(&self) -> String {
+        match self {
+            UpstreamKey::Github { repo, .. } => repo.to_string(),
+            UpstreamKey::GoIndex { .. } => "Go downloads".into(),
+            UpstreamKey::Module { path, .. } => path.clone(),
+        }
+    }
+}
+
+/// What one upstream offers.
+#[derive(Debug, Clone)]
+pub enum Offer {
+    Github(Arc<Vec<github::Release>>),
+    Go(Arc<Vec<golang::GoRelease>>),
+    Module(Arc<goproxy::ModuleVersions>),
+}
+
+/// Asks every upstream in `keys` once, concurrently. The first failure is returned.
+pub async fn lookup_all(
+    http: &Http,
+    cache: &Cache,
+    token: Option<&Secret>,
+    keys: impl IntoIterator<Item = UpstreamKey>,
+) -> Result<BTreeMap<UpstreamKey, Offer>> {
+    let keys: Vec<UpstreamKey> = {
+        let mut k: Vec<_> = keys.into_iter().collect();
+        k.sort();
+        k.dedup();
+        k
+    };
+    let futures = keys.iter().map(|key| lookup(http, cache, token, key));
+    let results = futures_util::future::join_all(futures).await;
+    let mut out = BTreeMap::new();
+    for (key, result) in keys.into_iter().zip(results) {
+        out.insert(key, result?);
+    }
+    Ok(out)
+}
+
+pub async fn lookup(http: &Http, cache: &Cache, token: Option<&Secret>, key: &UpstreamKey) -> Result<Offer> {
+    Ok(match key {
+        UpstreamKey::Github { api, repo } => {
+            let api = Url::parse(api).expect("validated when the source was read");
+            Offer::Github(Arc::new(github::list_releases(http, cache, &api, repo, token).await?))
+        }
+        UpstreamKey::GoIndex { url } => {
+            let url = Url::parse(url).expect("validated when the source was read");
+            Offer::Go(Arc::new(golang::list_releases(http, cache, &url).await?))
+        }
+        UpstreamKey::Module { proxy, path } => {
+            let proxy = Url::parse(proxy).expect("validated when the source was read");
+            Offer::Module(Arc::new(goproxy::list_versions(http, cache, &proxy, path).await?))
+        }
+    })
+}

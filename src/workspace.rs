@@ -1,0 +1,240 @@
+//! git: fetch the base branch of the release repository (one shallow fetch, kept in the check
+//! cache so the next check downloads only what is new, or nothing), and read its files straight
+//! from the object database.
+//!
+//! Transports: `https://` (the token as the password of `x-access-token`), ssh (`private_key`;
+//! host keys are not verified, as with Concourse's git resource), `file://` and plain paths
+//! (full fetch: libgit2's local transport cannot fetch shallow). Credentials are offered once; a
+//! rejected credential fails instead of looping. URLs in errors carry no credentials.
+
+use std::cell::Cell;
+use std::path::Path;
+
+use git2::{Cred, CredentialType, Direction, FetchOptions, Oid, RemoteCallbacks, Repository, TreeWalkMode, TreeWalkResult};
+
+use crate::cache::Cache;
+use crate::error::{Error, Result};
+use crate::release::snapshot::{PRUNED_DIRS, RepoFiles};
+use crate::secrets::{Secret, strip_url_credentials};
+use crate::source::Source;
+
+/// How to reach the release repository.
+#[derive(Clone, Copy)]
+pub struct GitRemote<'a> {
+    pub url: &'a str,
+    pub token: Option<&'a Secret>,
+    pub private_key: Option<&'a Secret>,
+    pub skip_ssl_verification: bool,
+}
+
+impl<'a> GitRemote<'a> {
+    pub fn of(source: &'a Source) -> GitRemote<'a> {
+        GitRemote {
+            url: &source.git_url,
+            token: source.access_token.as_ref(),
+            private_key: source.private_key.as_ref(),
+            skip_ssl_verification: source.skip_ssl_verification,
+        }
+    }
+
+    fn is_local(&self) -> bool {
+        self.url.starts_with("file://") || self.url.starts_with('/')
+    }
+
+    pub fn display_url(&self) -> String {
+        strip_url_credentials(self.url)
+    }
+
+    fn error(&self, e: git2::Error) -> Error {
+        let mut message = e.message().to_string();
+        if e.code() == git2::ErrorCode::Auth || message.contains("authentication") || e.class() == git2::ErrorClass::Http && message.contains("401")
+        {
+            message = format!(
+                "authentication failed ({message}); check {}",
+                if self.private_key.is_some() { "source.private_key" } else { "source.access_token" }
+            );
+        }
+        Error::Git { url: self.display_url(), message }
+    }
+
+    /// Callbacks that offer each credential once and honour `skip_ssl_verification`.
+    pub fn callbacks(&self) -> RemoteCallbacks<'a> {
+        let mut cb = RemoteCallbacks::new();
+        let tried = Cell::new(false);
+        let token = self.token;
+        let key = self.private_key;
+        cb.credentials(move |_url, username, allowed| {
+            if tried.replace(true) {
+                return Err(git2::Error::new(
+                    git2::ErrorCode::Auth,
+                    git2::ErrorClass::Http,
+                    "authentication rejected",
+                ));
+            }
+            if allowed.contains(CredentialType::SSH_KEY)
+                && let Some(k) = key
+            {
+                return Cred::ssh_key_from_memory(username.unwrap_or("git"), None, k.expose(), None);
+            }
+            if allowed.contains(CredentialType::USER_PASS_PLAINTEXT)
+                && let Some(t) = token
+            {
+                return Cred::userpass_plaintext("x-access-token", t.expose());
+            }
+            if allowed.contains(CredentialType::USERNAME) {
+                return Cred::username(username.unwrap_or("git"));
+            }
+            Err(git2::Error::new(
+                git2::ErrorCode::Auth,
+                git2::ErrorClass::Http,
+                "authentication required and no credential configured",
+            ))
+        });
+        let skip = self.skip_ssl_verification;
+        cb.certificate_check(move |cert, _host| {
+            if skip || cert.as_hostkey().is_some() {
+                Ok(git2::CertificateCheckStatus::CertificateOk)
+            } else {
+                Ok(git2::CertificateCheckStatus::CertificatePassthrough)
+            }
+        });
+        cb
+    }
+}
+
+/// The base branch at the commit just fetched.
+pub struct BaseCommit {
+    pub repo: Repository,
+    pub commit: Oid,
+    pub branch: String,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl BaseCommit {
+    pub fn files(&self) -> Result<GitTreeFiles<'_>> {
+        let tree = self
+            .repo
+            .find_commit(self.commit)
+            .and_then(|c| c.tree())
+            .map_err(|e| Error::Git { url: "cache".into(), message: e.message().into() })?;
+        Ok(GitTreeFiles { repo: &self.repo, tree })
+    }
+}
+
+/// Fetches `branch` (or the remote's default branch) into the cached bare repository.
+pub fn fetch_base(remote: &GitRemote<'_>, branch: Option<&str>, cache: &Cache) -> Result<BaseCommit> {
+    let (dir, tmp) = match cache.git_dir(remote.url) {
+        Some(d) => (d, None),
+        None => {
+            let t = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    };
+    let repo = open_or_init(&dir)?;
+    match fetch_into(&repo, remote, branch) {
+        Ok((commit, branch)) => Ok(BaseCommit { repo, commit, branch, _tmp: tmp }),
+        Err(e @ Error::Git { .. }) if tmp.is_none() && is_local_corruption(&e) => {
+            // A damaged cache only costs time: start over with a fresh clone.
+            crate::log!("git cache {} unusable; fetching afresh", dir.display());
+            drop(repo);
+            let _ = std::fs::remove_dir_all(&dir);
+            let repo = open_or_init(&dir)?;
+            let (commit, branch) = fetch_into(&repo, remote, branch)?;
+            Ok(BaseCommit { repo, commit, branch, _tmp: tmp })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn is_local_corruption(e: &Error) -> bool {
+    let m = e.to_string();
+    m.contains("object not found") || m.contains("corrupt") || m.contains("shallow") || m.contains("odb")
+}
+
+fn open_or_init(dir: &Path) -> Result<Repository> {
+    if let Ok(r) = Repository::open_bare(dir) {
+        return Ok(r);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    Repository::init_bare(dir).map_err(|e| Error::Git { url: dir.display().to_string(), message: e.message().into() })
+}
+
+fn fetch_into(repo: &Repository, remote: &GitRemote<'_>, branch: Option<&str>) -> Result<(Oid, String)> {
+    let mut r = repo.remote_anonymous(remote.url).map_err(|e| remote.error(e))?;
+    let mut conn = r.connect_auth(Direction::Fetch, Some(remote.callbacks()), None).map_err(|e| remote.error(e))?;
+    let branch = match branch {
+        Some(b) => b.to_string(),
+        None => {
+            let head = conn.default_branch().map_err(|e| remote.error(e))?;
+            let head = head.as_str().unwrap_or_default();
+            head.strip_prefix("refs/heads/").unwrap_or(head).to_string()
+        }
+    };
+    let refname = format!("refs/heads/{branch}");
+    let oid = conn
+        .list()
+        .map_err(|e| remote.error(e))?
+        .iter()
+        .find(|h| h.name() == refname)
+        .map(|h| h.oid())
+        .ok_or_else(|| Error::Git { url: remote.display_url(), message: format!("branch {branch:?} not found") })?;
+    if repo.find_commit(oid).is_ok() {
+        return Ok((oid, branch));
+    }
+    let mut fo = FetchOptions::new();
+    fo.remote_callbacks(remote.callbacks());
+    if !remote.is_local() {
+        fo.depth(1);
+    }
+    let refspec = format!("+{refname}:refs/currency/base");
+    conn.remote().download(&[refspec.as_str()], Some(&mut fo)).map_err(|e| remote.error(e))?;
+    conn.remote()
+        .update_tips(None, git2::RemoteUpdateFlags::empty(), git2::AutotagOption::None, None)
+        .map_err(|e| remote.error(e))?;
+    repo.find_commit(oid).map_err(|e| remote.error(e))?;
+    Ok((oid, branch))
+}
+
+/// The files of one commit, read from the object database.
+pub struct GitTreeFiles<'r> {
+    repo: &'r Repository,
+    tree: git2::Tree<'r>,
+}
+
+impl RepoFiles for GitTreeFiles<'_> {
+    fn paths(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        self.tree
+            .walk(TreeWalkMode::PreOrder, |dir, entry| {
+                let name = entry.name().unwrap_or_default();
+                match entry.kind() {
+                    Some(git2::ObjectType::Tree) if PRUNED_DIRS.contains(&name) => TreeWalkResult::Skip,
+                    // Only regular files: symlinks (mode 120000) and submodules are not read.
+                    Some(git2::ObjectType::Blob) if entry.filemode() & 0o170000 == 0o100000 => {
+                        out.push(format!("{dir}{name}"));
+                        TreeWalkResult::Ok
+                    }
+                    _ => TreeWalkResult::Ok,
+                }
+            })
+            .map_err(|e| Error::Git { url: "tree".into(), message: e.message().into() })?;
+        Ok(out)
+    }
+
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        let entry = match self.tree.get_path(Path::new(path)) {
+            Ok(e) => e,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(Error::Git { url: path.into(), message: e.message().into() }),
+        };
+        if entry.filemode() & 0o170000 != 0o100000 {
+            return Err(Error::Parse { file: path.into(), message: "is not a regular file (symlink?)".into() });
+        }
+        let blob = self
+            .repo
+            .find_blob(entry.id())
+            .map_err(|e| Error::Git { url: path.into(), message: e.message().into() })?;
+        Ok(Some(blob.content().to_vec()))
+    }
+}
