@@ -1,0 +1,28 @@
+//! Test support shared by the integration tests (`mod support;`).
+//!
+//! - `Upstream`: one local HTTP server playing GitHub's REST API (releases and assets), the Go
+//!   downloads page (`/dl/`) and a Go module proxy (`/goproxy/`); stateful, with ETags, rate-limit
+//!   headers, a request log and injectable failures.
+//! - `GitServer`: smart-HTTP git with basic auth, the real `git http-backend` behind it.
+//! - `fixtures`: BOSH release repositories from `tests/fixtures/releases/<name>/` as bare repos.
+//! - `run` / `Tmp`: spawn the crate's binaries with JSON on stdin, a clean environment and a
+//!   time limit.
+//!
+//! Everything listens on 127.0.0.1 only, is started by the test itself and stops when dropped.
+#![allow(dead_code, unused_imports)]
+
+pub mod fixtures;
+pub mod git_server;
+pub mod github;
+pub mod go_downloads;
+pub mod go_proxy;
+pub mod http;
+pub mod process;
+mod server;
+pub mod upstream;
+
+pub use git_server::GitServer;
+pub use github::{Asset, Release, sha256_hex, sha256sums};
+pub use process::{Output, Tmp, run};
+pub use server::Logged;
+pub use upstream::Upstream;
