@@ -19,6 +19,7 @@ pub mod go_proxy;
 pub mod http;
 pub mod process;
 mod server;
+pub mod ssh_server;
 pub mod upstream;
 
 pub use git_server::GitServer;
