@@ -243,26 +243,6 @@ pub fn link_next(headers: &HeaderMap) -> Option<Url> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_next_page_comes_from_the_link_header() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::LINK,
-            HeaderValue::from_static(
-                "<https://api.github.com/repositories/1/releases?page=2>; rel=\"next\", \
-                 <https://api.github.com/repositories/1/releases?page=5>; rel=\"last\"",
-            ),
-        );
-        assert_eq!(link_next(&h).unwrap().as_str(), "https://api.github.com/repositories/1/releases?page=2");
-        h.insert(header::LINK, HeaderValue::from_static("<https://x/?page=1>; rel=\"prev\""));
-        assert!(link_next(&h).is_none());
-    }
-}
-
 /// GET `url` conditionally, answering from `cache` on 304; the body is stored with its ETag.
 /// A corrupt entry costs a second, unconditional request.
 pub async fn get_cached(
@@ -289,3 +269,24 @@ pub async fn get_cached(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_page_comes_from_the_link_header() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::LINK,
+            HeaderValue::from_static(
+                "<https://api.github.com/repositories/1/releases?page=2>; rel=\"next\", \
+                 <https://api.github.com/repositories/1/releases?page=5>; rel=\"last\"",
+            ),
+        );
+        assert_eq!(link_next(&h).unwrap().as_str(), "https://api.github.com/repositories/1/releases?page=2");
+        h.insert(header::LINK, HeaderValue::from_static("<https://x/?page=1>; rel=\"prev\""));
+        assert!(link_next(&h).is_none());
+    }
+}
+

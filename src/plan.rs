@@ -252,7 +252,7 @@ pub fn plan(
         let cands = offers.get(&key).map(|o| candidates(dep, o)).unwrap_or_default();
         let cur = current(dep, snapshot)?;
         let inside = |c: &&Candidate| dep.constraint.as_ref().is_none_or(|k| k.matches(&c.version, dep.prerelease));
-        let latest = cands.iter().filter(inside).next_back();
+        let latest = cands.iter().rfind(inside);
         let newest = cands.last();
         let target = latest.filter(|l| cur.version.as_ref().is_none_or(|c| l.version > *c));
         let note = match (&latest, cands.is_empty()) {

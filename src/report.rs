@@ -45,10 +45,7 @@ pub fn markdown(plan: &Plan) -> String {
             (Some(url), None) => format!("[notes]({url})"),
             _ => "–".into(),
         };
-        let behind = match (d.behind, &d.note) {
-            (true, _) => "**yes**".to_string(),
-            (false, _) => "no".to_string(),
-        };
+        let behind = if d.behind { "**yes**" } else { "no" };
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             escape(&d.name),

@@ -224,7 +224,7 @@ mod tests {
 
     #[test]
     fn go_release_candidates_are_prereleases_in_go_order() {
-        let mut vs = vec![go("1.21.1"), go("1.21.0"), go("1.21rc2"), go("1.21rc1"), go("1.18beta1"), go("1.18rc1")];
+        let mut vs = [go("1.21.1"), go("1.21.0"), go("1.21rc2"), go("1.21rc1"), go("1.18beta1"), go("1.18rc1")];
         vs.sort();
         let order: Vec<_> = vs.iter().map(|v| v.as_str().to_string()).collect();
         assert_eq!(order, ["1.18beta1", "1.18rc1", "1.21rc1", "1.21rc2", "1.21.0", "1.21.1"]);

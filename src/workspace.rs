@@ -64,6 +64,11 @@ impl<'a> GitRemote<'a> {
         let token = self.token;
         let key = self.private_key;
         cb.credentials(move |_url, username, allowed| {
+            // For an ssh URL without a user, libgit2 first asks for the user name alone; that
+            // question is not a credential attempt.
+            if allowed == CredentialType::USERNAME {
+                return Cred::username(username.unwrap_or("git"));
+            }
             if tried.replace(true) {
                 return Err(git2::Error::new(
                     git2::ErrorCode::Auth,

@@ -74,7 +74,7 @@ pub async fn list_versions(http: &Http, cache: &Cache, proxy: &Url, path: &str) 
         let escaped = modfile::escape_version(&latest);
         let mod_url = module_url(proxy, path, &format!("@v/{escaped}.mod"));
         let go_mod = fetch_immutable(http, cache, &mod_url).await?;
-        let parsed = modfile::parse(&go_mod).map_err(|e| Error::Http {
+        let parsed = modfile::parse_lax(&go_mod).map_err(|e| Error::Http {
             url: mod_url.to_string(),
             status: None,
             message: format!("go.mod does not parse: {e}"),
