@@ -81,3 +81,58 @@ pub fn in_metadata(plan: &Plan, version: &BTreeMap<String, String>) -> Vec<Metad
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::PlannedDependency;
+
+    fn dep(name: &str, kind: &str, current: &str, latest: &str, target: Option<&str>) -> PlannedDependency {
+        PlannedDependency {
+            name: name.into(),
+            kind: kind.into(),
+            current: Some(current.into()),
+            latest: Some(latest.into()),
+            target: target.map(String::from),
+            behind: target.is_some(),
+            files: vec!["config/blobs.yml".into()],
+            upstream: "etcd-io/etcd".into(),
+            constraint: Some("^3".into()),
+            newest: Some(latest.into()),
+            release_notes: Some(format!("https://github.com/etcd-io/etcd/releases/tag/v{latest}")),
+            note: None,
+            current_blob: None,
+            candidates: vec![],
+            current_version: None,
+        }
+    }
+
+    fn plan() -> Plan {
+        let mut golang = dep("golang-1.23-linux", "golang-package", "1.23", "1.24", None);
+        golang.behind = true;
+        golang.upstream = "Go downloads".into();
+        golang.release_notes = Some("https://go.dev/doc/devel/release#go1.24.0".into());
+        golang.note = Some("vendored with bosh vendor-package: reported, not bumped".into());
+        Plan {
+            repository: "cloudfoundry/etcd-release".into(),
+            branch: "main".into(),
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            dependencies: vec![
+                dep("etcd", "github-release", "3.3.15", "3.5.17", Some("3.5.17")),
+                dep("etcd-client-v3", "go-module", "3.5.17", "3.5.17", None),
+                golang,
+            ],
+        }
+    }
+
+    #[test]
+    fn report_md_lists_every_dependency_with_release_notes() {
+        insta::assert_snapshot!(markdown(&plan()));
+    }
+
+    #[test]
+    fn in_metadata_shows_current_and_target() {
+        let version = BTreeMap::from([("etcd".to_string(), "3.5.17".to_string())]);
+        insta::assert_json_snapshot!(in_metadata(&plan(), &version));
+    }
+}

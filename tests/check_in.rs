@@ -524,3 +524,37 @@ fn currency_report_reads_a_local_checkout() {
     let plan = json_out.json();
     assert_eq!(plan["dependencies"][0]["files"], json!(["config/blobs.yml", "packages/etcd/spec"]));
 }
+
+#[test]
+fn the_token_appears_in_no_output_and_no_written_file() {
+    let w = World::new();
+    etcd_upstream(&w.up);
+    let git = GitServer::start_token(w.repos.path(), TOKEN);
+    w.repo("etcd-release");
+    let source = w.source(Path::new("x"), json!({"git_url": git.url_for("etcd-release"), "access_token": TOKEN}));
+    let dest = w.tmp.path().join("get");
+    let mut outputs = vec![
+        w.check(&source, None),
+        w.get(&dest, &source, json!({"etcd": "3.5.17"}), json!({"download": true})),
+        // Failures: a version upstream lacks, a bad key, a rejected token.
+        w.get(&dest, &source, json!({"etcd": "9.9.9"}), json!({})),
+        w.check(&w.source(Path::new("x"), json!({"git_url": git.url_for("etcd-release"), "access_token": TOKEN, "bogus": 1})), None),
+    ];
+    w.up.require_token("a-different-token-000");
+    outputs.push(w.check(&source, None));
+    assert!(outputs[0].success() && outputs[1].success(), "{outputs:#?}");
+    assert!(outputs[2..].iter().all(|o| !o.success()), "{outputs:#?}");
+    // The token did reach the servers, so it was in play on every run.
+    assert!(git.requests().iter().any(|r| r.token.as_deref() == Some(TOKEN)));
+    for o in &outputs {
+        assert!(!o.stdout.contains(TOKEN) && !o.stderr.contains(TOKEN), "token printed: {o:#?}");
+    }
+    for file in walk(&dest).into_iter().chain(walk(&w.tmp.tmpdir())) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(TOKEN.len()).any(|win| win == TOKEN.as_bytes()),
+            "token written to {}",
+            file.display()
+        );
+    }
+}
