@@ -5,3 +5,4 @@ pub mod blobs;
 pub mod config;
 pub mod spec;
 pub mod snapshot;
+pub mod blob_bump;
