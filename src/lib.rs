@@ -22,6 +22,7 @@ pub mod concourse;
 pub mod detect;
 pub mod download;
 pub mod error;
+pub mod github;
 pub mod gomod;
 pub mod http;
 pub mod plan;

@@ -82,6 +82,90 @@ pub fn in_metadata(plan: &Plan, version: &BTreeMap<String, String>) -> Vec<Metad
         .collect()
 }
 
+/// What one blob bump did, for commit messages and PR bodies.
+#[derive(Debug, Clone, Serialize)]
+pub struct BumpSummary {
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub release_notes: Option<String>,
+    pub artifact_url: String,
+    pub sha256: String,
+    /// Where the expected sum came from; `None`: upstream publishes none.
+    pub expected_from: Option<String>,
+    pub object_id: String,
+    pub blobstore: String,
+    pub old_blob: String,
+    pub new_blob: String,
+}
+
+pub fn commit_message(b: &BumpSummary) -> String {
+    format!("Bump {} from {} to {}", b.name, b.from, b.to)
+}
+
+pub fn pr_title(bumps: &[BumpSummary]) -> String {
+    match bumps {
+        [one] => commit_message(one),
+        many => format!(
+            "Bump {} dependencies: {}",
+            many.len(),
+            many.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// `$ATC_EXTERNAL_URL/builds/$BUILD_ID` when Concourse set both.
+pub fn build_url() -> Option<String> {
+    let base = std::env::var("ATC_EXTERNAL_URL").ok().filter(|s| !s.is_empty())?;
+    let id = std::env::var("BUILD_ID").ok().filter(|s| !s.is_empty())?;
+    Some(format!("{}/builds/{id}", base.trim_end_matches('/')))
+}
+
+/// The PR body: the bumps, how each artifact was verified, the blobstore objects, the files
+/// changed, what to check by hand, and the build.
+pub fn pr_body(
+    bumps: &[BumpSummary],
+    files: &[String],
+    check_by_hand: &[crate::release::blob_bump::HandCheck],
+    build: Option<&str>,
+) -> String {
+    let mut out = String::new();
+    out.push_str("| Dependency | From | To | Release notes |\n|---|---|---|---|\n");
+    for b in bumps {
+        let notes = b.release_notes.as_deref().map(|u| format!("[{}]({u})", b.to)).unwrap_or_else(|| "–".into());
+        out.push_str(&format!("| {} | {} | {} | {} |\n", escape(&b.name), b.from, b.to, notes));
+    }
+    out.push_str("\n### Verification\n\n");
+    for b in bumps {
+        out.push_str(&format!("**{}** `{}`\n\n", escape(&b.name), b.new_blob));
+        out.push_str(&format!("- artifact: {}\n", b.artifact_url));
+        out.push_str(&format!("- sha256: `{}`\n", b.sha256));
+        match &b.expected_from {
+            Some(from) => out.push_str(&format!("- verified against: {from}\n")),
+            None => out.push_str(
+                "- **not verified upstream**: the release publishes no checksum for this file; the sha256 above is what was downloaded\n",
+            ),
+        }
+        out.push_str(&format!("- blobstore object: `{}` ({})\n", b.object_id, b.blobstore));
+        out.push_str(&format!("- replaces: `{}`\n\n", b.old_blob));
+    }
+    out.push_str("### Files changed\n\n");
+    for f in files {
+        out.push_str(&format!("- `{f}`\n"));
+    }
+    if !check_by_hand.is_empty() {
+        out.push_str("\n### Check by hand\n\nThese lines still mention an old version and were left alone:\n\n");
+        for h in check_by_hand {
+            out.push_str(&format!("- `{}:{}` ({}): `{}`\n", h.path, h.line, h.version, h.text.replace('`', "'")));
+        }
+    }
+    if let Some(url) = build {
+        out.push_str(&format!("\nOpened by [this build]({url}).\n"));
+    }
+    out.push_str("\n<sub>Opened by currency. Pushing to this branch yourself stops currency from updating it.</sub>\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +212,49 @@ mod tests {
     #[test]
     fn report_md_lists_every_dependency_with_release_notes() {
         insta::assert_snapshot!(markdown(&plan()));
+    }
+
+    fn summary(name: &str, from: &str, to: &str, verified: bool) -> BumpSummary {
+        BumpSummary {
+            name: name.into(),
+            from: from.into(),
+            to: to.into(),
+            release_notes: Some(format!("https://github.com/etcd-io/etcd/releases/tag/v{to}")),
+            artifact_url: format!("https://github.com/etcd-io/etcd/releases/download/v{to}/etcd-v{to}-linux-amd64.tar.gz"),
+            sha256: "ab".repeat(32),
+            expected_from: verified.then(|| format!("SHA256SUMS (https://github.com/etcd-io/etcd/releases/download/v{to}/SHA256SUMS)")),
+            object_id: "11111111-2222-4333-8444-555555555555".into(),
+            blobstore: "s3 bucket etcd-release-blobs".into(),
+            old_blob: format!("etcd/etcd-v{from}-linux-amd64.tar.gz"),
+            new_blob: format!("etcd/etcd-v{to}-linux-amd64.tar.gz"),
+        }
+    }
+
+    #[test]
+    fn pr_body_shows_bumps_verification_objects_and_hand_checks() {
+        let hand = vec![crate::release::blob_bump::HandCheck {
+            path: "packages/etcd/packaging".into(),
+            line: 4,
+            text: "ETCDCTL_VERSION=\"3.3.15\"".into(),
+            version: "3.3.15".into(),
+        }];
+        let body = pr_body(
+            &[summary("etcd", "3.3.15", "3.3.27", true)],
+            &["config/blobs.yml".into()],
+            &hand,
+            Some("https://ci.example.com/builds/42"),
+        );
+        insta::assert_snapshot!(body);
+    }
+
+    #[test]
+    fn an_unverified_artifact_is_said_plainly_and_groups_get_one_title() {
+        let bumps = [summary("etcd", "3.3.15", "3.3.27", false), summary("nats-server", "2.10.20", "2.10.22", true)];
+        assert_eq!(pr_title(&bumps), "Bump 2 dependencies: etcd, nats-server");
+        assert_eq!(pr_title(&bumps[..1]), "Bump etcd from 3.3.15 to 3.3.27");
+        let body = pr_body(&bumps, &[], &[], None);
+        assert!(body.contains("**not verified upstream**"));
+        assert!(!body.contains("this build"));
     }
 
     #[test]

@@ -243,3 +243,142 @@ impl RepoFiles for GitTreeFiles<'_> {
         Ok(Some(blob.content().to_vec()))
     }
 }
+
+/// The base branch and the existing branches under a prefix, fetched in one connection.
+pub struct Fetched {
+    pub base: BaseCommit,
+    /// Branch name (without `refs/heads/`) → commit, for every remote branch under the prefix.
+    pub branches: std::collections::BTreeMap<String, Oid>,
+}
+
+/// Fetches the base branch and every branch starting with `prefix` (the bump branches), so `out`
+/// can tell which bumps already exist and who pushed them.
+pub fn fetch_with_branches(
+    remote: &GitRemote<'_>,
+    branch: Option<&str>,
+    prefix: &str,
+    cache: &Cache,
+) -> Result<Fetched> {
+    let (dir, tmp) = match cache.git_dir(remote.url) {
+        Some(d) => (d, None),
+        None => {
+            let t = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    };
+    let repo = open_or_init(&dir)?;
+    let mut r = repo.remote_anonymous(remote.url).map_err(|e| remote.error(e))?;
+    let mut conn = r.connect_auth(Direction::Fetch, Some(remote.callbacks()), None).map_err(|e| remote.error(e))?;
+    let base_branch = match branch {
+        Some(b) => b.to_string(),
+        None => {
+            let head = conn.default_branch().map_err(|e| remote.error(e))?;
+            let head = head.as_str().unwrap_or_default();
+            head.strip_prefix("refs/heads/").unwrap_or(head).to_string()
+        }
+    };
+    let mut base_oid = None;
+    let mut branches = std::collections::BTreeMap::new();
+    for h in conn.list().map_err(|e| remote.error(e))? {
+        let Some(name) = h.name().strip_prefix("refs/heads/") else { continue };
+        if name == base_branch {
+            base_oid = Some(h.oid());
+        }
+        if name.starts_with(prefix) && name != base_branch {
+            branches.insert(name.to_string(), h.oid());
+        }
+    }
+    let base_oid = base_oid
+        .ok_or_else(|| Error::Git { url: remote.display_url(), message: format!("branch {base_branch:?} not found") })?;
+    let mut specs = Vec::new();
+    if repo.find_commit(base_oid).is_err() {
+        specs.push(format!("+refs/heads/{base_branch}:refs/currency/base"));
+    }
+    for (name, oid) in &branches {
+        if repo.find_commit(*oid).is_err() {
+            specs.push(format!("+refs/heads/{name}:refs/currency/branches/{name}"));
+        }
+    }
+    if !specs.is_empty() {
+        let mut fo = FetchOptions::new();
+        fo.remote_callbacks(remote.callbacks());
+        if !remote.is_local() {
+            fo.depth(1);
+        }
+        let refs: Vec<&str> = specs.iter().map(String::as_str).collect();
+        conn.remote().download(&refs, Some(&mut fo)).map_err(|e| remote.error(e))?;
+        conn.remote()
+            .update_tips(None, git2::RemoteUpdateFlags::empty(), git2::AutotagOption::None, None)
+            .map_err(|e| remote.error(e))?;
+    }
+    drop(conn);
+    drop(r);
+    Ok(Fetched { base: BaseCommit { repo, commit: base_oid, branch: base_branch, _tmp: tmp }, branches })
+}
+
+/// Commits `files` (path → new contents) on top of `parent` and returns the new commit; the
+/// file modes of existing paths are kept. No ref is moved.
+pub fn commit_files(
+    repo: &Repository,
+    parent: Oid,
+    files: &std::collections::BTreeMap<String, Vec<u8>>,
+    author: &crate::source::GitAuthor,
+    message: &str,
+) -> Result<Oid> {
+    let git = |e: git2::Error| Error::Git { url: "local commit".into(), message: e.message().into() };
+    let parent = repo.find_commit(parent).map_err(git)?;
+    let base_tree = parent.tree().map_err(git)?;
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    for (path, bytes) in files {
+        let mode = base_tree
+            .get_path(Path::new(path))
+            .ok()
+            .map(|e| e.filemode())
+            .filter(|m| *m == 0o100755)
+            .map(|_| git2::FileMode::BlobExecutable)
+            .unwrap_or(git2::FileMode::Blob);
+        let oid = repo.blob(bytes).map_err(git)?;
+        update.upsert(path.as_str(), oid, mode);
+    }
+    let tree_oid = update.create_updated(repo, &base_tree).map_err(git)?;
+    let tree = repo.find_tree(tree_oid).map_err(git)?;
+    let sig = git2::Signature::now(&author.name, &author.email).map_err(git)?;
+    repo.commit(None, &sig, &sig, message, &tree, &[&parent]).map_err(git)
+}
+
+/// Author and committer e-mail of a commit.
+pub fn commit_identity(repo: &Repository, oid: Oid) -> Result<(String, String)> {
+    let c = repo
+        .find_commit(oid)
+        .map_err(|e| Error::Git { url: "local".into(), message: e.message().into() })?;
+    Ok((
+        c.author().email().unwrap_or_default().to_string(),
+        c.committer().email().unwrap_or_default().to_string(),
+    ))
+}
+
+/// Force-pushes `commit` to `refs/heads/<branch>`. The caller has checked that the branch holds
+/// only its own commits. A rejected ref is an error naming the branch.
+pub fn push(repo: &Repository, remote: &GitRemote<'_>, commit: Oid, branch: &str) -> Result<()> {
+    let local = format!("refs/currency/push/{branch}");
+    repo.reference(&local, commit, true, "currency push")
+        .map_err(|e| Error::Git { url: "local".into(), message: e.message().into() })?;
+    let mut r = repo.remote_anonymous(remote.url).map_err(|e| remote.error(e))?;
+    let rejected = std::cell::RefCell::new(None::<String>);
+    let mut cb = remote.callbacks();
+    cb.push_update_reference(|refname, status| {
+        if let Some(msg) = status {
+            *rejected.borrow_mut() = Some(format!("{refname}: {msg}"));
+        }
+        Ok(())
+    });
+    let mut po = git2::PushOptions::new();
+    po.remote_callbacks(cb);
+    let spec = format!("+{local}:refs/heads/{branch}");
+    r.push(&[spec.as_str()], Some(&mut po)).map_err(|e| remote.error(e))?;
+    drop(po);
+    if let Some(msg) = rejected.into_inner() {
+        return Err(Error::Git { url: remote.display_url(), message: format!("push rejected: {msg}") });
+    }
+    Ok(())
+}

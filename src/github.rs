@@ -1,0 +1,132 @@
+//! Pull requests on the release's GitHub (octocrab, base URL from `github_api_url`): find the
+//! open PR of a bump branch, open one, update its title and body, add labels and request
+//! reviewers. The first call (the look-up of the open PR) also proves the token before anything
+//! is uploaded or pushed.
+
+use octocrab::Octocrab;
+use octocrab::params::State;
+
+use crate::error::{Error, Result};
+use crate::source::Source;
+
+/// A pull request, as much of it as currency needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    pub number: u64,
+    pub url: String,
+    pub title: String,
+    pub body: String,
+}
+
+pub struct GitHub {
+    crab: Octocrab,
+    api: String,
+    owner: String,
+    repo: String,
+}
+
+fn to_pr(p: octocrab::models::pulls::PullRequest) -> PullRequest {
+    PullRequest {
+        number: p.number,
+        url: p.html_url.map(|u| u.to_string()).unwrap_or_default(),
+        title: p.title.unwrap_or_default(),
+        body: p.body.unwrap_or_default(),
+    }
+}
+
+impl GitHub {
+    pub fn new(source: &Source) -> Result<GitHub> {
+        let token = source
+            .access_token
+            .as_ref()
+            .ok_or_else(|| Error::config("source.access_token", "required to push and open pull requests"))?;
+        let api = source.github_api_url.as_str().trim_end_matches('/').to_string();
+        let crab = Octocrab::builder()
+            .personal_token(token.expose().to_string())
+            .base_uri(api.as_str())
+            .map_err(|e| Error::config("source.github_api_url", format!("not usable: {e}")))?
+            .build()
+            .map_err(|e| Error::config("source.github_api_url", format!("not usable: {e}")))?;
+        Ok(GitHub { crab, api, owner: source.repository.owner.clone(), repo: source.repository.name.clone() })
+    }
+
+    fn error(&self, route: &str, e: octocrab::Error) -> Error {
+        let url = format!("{}/repos/{}/{}{route}", self.api, self.owner, self.repo);
+        match e {
+            octocrab::Error::GitHub { source, .. } => {
+                let status = source.status_code.as_u16();
+                let hint = match status {
+                    401 => "; check source.access_token",
+                    403 | 404 => "; the token needs push access to the repository",
+                    _ => "",
+                };
+                Error::Http { url, status: Some(status), message: format!("{} ({}){hint}", source.status_code, source.message) }
+            }
+            other => Error::Http { url, status: None, message: crate::secrets::redact(&other.to_string()) },
+        }
+    }
+
+    /// The open PR whose head is `branch` of this repository.
+    pub async fn find_open(&self, branch: &str) -> Result<Option<PullRequest>> {
+        let page = self
+            .crab
+            .pulls(&self.owner, &self.repo)
+            .list()
+            .state(State::Open)
+            .head(format!("{}:{branch}", self.owner))
+            .per_page(100)
+            .send()
+            .await
+            .map_err(|e| self.error("/pulls", e))?;
+        Ok(page.items.into_iter().find(|p| p.head.ref_field == branch).map(to_pr))
+    }
+
+    pub async fn open(&self, branch: &str, base: &str, title: &str, body: &str, draft: bool) -> Result<PullRequest> {
+        self.crab
+            .pulls(&self.owner, &self.repo)
+            .create(title, branch, base)
+            .body(body)
+            .draft(draft)
+            .maintainer_can_modify(true)
+            .send()
+            .await
+            .map(to_pr)
+            .map_err(|e| self.error("/pulls", e))
+    }
+
+    pub async fn update(&self, number: u64, title: &str, body: &str) -> Result<PullRequest> {
+        self.crab
+            .pulls(&self.owner, &self.repo)
+            .update(number)
+            .title(title)
+            .body(body)
+            .send()
+            .await
+            .map(to_pr)
+            .map_err(|e| self.error(&format!("/pulls/{number}"), e))
+    }
+
+    pub async fn add_labels(&self, number: u64, labels: &[String]) -> Result<()> {
+        if labels.is_empty() {
+            return Ok(());
+        }
+        self.crab
+            .issues(&self.owner, &self.repo)
+            .add_labels(number, labels)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error(&format!("/issues/{number}/labels"), e))
+    }
+
+    pub async fn request_reviewers(&self, number: u64, reviewers: &[String], teams: &[String]) -> Result<()> {
+        if reviewers.is_empty() && teams.is_empty() {
+            return Ok(());
+        }
+        self.crab
+            .pulls(&self.owner, &self.repo)
+            .request_reviews(number, reviewers.to_vec(), teams.to_vec())
+            .await
+            .map(|_| ())
+            .map_err(|e| self.error(&format!("/pulls/{number}/requested_reviewers"), e))
+    }
+}
