@@ -6,8 +6,9 @@
 //! `Accept: application/octet-stream`), and `GET /download/{o}/{r}/{tag}/{name}` (what
 //! `browser_download_url` points at). Drafts are seen only with a token that has push access.
 //!
-//! Repository names are case-insensitive, as on GitHub. `Repo` is where pull requests go when the
-//! `/pulls` endpoints are added.
+//! Repository names are case-insensitive, as on GitHub. Each `Repo` also holds its pull requests,
+//! labels and linked git repository; their endpoints live in `pulls.rs` and are merged into
+//! `routes()` here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -148,13 +149,19 @@ pub(crate) struct GitHub {
     next_id: u64,
 }
 
-/// One repository. Pull requests (`/repos/{o}/{r}/pulls`) belong here when they are added.
+/// One repository: its releases, the tokens that know it, and its pull requests.
 pub(crate) struct Repo {
+    /// The repository id in JSON (100001, 100002, … in order of first use).
+    pub(super) id: u64,
     /// `owner/name` as first added, used in URLs.
-    full_name: String,
+    pub(super) full_name: String,
     /// Newest `created_at` first (ties: the later added first), as GitHub lists them.
     releases: Vec<StoredRelease>,
     push_tokens: BTreeSet<String>,
+    /// Known tokens without push access (`grant_read`).
+    read_tokens: BTreeSet<String>,
+    /// Pull requests, labels and the linked bare git repository (see `pulls.rs`).
+    pub(super) pulls: super::pulls::RepoPulls,
 }
 
 struct StoredRelease {
@@ -170,7 +177,7 @@ struct StoredAsset {
 }
 
 impl GitHub {
-    fn key(repo: &str) -> String {
+    pub(super) fn key(repo: &str) -> String {
         repo.to_ascii_lowercase()
     }
 
@@ -184,15 +191,42 @@ impl GitHub {
             repo.split('/').count() == 2,
             "repository must be owner/name, got {repo:?}"
         );
+        let id = 100_001 + self.repos.len() as u64;
         self.repos.entry(Self::key(repo)).or_insert_with(|| Repo {
+            id,
             full_name: repo.to_owned(),
             releases: Vec::new(),
             push_tokens: BTreeSet::new(),
+            read_tokens: BTreeSet::new(),
+            pulls: Default::default(),
         })
     }
 
-    fn repo(&self, owner: &str, name: &str) -> Option<&Repo> {
+    pub(super) fn repo(&self, owner: &str, name: &str) -> Option<&Repo> {
         self.repos.get(&Self::key(&format!("{owner}/{name}")))
+    }
+
+    /// The repository `owner/name` if it is known (no creation, unlike `repo_mut`).
+    pub(super) fn existing_mut(&mut self, full_name: &str) -> Option<&mut Repo> {
+        self.repos.get_mut(&Self::key(full_name))
+    }
+
+    pub(crate) fn grant_read(&mut self, repo: &str, token: &str) {
+        self.repo_mut(repo).read_tokens.insert(token.to_owned());
+    }
+
+    /// Whether `token` was registered for any repository, with push access or without.
+    pub(crate) fn knows_token(&self, token: &str) -> bool {
+        self.repos
+            .values()
+            .any(|r| r.push_tokens.contains(token) || r.read_tokens.contains(token))
+    }
+
+    /// Whether any token at all was registered (`grant_push` or `grant_read`).
+    pub(crate) fn has_any_token(&self) -> bool {
+        self.repos
+            .values()
+            .any(|r| !r.push_tokens.is_empty() || !r.read_tokens.is_empty())
     }
 
     pub(crate) fn grant_push(&mut self, repo: &str, token: &str) {
@@ -203,14 +237,6 @@ impl GitHub {
         self.repos
             .get(&Self::key(repo_key))
             .is_some_and(|r| r.push_tokens.contains(token))
-    }
-
-    pub(crate) fn any_push_token(&self, token: &str) -> bool {
-        self.repos.values().any(|r| r.push_tokens.contains(token))
-    }
-
-    pub(crate) fn has_any_push_token(&self) -> bool {
-        self.repos.values().any(|r| !r.push_tokens.is_empty())
     }
 
     pub(crate) fn add_release(&mut self, repo: &str, release: Release) -> u64 {
@@ -283,6 +309,7 @@ pub(crate) fn routes() -> Router<Shared> {
             "/download/{owner}/{repo}/{tag}/{name}",
             get(browser_download),
         )
+        .merge(super::pulls::routes())
 }
 
 /// GitHub's error body: `{"message", "documentation_url", "status"}`.
@@ -429,7 +456,7 @@ async fn list_releases(
 
 /// GitHub's `Link` header: `<url>; rel="prev", <url>; rel="next", <url>; rel="last", <url>;
 /// rel="first"`, each URL the request's own with `page` replaced.
-fn link_header(
+pub(super) fn link_header(
     base: &str,
     path: &str,
     query: &[(String, String)],
@@ -599,20 +626,24 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
-fn format_time(t: OffsetDateTime) -> String {
+pub(super) fn format_time(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
         .format(&Rfc3339)
         .expect("RFC 3339 time")
 }
 
-/// GitHub's "simple user" object, every URL on this server.
+/// GitHub's "simple user" object of the release uploader, every URL on this server.
 fn user_json(base: &str) -> Value {
-    let login = "release-bot";
+    user_json_for(base, "release-bot", 1, "MDQ6VXNlcjE=", "User")
+}
+
+/// GitHub's "simple user" object for `login` (`kind`: `User`, `Organization` or `Bot`).
+pub(super) fn user_json_for(base: &str, login: &str, id: u64, node_id: &str, kind: &str) -> Value {
     let user = format!("{base}/users/{login}");
     json!({
         "login": login,
-        "id": 1,
-        "node_id": "MDQ6VXNlcjE=",
+        "id": id,
+        "node_id": node_id,
         "avatar_url": format!("{base}/avatars/u/1?v=4"),
         "gravatar_id": "",
         "url": user,
@@ -626,7 +657,7 @@ fn user_json(base: &str) -> Value {
         "repos_url": format!("{user}/repos"),
         "events_url": format!("{user}/events{{/privacy}}"),
         "received_events_url": format!("{user}/received_events"),
-        "type": "User",
+        "type": kind,
         "user_view_type": "public",
         "site_admin": false,
     })

@@ -18,6 +18,7 @@ pub mod go_downloads;
 pub mod go_proxy;
 pub mod http;
 pub mod process;
+pub mod pulls;
 mod server;
 pub mod ssh_server;
 pub mod upstream;

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use super::github::{self, GitHub, Release};
 use super::go_downloads::{self, GoDownloads};
 use super::go_proxy::{self, GoProxy};
+use super::pulls;
 use super::server::{Logged, Server, credential, lock};
 
 pub(crate) type Shared = Arc<Mutex<Inner>>;
@@ -50,13 +51,13 @@ impl Inner {
     }
 
     /// GitHub's answer to a request's credentials, or `None` to go on. With no token registered at
-    /// all (neither `require_token` nor `grant_push`) any token passes; otherwise an unknown token
-    /// is "Bad credentials", as GitHub answers every invalid token. A missing token is refused
-    /// after `require_token`, except where `anonymous_ok` (browser downloads).
+    /// all (neither `require_token` nor `grant_push` / `grant_read`) any token passes; otherwise an
+    /// unknown token is "Bad credentials", as GitHub answers every invalid token. A missing token
+    /// is refused after `require_token`, except where `anonymous_ok` (browser downloads).
     fn reject_credentials(&self, token: Option<&str>, anonymous_ok: bool) -> Option<Response> {
         let known =
-            |t: &str| self.required_token.as_deref() == Some(t) || self.github.any_push_token(t);
-        let registered = self.required_token.is_some() || self.github.has_any_push_token();
+            |t: &str| self.required_token.as_deref() == Some(t) || self.github.knows_token(t);
+        let registered = self.required_token.is_some() || self.github.has_any_token();
         let ok = match (token, &self.required_token) {
             (None, Some(_)) => anonymous_ok,
             (None, None) => true,
@@ -190,6 +191,62 @@ impl Upstream {
         let mut state = self.state();
         state.rate.remaining = remaining;
         state.rate.reset = now_epoch() + reset_in.as_secs();
+    }
+
+    // --- GitHub pull requests (see `pulls.rs`) ---------------------------------------------
+
+    /// Links `repo` (`owner/name`, created on first use) to the bare git repository `bare`: pull
+    /// request branches are resolved there with the git CLI (the head must exist to open one;
+    /// `sha`s, `commits`, `additions`, … are read there), and `default_branch` is its HEAD.
+    pub fn link_git(&self, repo: &str, bare: &std::path::Path) {
+        pulls::link_git(&mut self.state(), repo, bare);
+    }
+
+    /// Makes `token` known with read but no push access to `repo`: it authenticates (no 401), sees
+    /// `permissions.push == false`, and its writes are answered 403 "Resource not accessible by
+    /// personal access token".
+    pub fn grant_read(&self, repo: &str, token: &str) {
+        self.state().github.grant_read(repo, token);
+    }
+
+    /// Every pull request of `repo`, open and closed, by number, as `GET /pulls/{n}` answers it
+    /// (the full object); `[]` for an unknown repository.
+    pub fn pulls(&self, repo: &str) -> Vec<serde_json::Value> {
+        pulls::pulls(&self.state(), repo)
+    }
+
+    /// Pull request `number` of `repo` as `GET /pulls/{n}` answers it, or `None`.
+    pub fn pull(&self, repo: &str, number: u64) -> Option<serde_json::Value> {
+        pulls::pull(&self.state(), repo, number)
+    }
+
+    /// Opens a pull request from `head` (`branch` or `owner:branch`) into `base` as
+    /// `pulls::BOT_LOGIN`, with GitHub's validation (panics with the 422 it would answer); returns
+    /// its number. For a pull request left open by an earlier build.
+    #[track_caller]
+    pub fn open_pull(&self, repo: &str, head: &str, base: &str, title: &str) -> u64 {
+        pulls::open_pull(&mut self.state(), repo, head, base, title)
+    }
+
+    /// A human closes pull request `number` of `repo` (panics when there is none; closing a closed
+    /// one changes nothing).
+    #[track_caller]
+    pub fn close_pull(&self, repo: &str, number: u64) {
+        pulls::close_pull(&mut self.state(), repo, number);
+    }
+
+    /// The label names on pull request `number` of `repo`, in the order added (panics when there
+    /// is no such pull request).
+    #[track_caller]
+    pub fn labels_of(&self, repo: &str, number: u64) -> Vec<String> {
+        pulls::labels_of(&self.state(), repo, number)
+    }
+
+    /// The requested reviewers of pull request `number` of `repo`: (user logins, team slugs), in
+    /// the order requested (panics when there is no such pull request).
+    #[track_caller]
+    pub fn reviewers_of(&self, repo: &str, number: u64) -> (Vec<String>, Vec<String>) {
+        pulls::reviewers_of(&self.state(), repo, number)
     }
 
     // --- Go downloads ---------------------------------------------------------------------
