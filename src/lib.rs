@@ -16,6 +16,7 @@
 //! every line that leaves the process.
 
 pub mod assess;
+pub mod blobstore;
 pub mod cache;
 pub mod cli;
 pub mod concourse;

@@ -11,6 +11,7 @@
 //! Everything listens on 127.0.0.1 only, is started by the test itself and stops when dropped.
 #![allow(dead_code, unused_imports)]
 
+pub mod blob_servers;
 pub mod fixtures;
 pub mod git_server;
 pub mod github;

@@ -1,0 +1,396 @@
+//! The `s3` provider, with bosh-s3cli's option keys, through `object_store`'s S3 client
+//! (SigV4 signing with `ring`, requests over the crate's reqwest with native-tls).
+//!
+//! - Endpoint: AWS (`https://s3.<region>.amazonaws.com/<bucket>`, or
+//!   `https://<bucket>.s3.<region>.amazonaws.com` with `host_style: true`) unless `host` is set;
+//!   then `http(s)://host[:port]` with path-style addressing unless `host_style: true`, which puts
+//!   the bucket in the host name. `use_ssl` (default true) picks the scheme; `ssl_verify_peer: false`
+//!   accepts any certificate. GCS's S3 interoperability (`host: storage.googleapis.com`) is the
+//!   same code.
+//! - `credentials_source`: `static` (both keys), `env_or_profile` (AWS_ACCESS_KEY_ID,
+//!   AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from the environment; without them, object_store's
+//!   instance-metadata credentials; `~/.aws` profiles are not read), `none` (unsigned, read-only),
+//!   or empty: static with both keys, none with neither, an error with one (bosh's rule).
+//! - `server_side_encryption` (`AES256`, `aws:kms`, `aws:kms:dsse`) and `sse_kms_key_id`.
+//! - Not supported (an error naming the key): `assume_role_arn`. The swift, checksum, concurrency
+//!   and `multipart_upload` tuning keys are ignored: uploads above [`PART_SIZE`] always go
+//!   multipart (AWS and GCS's XML API both support it), with at most [`MAX_IN_FLIGHT`] parts in
+//!   flight, so memory stays bounded whatever the file size.
+
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::path::Path as ObjectPath;
+use object_store::{ClientConfigKey, ClientOptions, ObjectStoreExt as _, PutPayload, WriteMultipart};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use super::{MAX_IN_FLIGHT, Options, PART_SIZE, Scrubber, persist, temp_beside, truncate};
+use crate::error::{Error, Result};
+
+/// How the requests are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credentials {
+    Static,
+    EnvOrProfile,
+    None,
+}
+
+#[derive(Debug)]
+pub struct S3 {
+    store: AmazonS3,
+    bucket: String,
+    folder: Option<String>,
+    /// `host` as given (for descriptions), when not AWS.
+    host: Option<String>,
+    /// The bucket's base URL, for error messages (no credentials in it).
+    bucket_url: String,
+    credentials: Credentials,
+    scrubber: Scrubber,
+}
+
+impl S3 {
+    pub(crate) fn configure(options: &Options<'_>, env: &dyn Fn(&str) -> Option<String>) -> Result<S3> {
+        let bucket = options.required_string("bucket_name")?;
+        let folder = options
+            .string("folder_name")?
+            .map(|f| f.trim_matches('/').to_string())
+            .filter(|f| !f.is_empty());
+        if let Some(f) = &folder {
+            ObjectPath::parse(f).map_err(|_| {
+                Error::config(Options::key("folder_name"), "is not a valid object key prefix")
+            })?;
+        }
+        options.unsupported("assume_role_arn", "is not supported by currency yet; use static keys")?;
+
+        let access_key_id = options.string("access_key_id")?;
+        let secret_access_key = options.string("secret_access_key")?;
+        let mut scrubber = Scrubber::default();
+        if let Some(s) = &secret_access_key {
+            scrubber.add(s);
+        }
+        let source = options.string("credentials_source")?;
+        let credentials = match (source.as_deref(), &access_key_id, &secret_access_key) {
+            (None, Some(_), Some(_)) | (Some("static"), Some(_), Some(_)) => Credentials::Static,
+            (None, None, None) => Credentials::None,
+            (None | Some("static"), None, _) => {
+                return Err(Error::config(
+                    Options::key("access_key_id"),
+                    "is required with secret_access_key (credentials_source static needs both keys)",
+                ));
+            }
+            (None | Some("static"), _, None) => {
+                return Err(Error::config(
+                    Options::key("secret_access_key"),
+                    "is required with access_key_id (credentials_source static needs both keys)",
+                ));
+            }
+            (Some(s @ ("none" | "env_or_profile")), a, k) => {
+                if a.is_some() || k.is_some() {
+                    return Err(Error::config(
+                        Options::key("credentials_source"),
+                        format!("is {s}: access_key_id and secret_access_key must not be set"),
+                    ));
+                }
+                if s == "none" { Credentials::None } else { Credentials::EnvOrProfile }
+            }
+            (Some(_), _, _) => {
+                return Err(Error::config(
+                    Options::key("credentials_source"),
+                    "must be static, env_or_profile or none (or empty)",
+                ));
+            }
+        };
+
+        let region = options.string("region")?.unwrap_or_else(|| "us-east-1".to_string());
+        let use_ssl = options.bool("use_ssl", true)?;
+        let verify = options.bool("ssl_verify_peer", true)?;
+        let host_style = options.bool("host_style", false)?;
+        let port = options.port("port")?;
+        let host = options.string("host")?;
+
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&bucket)
+            .with_region(&region)
+            .with_virtual_hosted_style_request(host_style)
+            .with_disable_tagging(true)
+            .with_client_options(
+                ClientOptions::new()
+                    .with_allow_http(!use_ssl)
+                    .with_allow_invalid_certificates(!verify)
+                    .with_timeout_disabled()
+                    .with_connect_timeout(Duration::from_secs(15))
+                    .with_config(ClientConfigKey::ReadTimeout, "60s"),
+            )
+            .with_retry(object_store::RetryConfig {
+                max_retries: 4,
+                retry_timeout: Duration::from_secs(120),
+                ..Default::default()
+            });
+        let bucket_url = match &host {
+            Some(h) => {
+                let scheme = if use_ssl { "https" } else { "http" };
+                let h = h.trim_end_matches('/');
+                let (scheme, bare) = match h.split_once("://") {
+                    Some((s, rest)) => (s.to_string(), rest.to_string()),
+                    None => (scheme.to_string(), h.to_string()),
+                };
+                if bare.is_empty() || bare.contains(['/', '@', ' ']) {
+                    return Err(Error::config(Options::key("host"), "must be a host name (with an optional scheme)"));
+                }
+                let authority = match port {
+                    Some(p) if !bare.contains(':') => format!("{bare}:{p}"),
+                    _ => bare,
+                };
+                if scheme == "http" {
+                    builder = builder.with_allow_http(true);
+                }
+                let endpoint = if host_style {
+                    format!("{scheme}://{bucket}.{authority}")
+                } else {
+                    format!("{scheme}://{authority}")
+                };
+                builder = builder.with_endpoint(&endpoint);
+                if host_style { endpoint } else { format!("{endpoint}/{bucket}") }
+            }
+            None if host_style => format!("https://{bucket}.s3.{region}.amazonaws.com"),
+            None => format!("https://s3.{region}.amazonaws.com/{bucket}"),
+        };
+
+        match credentials {
+            Credentials::Static => {
+                builder = builder
+                    .with_access_key_id(access_key_id.unwrap_or_default())
+                    .with_secret_access_key(secret_access_key.unwrap_or_default());
+            }
+            Credentials::None => builder = builder.with_skip_signature(true),
+            Credentials::EnvOrProfile => {
+                let get = |k: &str| env(k).filter(|v| !v.is_empty());
+                match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
+                    (Some(id), Some(secret)) => {
+                        scrubber.add(&secret);
+                        builder = builder.with_access_key_id(id).with_secret_access_key(secret);
+                        if let Some(token) = get("AWS_SESSION_TOKEN") {
+                            scrubber.add(&token);
+                            builder = builder.with_token(token);
+                        }
+                    }
+                    (None, None) => {} // object_store's instance-metadata credentials
+                    _ => {
+                        return Err(Error::config(
+                            Options::key("credentials_source"),
+                            "is env_or_profile: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither",
+                        ));
+                    }
+                }
+            }
+        }
+
+        if let Some(sse) = options.string("server_side_encryption")? {
+            if !matches!(sse.as_str(), "AES256" | "aws:kms" | "aws:kms:dsse") {
+                return Err(Error::config(
+                    Options::key("server_side_encryption"),
+                    "must be AES256, aws:kms or aws:kms:dsse",
+                ));
+            }
+            builder = builder.with_config(config_key("aws_server_side_encryption"), sse);
+        }
+        if let Some(kms) = options.string("sse_kms_key_id")? {
+            builder = builder.with_config(config_key("aws_sse_kms_key_id"), kms);
+        }
+
+        let store = builder.build().map_err(|e| {
+            // Builder errors concern the configuration; they quote no credential, but scrub anyway.
+            Error::config("blobstore.options", format!("s3 client: {}", scrubber.scrub(&e.to_string())))
+        })?;
+        Ok(S3 { store, bucket, folder, host, bucket_url, credentials, scrubber })
+    }
+
+    pub(crate) fn writable(&self) -> bool {
+        self.credentials != Credentials::None
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        let mut s = format!("s3 bucket {}", self.bucket);
+        if let Some(h) = &self.host {
+            s.push_str(&format!(" on {h}"));
+        }
+        if let Some(f) = &self.folder {
+            s.push_str(&format!(" (folder {f})"));
+        }
+        s
+    }
+
+    /// bosh-s3cli's `key()`: `object_id`, or `folder_name/object_id`.
+    fn key(&self, object_id: &str) -> String {
+        match &self.folder {
+            Some(f) => format!("{f}/{object_id}"),
+            None => object_id.to_string(),
+        }
+    }
+
+    fn path(&self, object_id: &str) -> Result<ObjectPath> {
+        ObjectPath::parse(self.key(object_id))
+            .map_err(|_| Error::config("blobstore object id", format!("{object_id:?} cannot be an s3 key")))
+    }
+
+    pub(crate) async fn put_file(&self, object_id: &str, file: &Path, size: u64) -> Result<()> {
+        if !self.writable() {
+            return Err(Error::config(
+                Options::key("credentials_source"),
+                format!(
+                    "{} is read-only without credentials (credentials_source none, or no keys): set access_key_id \
+                     and secret_access_key in config/private.yml or source.blobstore to upload",
+                    self.describe()
+                ),
+            ));
+        }
+        let path = self.path(object_id)?;
+        let key = self.key(object_id);
+        let mut input = tokio::fs::File::open(file).await.map_err(|e| Error::io(file, e))?;
+        if size <= PART_SIZE as u64 {
+            let mut buf = Vec::with_capacity(size as usize);
+            input.read_to_end(&mut buf).await.map_err(|e| Error::io(file, e))?;
+            self.store
+                .put(&path, PutPayload::from(buf))
+                .await
+                .map_err(|e| self.error("PUT", &key, e))?;
+            return Ok(());
+        }
+        let upload = self.store.put_multipart(&path).await.map_err(|e| self.error("POST (multipart)", &key, e))?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut buf = vec![0u8; 1024 * 1024];
+        loop {
+            if let Err(e) = writer.wait_for_capacity(MAX_IN_FLIGHT).await {
+                let _ = writer.abort().await;
+                return Err(self.error("PUT (part)", &key, e));
+            }
+            let n = match input.read(&mut buf).await {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(Error::io(file, e));
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            writer.write(&buf[..n]);
+        }
+        writer.finish().await.map_err(|e| self.error("POST (complete multipart)", &key, e))?;
+        Ok(())
+    }
+
+    pub(crate) async fn exists(&self, object_id: &str) -> Result<bool> {
+        let path = self.path(object_id)?;
+        match self.store.head(&path).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(self.error("HEAD", &self.key(object_id), e)),
+        }
+    }
+
+    pub(crate) async fn get_to_file(&self, object_id: &str, dest: &Path) -> Result<()> {
+        let path = self.path(object_id)?;
+        let key = self.key(object_id);
+        let got = self.store.get(&path).await.map_err(|e| self.error("GET", &key, e))?;
+        let tmp = temp_beside(dest)?;
+        let mut out = tokio::fs::File::from_std(tmp.reopen().map_err(|e| Error::io(dest, e))?);
+        let mut stream = got.into_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.error("GET", &key, e))?;
+            out.write_all(&chunk).await.map_err(|e| Error::io(dest, e))?;
+        }
+        out.flush().await.map_err(|e| Error::io(dest, e))?;
+        out.sync_all().await.map_err(|e| Error::io(dest, e))?;
+        drop(out);
+        persist(tmp, dest)
+    }
+
+    /// An object_store error as [`Error::Http`]: the object's URL, the status when the server
+    /// answered, and S3's `<Code>`/`<Message>` (or the library's text), scrubbed of this store's
+    /// secrets.
+    fn error(&self, method: &str, key: &str, e: object_store::Error) -> Error {
+        let url = format!("{}/{key}", self.bucket_url);
+        let text = self.scrubber.scrub(&error_chain(&e));
+        let status = status_of(&e, &text);
+        let detail = match (xml_tag(&text, "Code"), xml_tag(&text, "Message")) {
+            (Some(c), Some(m)) => format!("{c}: {m}"),
+            (Some(c), None) => c,
+            _ => truncate(&text, 300),
+        };
+        let status_text = match status {
+            Some(s) => format!("HTTP {s}"),
+            None => "no answer".to_string(),
+        };
+        let hint = match status {
+            Some(401 | 403) => "; check access_key_id/secret_access_key and the bucket's permissions",
+            Some(301) => "; check region",
+            _ => "",
+        };
+        Error::Http {
+            url,
+            status,
+            message: format!("{method} to {} failed: {status_text} ({}){hint}", self.describe(), truncate(&detail, 300)),
+        }
+    }
+}
+
+/// An `AmazonS3ConfigKey` by its documented name (the encryption key enum is not exported).
+fn config_key(name: &str) -> AmazonS3ConfigKey {
+    name.parse().expect("a key object_store documents")
+}
+
+/// The error and its sources, joined.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !text.contains(&t) {
+            text.push_str(": ");
+            text.push_str(&t);
+        }
+        cur = s.source();
+    }
+    text
+}
+
+fn status_of(e: &object_store::Error, text: &str) -> Option<u16> {
+    match e {
+        object_store::Error::NotFound { .. } => return Some(404),
+        object_store::Error::PermissionDenied { .. } => return Some(403),
+        object_store::Error::Unauthenticated { .. } => return Some(401),
+        object_store::Error::Precondition { .. } => return Some(412),
+        object_store::Error::AlreadyExists { .. } => return Some(409),
+        _ => {}
+    }
+    // RetryError is not public: read "status code: 400 Bad Request" from its text.
+    let i = text.find("status code: ")? + "status code: ".len();
+    text.get(i..i + 3)?.parse().ok()
+}
+
+fn xml_tag(text: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&close)? + start;
+    Some(text[start..end].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_codes_and_statuses_are_read_from_error_text() {
+        let t = "Error performing PUT http://h/b/k in 2ms - Server returned non-2xx status code: 403 Forbidden: \
+                 <?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><Message>nope</Message></Error>";
+        assert_eq!(xml_tag(t, "Code").as_deref(), Some("SignatureDoesNotMatch"));
+        assert_eq!(xml_tag(t, "Message").as_deref(), Some("nope"));
+        let e = object_store::Error::Generic { store: "S3", source: t.into() };
+        assert_eq!(status_of(&e, t), Some(403));
+        assert_eq!(status_of(&e, "connection refused"), None);
+    }
+}
