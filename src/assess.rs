@@ -42,7 +42,7 @@ pub async fn remote(source: Source, cache: &Cache, http: &Http) -> Result<Assess
     let (branch, commit) = (base.branch.clone(), base.commit.to_string());
     drop(files);
     drop(base);
-    finish(source, snapshot, &branch, &commit, cache, http).await
+    from_snapshot(source, snapshot, &branch, &commit, cache, http).await
 }
 
 /// Assesses a local checkout (`currency report --repo DIR`).
@@ -64,10 +64,10 @@ pub async fn local(source: Source, dir: &Path, cache: &Cache, http: &Http) -> Re
         }
         Err(_) => ("-".into(), String::new()),
     };
-    finish(source, snapshot, &branch, &commit, cache, http).await
+    from_snapshot(source, snapshot, &branch, &commit, cache, http).await
 }
 
-async fn finish(
+pub async fn from_snapshot(
     source: Source,
     snapshot: Snapshot,
     branch: &str,

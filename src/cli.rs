@@ -59,13 +59,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check => concourse::check_main(),
-        Command::In { .. } => concourse::in_main_with(std::env::args_os().nth(2).map(PathBuf::from)),
-        Command::Out { .. } => concourse::out_main(),
+        Command::In { dest } => concourse::in_main_with(Some(dest)),
+        Command::Out { sources } => concourse::out_main_with(Some(sources)),
         Command::Report { source, repo, json } => finish(report_cmd(&source, repo.as_deref(), json)),
-        Command::Bump { .. } => finish(Err(Error::config(
-            "bump",
-            "not implemented yet: blob and module bumps arrive with a later release of currency",
-        ))),
+        Command::Bump { source, repo, only, dry_run } => finish(bump_cmd(&source, &repo, &only, dry_run)),
     }
 }
 
@@ -77,6 +74,27 @@ fn finish(r: Result<()>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn bump_cmd(source: &std::path::Path, repo: &std::path::Path, only: &[String], dry_run: bool) -> Result<()> {
+    let source = Source::from_file(source)?;
+    let done = crate::bump::bump_local(source, repo, only, dry_run)?;
+    if done.is_empty() {
+        println!("nothing to bump");
+    }
+    for b in &done {
+        println!(
+            "{}: {} -> {} ({}, sha256 {}, object {}){}",
+            b.name,
+            b.from,
+            b.to,
+            b.new_blob,
+            b.sha256,
+            if dry_run { "-" } else { b.object_id.as_str() },
+            if b.expected_from.is_none() { " NOT verified upstream" } else { "" }
+        );
+    }
+    Ok(())
 }
 
 fn report_cmd(source: &std::path::Path, repo: Option<&std::path::Path>, json: bool) -> Result<()> {

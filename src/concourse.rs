@@ -75,7 +75,7 @@ struct InParams {
     download: bool,
 }
 
-fn parse_params<T: for<'de> Deserialize<'de> + Default>(v: serde_json::Value) -> Result<T> {
+pub fn parse_params<T: for<'de> Deserialize<'de> + Default>(v: serde_json::Value) -> Result<T> {
     if v.is_null() {
         return Ok(T::default());
     }
@@ -221,11 +221,17 @@ pub fn get(req: Request, dest: &Path) -> Result<StepOutput> {
     Ok(StepOutput { version: requested, metadata })
 }
 
-/// `out`: not yet implemented (issue 3).
+/// `out SOURCES`: bump, push, open or update pull requests.
 pub fn out_main() -> ExitCode {
-    run(|| -> Result<StepOutput> {
-        let _ = parse_request(&read_stdin()?)?;
-        Err(Error::config("out", "not implemented yet: pull requests arrive with a later release of currency"))
+    out_main_with(std::env::args_os().nth(1).map(PathBuf::from))
+}
+
+pub fn out_main_with(sources: Option<PathBuf>) -> ExitCode {
+    run(|| {
+        let sources = sources.ok_or_else(|| Error::config("argv[1]", "the sources directory is missing"))?;
+        let mut req = parse_request(&read_stdin()?)?;
+        let params: crate::bump::OutParams = parse_params(std::mem::take(&mut req.params))?;
+        crate::bump::out(req, &sources, params)
     })
 }
 

@@ -17,6 +17,7 @@
 
 pub mod assess;
 pub mod blobstore;
+pub mod bump;
 pub mod cache;
 pub mod cli;
 pub mod concourse;

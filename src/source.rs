@@ -319,19 +319,25 @@ fn register_secrets(value: &serde_json::Value) {
             secrets::register(s);
         }
     }
-    if let Some(b) = obj.get("blobstore") {
-        register_all_strings(b);
+    let Some(b) = obj.get("blobstore").and_then(|b| b.as_object()) else { return };
+    if let Some(y) = b.get("private_yml").and_then(|v| v.as_str()) {
+        // The whole file, each line and each value: private.yml holds credentials only.
+        secrets::register(y);
+    }
+    if let Some(opts) = b.get("options").and_then(|v| v.as_object()) {
+        for (k, v) in opts {
+            if let Some(s) = v.as_str()
+                && SECRET_OPTIONS.contains(&k.as_str())
+            {
+                secrets::register(s);
+            }
+        }
     }
 }
 
-fn register_all_strings(v: &serde_json::Value) {
-    match v {
-        serde_json::Value::String(s) => secrets::register(s),
-        serde_json::Value::Array(a) => a.iter().for_each(register_all_strings),
-        serde_json::Value::Object(o) => o.values().for_each(register_all_strings),
-        _ => {}
-    }
-}
+/// Blobstore option keys whose values are credentials (bosh-s3cli, bosh-gcscli).
+pub const SECRET_OPTIONS: &[&str] =
+    &["access_key_id", "secret_access_key", "session_token", "json_key", "encryption_key", "sse_kms_key_id"];
 
 /// One line from a serde error: `source.dependencies[0].nmae: unknown key`.
 fn serde_error(prefix: &str, path: &str, inner: &str) -> Error {

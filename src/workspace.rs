@@ -8,6 +8,7 @@
 //! rejected credential fails instead of looping. URLs in errors carry no credentials.
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use git2::{Cred, CredentialType, Direction, FetchOptions, Oid, RemoteCallbacks, Repository, TreeWalkMode, TreeWalkResult};
@@ -128,6 +129,24 @@ impl BaseCommit {
 
 /// Fetches `branch` (or the remote's default branch) into the cached bare repository.
 pub fn fetch_base(remote: &GitRemote<'_>, branch: Option<&str>, cache: &Cache) -> Result<BaseCommit> {
+    fetch_with_branches(remote, branch, None, cache).map(|f| f.base)
+}
+
+/// The base branch and the existing branches under a prefix, fetched in one connection.
+pub struct Fetched {
+    pub base: BaseCommit,
+    /// Branch name (without `refs/heads/`) → commit, for every remote branch under the prefix.
+    pub branches: BTreeMap<String, Oid>,
+}
+
+/// Fetches the base branch and, with a `prefix`, every branch starting with it (the bump
+/// branches), so `out` can tell which bumps exist and who pushed them.
+pub fn fetch_with_branches(
+    remote: &GitRemote<'_>,
+    branch: Option<&str>,
+    prefix: Option<&str>,
+    cache: &Cache,
+) -> Result<Fetched> {
     let (dir, tmp) = match cache.git_dir(remote.url) {
         Some(d) => (d, None),
         None => {
@@ -136,19 +155,20 @@ pub fn fetch_base(remote: &GitRemote<'_>, branch: Option<&str>, cache: &Cache) -
         }
     };
     let repo = open_or_init(&dir)?;
-    match fetch_into(&repo, remote, branch) {
-        Ok((commit, branch)) => Ok(BaseCommit { repo, commit, branch, _tmp: tmp }),
+    let (commit, branch, branches) = match fetch_into(&repo, remote, branch, prefix) {
+        Ok(done) => done,
         Err(e @ Error::Git { .. }) if tmp.is_none() && is_local_corruption(&e) => {
             // A damaged cache only costs time: start over with a fresh clone.
             crate::log!("git cache {} unusable; fetching afresh", dir.display());
             drop(repo);
             let _ = std::fs::remove_dir_all(&dir);
             let repo = open_or_init(&dir)?;
-            let (commit, branch) = fetch_into(&repo, remote, branch)?;
-            Ok(BaseCommit { repo, commit, branch, _tmp: tmp })
+            let (commit, branch, branches) = fetch_into(&repo, remote, branch, prefix)?;
+            return Ok(Fetched { base: BaseCommit { repo, commit, branch, _tmp: tmp }, branches });
         }
-        Err(e) => Err(e),
-    }
+        Err(e) => return Err(e),
+    };
+    Ok(Fetched { base: BaseCommit { repo, commit, branch, _tmp: tmp }, branches })
 }
 
 fn is_local_corruption(e: &Error) -> bool {
@@ -165,10 +185,18 @@ fn open_or_init(dir: &Path) -> Result<Repository> {
     Repository::init_bare(dir).map_err(|e| Error::Git { url: dir.display().to_string(), message: e.message().into() })
 }
 
-fn fetch_into(repo: &Repository, remote: &GitRemote<'_>, branch: Option<&str>) -> Result<(Oid, String)> {
+/// Connects once, resolves the base branch (the remote's default branch when `branch` is
+/// `None`), and downloads — shallow where the transport allows — the base and every branch
+/// starting with `prefix` whose commit is not already here.
+fn fetch_into(
+    repo: &Repository,
+    remote: &GitRemote<'_>,
+    branch: Option<&str>,
+    prefix: Option<&str>,
+) -> Result<(Oid, String, BTreeMap<String, Oid>)> {
     let mut r = repo.remote_anonymous(remote.url).map_err(|e| remote.error(e))?;
     let mut conn = r.connect_auth(Direction::Fetch, Some(remote.callbacks()), None).map_err(|e| remote.error(e))?;
-    let branch = match branch {
+    let base_branch = match branch {
         Some(b) => b.to_string(),
         None => {
             let head = conn.default_branch().map_err(|e| remote.error(e))?;
@@ -176,29 +204,41 @@ fn fetch_into(repo: &Repository, remote: &GitRemote<'_>, branch: Option<&str>) -
             head.strip_prefix("refs/heads/").unwrap_or(head).to_string()
         }
     };
-    let refname = format!("refs/heads/{branch}");
-    let oid = conn
-        .list()
-        .map_err(|e| remote.error(e))?
-        .iter()
-        .find(|h| h.name() == refname)
-        .map(|h| h.oid())
-        .ok_or_else(|| Error::Git { url: remote.display_url(), message: format!("branch {branch:?} not found") })?;
-    if repo.find_commit(oid).is_ok() {
-        return Ok((oid, branch));
+    let mut base_oid = None;
+    let mut branches = BTreeMap::new();
+    for h in conn.list().map_err(|e| remote.error(e))? {
+        let Some(name) = h.name().strip_prefix("refs/heads/") else { continue };
+        if name == base_branch {
+            base_oid = Some(h.oid());
+        } else if prefix.is_some_and(|p| name.starts_with(p)) {
+            branches.insert(name.to_string(), h.oid());
+        }
     }
-    let mut fo = FetchOptions::new();
-    fo.remote_callbacks(remote.callbacks());
-    if !remote.is_local() {
-        fo.depth(1);
+    let base_oid = base_oid
+        .ok_or_else(|| Error::Git { url: remote.display_url(), message: format!("branch {base_branch:?} not found") })?;
+    let mut specs = Vec::new();
+    if repo.find_commit(base_oid).is_err() {
+        specs.push(format!("+refs/heads/{base_branch}:refs/currency/base"));
     }
-    let refspec = format!("+{refname}:refs/currency/base");
-    conn.remote().download(&[refspec.as_str()], Some(&mut fo)).map_err(|e| remote.error(e))?;
-    conn.remote()
-        .update_tips(None, git2::RemoteUpdateFlags::empty(), git2::AutotagOption::None, None)
-        .map_err(|e| remote.error(e))?;
-    repo.find_commit(oid).map_err(|e| remote.error(e))?;
-    Ok((oid, branch))
+    for (name, oid) in &branches {
+        if repo.find_commit(*oid).is_err() {
+            specs.push(format!("+refs/heads/{name}:refs/currency/branches/{name}"));
+        }
+    }
+    if !specs.is_empty() {
+        let mut fo = FetchOptions::new();
+        fo.remote_callbacks(remote.callbacks());
+        if !remote.is_local() {
+            fo.depth(1);
+        }
+        let refs: Vec<&str> = specs.iter().map(String::as_str).collect();
+        conn.remote().download(&refs, Some(&mut fo)).map_err(|e| remote.error(e))?;
+        conn.remote()
+            .update_tips(None, git2::RemoteUpdateFlags::empty(), git2::AutotagOption::None, None)
+            .map_err(|e| remote.error(e))?;
+        repo.find_commit(base_oid).map_err(|e| remote.error(e))?;
+    }
+    Ok((base_oid, base_branch, branches))
 }
 
 /// The files of one commit, read from the object database.
@@ -244,84 +284,12 @@ impl RepoFiles for GitTreeFiles<'_> {
     }
 }
 
-/// The base branch and the existing branches under a prefix, fetched in one connection.
-pub struct Fetched {
-    pub base: BaseCommit,
-    /// Branch name (without `refs/heads/`) → commit, for every remote branch under the prefix.
-    pub branches: std::collections::BTreeMap<String, Oid>,
-}
-
-/// Fetches the base branch and every branch starting with `prefix` (the bump branches), so `out`
-/// can tell which bumps already exist and who pushed them.
-pub fn fetch_with_branches(
-    remote: &GitRemote<'_>,
-    branch: Option<&str>,
-    prefix: &str,
-    cache: &Cache,
-) -> Result<Fetched> {
-    let (dir, tmp) = match cache.git_dir(remote.url) {
-        Some(d) => (d, None),
-        None => {
-            let t = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-            (t.path().to_path_buf(), Some(t))
-        }
-    };
-    let repo = open_or_init(&dir)?;
-    let mut r = repo.remote_anonymous(remote.url).map_err(|e| remote.error(e))?;
-    let mut conn = r.connect_auth(Direction::Fetch, Some(remote.callbacks()), None).map_err(|e| remote.error(e))?;
-    let base_branch = match branch {
-        Some(b) => b.to_string(),
-        None => {
-            let head = conn.default_branch().map_err(|e| remote.error(e))?;
-            let head = head.as_str().unwrap_or_default();
-            head.strip_prefix("refs/heads/").unwrap_or(head).to_string()
-        }
-    };
-    let mut base_oid = None;
-    let mut branches = std::collections::BTreeMap::new();
-    for h in conn.list().map_err(|e| remote.error(e))? {
-        let Some(name) = h.name().strip_prefix("refs/heads/") else { continue };
-        if name == base_branch {
-            base_oid = Some(h.oid());
-        }
-        if name.starts_with(prefix) && name != base_branch {
-            branches.insert(name.to_string(), h.oid());
-        }
-    }
-    let base_oid = base_oid
-        .ok_or_else(|| Error::Git { url: remote.display_url(), message: format!("branch {base_branch:?} not found") })?;
-    let mut specs = Vec::new();
-    if repo.find_commit(base_oid).is_err() {
-        specs.push(format!("+refs/heads/{base_branch}:refs/currency/base"));
-    }
-    for (name, oid) in &branches {
-        if repo.find_commit(*oid).is_err() {
-            specs.push(format!("+refs/heads/{name}:refs/currency/branches/{name}"));
-        }
-    }
-    if !specs.is_empty() {
-        let mut fo = FetchOptions::new();
-        fo.remote_callbacks(remote.callbacks());
-        if !remote.is_local() {
-            fo.depth(1);
-        }
-        let refs: Vec<&str> = specs.iter().map(String::as_str).collect();
-        conn.remote().download(&refs, Some(&mut fo)).map_err(|e| remote.error(e))?;
-        conn.remote()
-            .update_tips(None, git2::RemoteUpdateFlags::empty(), git2::AutotagOption::None, None)
-            .map_err(|e| remote.error(e))?;
-    }
-    drop(conn);
-    drop(r);
-    Ok(Fetched { base: BaseCommit { repo, commit: base_oid, branch: base_branch, _tmp: tmp }, branches })
-}
-
 /// Commits `files` (path → new contents) on top of `parent` and returns the new commit; the
 /// file modes of existing paths are kept. No ref is moved.
 pub fn commit_files(
     repo: &Repository,
     parent: Oid,
-    files: &std::collections::BTreeMap<String, Vec<u8>>,
+    files: &BTreeMap<String, Vec<u8>>,
     author: &crate::source::GitAuthor,
     message: &str,
 ) -> Result<Oid> {
