@@ -37,7 +37,6 @@ enum Credentials {
     None,
 }
 
-#[derive(Debug)]
 pub struct S3 {
     store: AmazonS3,
     bucket: String,
@@ -48,6 +47,18 @@ pub struct S3 {
     bucket_url: String,
     credentials: Credentials,
     scrubber: Scrubber,
+}
+
+/// Written by hand so that no credential can reach a `{:?}`, whatever object_store's own Debug does.
+impl std::fmt::Debug for S3 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3")
+            .field("bucket", &self.bucket)
+            .field("folder", &self.folder)
+            .field("bucket_url", &self.bucket_url)
+            .field("credentials", &self.credentials)
+            .finish()
+    }
 }
 
 impl S3 {
