@@ -135,6 +135,15 @@ async fn prepare(
     Ok(Prepared { artifact, downloaded, bump, release_notes: planned.release_notes.clone() })
 }
 
+/// The release's blobstore: config/final.yml overlaid with `source.blobstore`.
+fn configure_blobstore(a: &Assessment, release_dir: &Path) -> Result<Blobstore> {
+    let final_yml = a.snapshot.final_yml.as_deref().ok_or_else(|| Error::Parse {
+        file: "config/final.yml".into(),
+        message: "missing: the blobstore is configured there".into(),
+    })?;
+    Blobstore::configure(final_yml, &a.source.blobstore, release_dir)
+}
+
 /// Prints a unified diff of `edits` against `repo` to stderr.
 fn print_diff(repo: &dyn RepoFiles, edits: &Edits) -> Result<()> {
     for (path, new) in &edits.files {
@@ -202,12 +211,7 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
     let store = if params.dry_run {
         None
     } else {
-        let final_yml = a
-            .snapshot
-            .final_yml
-            .as_deref()
-            .ok_or_else(|| Error::Parse { file: "config/final.yml".into(), message: "missing: the blobstore is configured there".into() })?;
-        Some(Blobstore::configure(final_yml, &a.source.blobstore, sources)?)
+        Some(configure_blobstore(&a, sources)?)
     };
     let store_name = store.as_ref().map(|s| s.describe()).unwrap_or_else(|| "dry run: not uploaded".into());
     let work = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
@@ -386,11 +390,7 @@ pub fn bump_local(source: Source, repo: &Path, only: &[String], dry_run: bool) -
         let store = if dry_run || selected.is_empty() {
             None
         } else {
-            let final_yml = a.snapshot.final_yml.as_deref().ok_or_else(|| Error::Parse {
-                file: "config/final.yml".into(),
-                message: "missing: the blobstore is configured there".into(),
-            })?;
-            Some(Blobstore::configure(final_yml, &a.source.blobstore, repo)?)
+            Some(configure_blobstore(&a, repo)?)
         };
         let store_name = store.as_ref().map(|s| s.describe()).unwrap_or_else(|| "dry run: not uploaded".into());
         let work = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
