@@ -82,6 +82,9 @@ pub fn in_metadata(plan: &Plan, version: &BTreeMap<String, String>) -> Vec<Metad
         .collect()
 }
 
+/// At most this many "check by hand" lines are listed in a PR body.
+const MAX_HAND_CHECKS: usize = 30;
+
 /// What one blob bump did, for commit messages and PR bodies.
 #[derive(Debug, Clone, Serialize)]
 pub struct BumpSummary {
@@ -155,8 +158,11 @@ pub fn pr_body(
     }
     if !check_by_hand.is_empty() {
         out.push_str("\n### Check by hand\n\nThese lines still mention an old version and were left alone:\n\n");
-        for h in check_by_hand {
+        for h in check_by_hand.iter().take(MAX_HAND_CHECKS) {
             out.push_str(&format!("- `{}:{}` ({}): `{}`\n", h.path, h.line, h.version, h.text.replace('`', "'")));
+        }
+        if check_by_hand.len() > MAX_HAND_CHECKS {
+            out.push_str(&format!("- … and {} more\n", check_by_hand.len() - MAX_HAND_CHECKS));
         }
     }
     if let Some(url) = build {

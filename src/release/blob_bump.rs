@@ -23,6 +23,9 @@ use crate::release::blobs::{BlobEntry, BlobsFile};
 use crate::release::snapshot::{BLOBS_YML, RepoFiles};
 use crate::release::spec::{PackageSpec, glob_matches};
 
+/// Files larger than this are not scanned for mentions of old versions.
+const MAX_SCANNED: usize = 512 * 1024;
+
 /// One blob to replace.
 #[derive(Debug, Clone)]
 pub struct BlobBump {
@@ -93,7 +96,12 @@ pub fn apply(repo: &dyn RepoFiles, bumps: &[BlobBump]) -> Result<Edits> {
             if path == BLOBS_YML || path.ends_with("go.sum") || path.starts_with("releases/") {
                 continue;
             }
-            let Ok(Some(text)) = edits.read_text(repo, path) else { continue };
+            let Ok(Some(bytes)) = edits.read(repo, path) else { continue };
+            // Text files only, and not huge ones: a mention in a binary is nobody's to check.
+            if bytes.len() > MAX_SCANNED || bytes.contains(&0) {
+                continue;
+            }
+            let Ok(text) = String::from_utf8(bytes) else { continue };
             for (i, line) in text.lines().enumerate() {
                 if mentions(line, &bump.old_version) {
                     edits.check_by_hand.push(HandCheck {
