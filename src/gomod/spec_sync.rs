@@ -1,0 +1,942 @@
+//! Package spec sync: regenerate the `# gosub` lines of a `packages/<p>/spec` whose files list the
+//! vendored Go packages of a module, from what the package really builds.
+//!
+//! A spec concerns a module when its `# gosub` lines point into `<prefix>/vendor/…`: `<prefix>`
+//! (e.g. `code.cloudfoundry.org`) is the module's directory relative to the release's `src/`,
+//! which must hold `go.mod` and `vendor/modules.txt`.
+//!
+//! The packages listed are `go list -deps` (vendor mode, no network) of the roots:
+//! - the `go build` / `go install` targets of the packaging script: import paths, or relative
+//!   paths resolved against the directory the script `cd`/`pushd`s to (`${BOSH_COMPILE_TARGET}`
+//!   is the release's `src/`, where a package's files land); targets belonging neither to the
+//!   module nor to its vendored packages (another module's) are left out;
+//! - the module's own packages that the spec names (`<prefix>/<dir>/*.go`, or `<dir>/...` for a
+//!   `**` pattern).
+//!
+//! Platforms: GOOS=linux (GOARCH=amd64, CGO_ENABLED=1) always; windows and then darwin as well
+//! when the current spec lists a package that only their dependency graph adds (CF specs list
+//! e.g. `golang.org/x/sys/windows` for servers that also build on Windows).
+//!
+//! Lines, in the shape CF's sync scripts write: one `<dir>/*.go # gosub` per package directory,
+//! then `<dir>/*.s` when the directory holds assembly files, `<dir>/*.c` when the package builds C
+//! files (cgo) on one of the platforms, `<dir>/*.h` when it holds header files. Directories are
+//! sorted component by component (a package's sub-packages follow it). The new lines take the
+//! place of the first old `# gosub` line, with its indentation and marker; every other line
+//! (comments, other files, other keys) stays as it was, in order.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, ParseError, Result};
+use crate::gomod::modfile;
+use crate::gomod::toolchain::{COMMAND_TIMEOUT, GoEnv, GoSettings};
+use crate::release::spec::PackageSpec;
+
+/// Platforms tried after linux, in order.
+const OTHER_GOOS: &[&str] = &["windows", "darwin"];
+
+/// The module directory (relative to `src/`) that the spec's `# gosub` lines point into
+/// (`<prefix>/vendor/…`), or `None` when it lists no vendored package. Several modules' vendor
+/// trees in one spec are an error.
+pub fn gosub_module_prefix(spec_text: &str) -> Result<Option<String>, ParseError> {
+    let spec = PackageSpec::parse(spec_text)?;
+    let mut prefixes = BTreeSet::new();
+    for f in spec.files.iter().filter(|f| f.gosub) {
+        if let Some(p) = vendor_prefix(&f.pattern) {
+            prefixes.insert(p.to_owned());
+        }
+    }
+    match prefixes.len() {
+        0 => Ok(None),
+        1 => Ok(prefixes.into_iter().next()),
+        _ => Err(ParseError::new(format!(
+            "`# gosub` lines point into the vendor trees of several modules ({}); only one is supported",
+            prefixes.into_iter().collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+fn vendor_prefix(pattern: &str) -> Option<&str> {
+    if pattern.starts_with("vendor/") {
+        return Some("");
+    }
+    pattern.find("/vendor/").map(|i| &pattern[..i])
+}
+
+/// Regenerates the `# gosub` lines of one package spec. `src_dir` is the release's `src/`
+/// (after the bump: go.mod and vendor/ as Go left them). `None` when the spec lists no vendored
+/// package or is already current.
+pub fn sync_spec(
+    settings: &GoSettings,
+    src_dir: &Path,
+    spec_text: &str,
+    packaging_text: &str,
+) -> Result<Option<String>> {
+    let spec = PackageSpec::parse(spec_text).map_err(|e| e.in_file("spec"))?;
+    let spec_file = format!("packages/{}/spec", spec.name);
+    let packaging_file = format!("packages/{}/packaging", spec.name);
+    let Some(prefix) = gosub_module_prefix(spec_text).map_err(|e| e.in_file(&spec_file))? else {
+        return Ok(None);
+    };
+    let gosub: Vec<_> = spec.files.iter().filter(|f| f.gosub).collect();
+    let under_prefix = |p: &str| prefix.is_empty() || p.starts_with(&format!("{prefix}/"));
+    if let Some(f) = gosub.iter().find(|f| !under_prefix(&f.pattern)) {
+        return Err(Error::Parse {
+            file: format!("{spec_file}:{}", f.line),
+            message: format!(
+                "`# gosub` line {:?} is outside the module at src/{prefix}, whose vendored packages the spec lists",
+                f.pattern
+            ),
+        });
+    }
+
+    let module_dir = src_dir.join(&prefix);
+    let go_mod_path = module_dir.join("go.mod");
+    let modules_txt = module_dir.join("vendor").join("modules.txt");
+    if !modules_txt.is_file() {
+        return Err(Error::Parse {
+            file: spec_file,
+            message: format!(
+                "lists vendored packages under {prefix}/vendor, but src/{prefix}/vendor/modules.txt does not exist"
+            ),
+        });
+    }
+    let go_mod_text =
+        std::fs::read_to_string(&go_mod_path).map_err(|e| Error::io(&go_mod_path, e))?;
+    let module_path = modfile::parse(&go_mod_text)
+        .map_err(|e| e.in_file(format!("src/{prefix}/go.mod")))?
+        .module;
+    let modules_txt_text =
+        std::fs::read_to_string(&modules_txt).map_err(|e| Error::io(&modules_txt, e))?;
+    let vendored = VendoredPackages::parse(&modules_txt_text);
+
+    // Roots: the packaging script's build targets in this module, and the module's own packages
+    // the spec names.
+    let mut roots: Vec<String> = Vec::new();
+    for target in build_targets(packaging_text) {
+        let resolved =
+            resolve_target(&target, &prefix, &module_path, &vendored, src_dir).map_err(|m| {
+                Error::Parse {
+                    file: format!("{packaging_file}:{}", target.line),
+                    message: m,
+                }
+            })?;
+        match resolved {
+            Some(r) => {
+                if !roots.contains(&r) {
+                    roots.push(r)
+                }
+            }
+            None => crate::log!(
+                "{packaging_file}:{}: `go {}` target {} is not in the module at src/{prefix}; not listed in the spec",
+                target.line,
+                target.verb,
+                target.arg
+            ),
+        }
+    }
+    for f in &spec.files {
+        if let Some(r) = own_package_root(&f.pattern, &prefix, &module_path, &module_dir) {
+            if !roots.contains(&r) {
+                roots.push(r);
+            }
+        }
+    }
+    if roots.is_empty() {
+        return Err(Error::Parse {
+            file: spec_file,
+            message: format!(
+                "cannot tell what the package builds: {packaging_file} has no `go build`/`go install` target in the module at src/{prefix}, and the spec names none of its own packages"
+            ),
+        });
+    }
+
+    // The old listing, by directory.
+    let old_dirs: BTreeSet<String> = gosub
+        .iter()
+        .map(|f| parent_dir(&f.pattern).to_owned())
+        .collect();
+
+    let env = GoEnv::new(settings, &[("GOFLAGS", "-mod=vendor"), ("GOPROXY", "off")])?;
+    let src_canon = std::fs::canonicalize(src_dir).map_err(|e| Error::io(src_dir, e))?;
+    let linux = list_deps(
+        &env,
+        &module_dir,
+        &src_canon,
+        &roots,
+        "linux",
+        true,
+        &spec_file,
+    )?;
+    let mut included: BTreeMap<String, bool> = linux;
+    for goos in OTHER_GOOS {
+        let deps = list_deps(
+            &env,
+            &module_dir,
+            &src_canon,
+            &roots,
+            goos,
+            false,
+            &spec_file,
+        )?;
+        let adds_listed = deps
+            .keys()
+            .any(|d| !included.contains_key(d) && old_dirs.contains(d));
+        if adds_listed {
+            for (d, c) in deps {
+                *included.entry(d).or_insert(false) |= c;
+            }
+        }
+    }
+
+    // The new lines.
+    let first = gosub[0];
+    let lines: Vec<&str> = spec_text.split_inclusive('\n').collect();
+    let first_line = lines[first.line - 1];
+    let (lead, marker) = line_shape(first_line, &first.pattern);
+    let eol = if first_line.ends_with("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut dirs: Vec<&String> = included.keys().collect();
+    dirs.sort_by(|a, b| a.split('/').cmp(b.split('/')));
+    let mut block = String::new();
+    for dir in dirs {
+        let abs = src_canon.join(dir);
+        let mut exts = vec!["go"];
+        if has_file_with_ext(&abs, "s") {
+            exts.push("s");
+        }
+        if included[dir] {
+            exts.push("c");
+        }
+        if has_file_with_ext(&abs, "h") {
+            exts.push("h");
+        }
+        for ext in exts {
+            block.push_str(&format!("{lead}{dir}/*.{ext}{marker}{eol}"));
+        }
+    }
+
+    let gosub_lines: BTreeSet<usize> = gosub.iter().map(|f| f.line).collect();
+    let mut out = String::with_capacity(spec_text.len() + block.len());
+    for (i, line) in lines.iter().enumerate() {
+        let n = i + 1;
+        if n == first.line {
+            out.push_str(&block);
+        }
+        if !gosub_lines.contains(&n) {
+            out.push_str(line);
+        }
+    }
+    // A spec that ended without a newline keeps doing so.
+    if !spec_text.ends_with('\n') && out.ends_with('\n') && !spec_text.is_empty() {
+        let trimmed = out.trim_end_matches(['\n', '\r']).len();
+        out.truncate(trimmed);
+    }
+    if out == spec_text {
+        return Ok(None);
+    }
+    PackageSpec::parse(&out).map_err(|e| Error::Parse {
+        file: spec_file,
+        message: format!("the regenerated spec does not parse ({e})"),
+    })?;
+    Ok(Some(out))
+}
+
+/// `(text before the pattern, text after it without the line end)` of a `# gosub` line, e.g.
+/// `("  - ", " # gosub")`.
+fn line_shape<'a>(line: &'a str, pattern: &str) -> (&'a str, &'a str) {
+    let body = line.trim_end_matches(['\n', '\r']);
+    if let Some(i) = body.find(pattern) {
+        let lead = &body[..i];
+        let mut rest = &body[i + pattern.len()..];
+        // A quoted pattern: drop the closing quote with the opening one.
+        let lead = lead.trim_end_matches(['\'', '"']);
+        rest = rest.trim_start_matches(['\'', '"']);
+        (lead, rest)
+    } else {
+        let dash = body.find("- ").map_or(0, |i| i + 2);
+        let hash = body.find(" #").unwrap_or(body.len());
+        (&body[..dash], &body[hash..])
+    }
+}
+
+/// The directory part of a `dir/*.go` pattern.
+fn parent_dir(pattern: &str) -> &str {
+    pattern.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+fn has_file_with_ext(dir: &Path, ext: &str) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            e.file_type().is_ok_and(|t| t.is_file())
+                && Path::new(&e.file_name())
+                    .extension()
+                    .is_some_and(|x| x == ext)
+        })
+}
+
+#[derive(Deserialize)]
+struct Listed {
+    #[serde(rename = "ImportPath", default)]
+    import_path: String,
+    #[serde(rename = "Dir", default)]
+    dir: String,
+    #[serde(rename = "Standard", default)]
+    standard: bool,
+    #[serde(rename = "CFiles", default)]
+    c_files: Vec<String>,
+    #[serde(rename = "Error", default)]
+    error: Option<ListError>,
+}
+
+#[derive(Deserialize)]
+struct ListError {
+    #[serde(rename = "Err", default)]
+    err: String,
+}
+
+/// `go list -deps` of `roots` for one GOOS: the non-standard packages' directories relative to
+/// `src/`, each with whether it builds C files. `strict`: a package error fails.
+fn list_deps(
+    env: &GoEnv,
+    module_dir: &Path,
+    src_canon: &Path,
+    roots: &[String],
+    goos: &str,
+    strict: bool,
+    spec_file: &str,
+) -> Result<BTreeMap<String, bool>> {
+    let mut args = vec![
+        "list",
+        "-e",
+        "-deps",
+        "-json=ImportPath,Dir,Standard,CFiles,Error",
+    ];
+    args.extend(roots.iter().map(String::as_str));
+    let extra = [("GOOS", goos), ("GOARCH", "amd64"), ("CGO_ENABLED", "1")];
+    let out = env.run_with(module_dir, &args, &extra, COMMAND_TIMEOUT)?;
+    let fail = |msg: String| Error::Parse {
+        file: spec_file.to_owned(),
+        message: msg,
+    };
+    if out.timed_out {
+        return Err(fail(format!(
+            "`go list -deps` (GOOS={goos}) did not finish in time"
+        )));
+    }
+    if !out.success {
+        let last = out
+            .stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no output");
+        return Err(fail(format!(
+            "`go list -deps {}` (GOOS={goos}) failed: {}",
+            roots.join(" "),
+            crate::secrets::redact(last.trim().trim_start_matches("go: "))
+        )));
+    }
+    let mut found = BTreeMap::new();
+    for item in serde_json::Deserializer::from_str(&out.stdout).into_iter::<Listed>() {
+        let p = item.map_err(|e| fail(format!("cannot read `go list` output: {e}")))?;
+        if p.standard {
+            continue;
+        }
+        if let Some(e) = &p.error {
+            let benign = e.err.contains("build constraints exclude all Go files");
+            if strict && !benign {
+                let first = e.err.lines().next().unwrap_or("").trim();
+                return Err(fail(format!(
+                    "package {} (GOOS={goos}): {first}",
+                    p.import_path
+                )));
+            }
+            if !benign || p.dir.is_empty() {
+                continue;
+            }
+        }
+        if p.dir.is_empty() {
+            continue;
+        }
+        let dir = std::fs::canonicalize(&p.dir).unwrap_or_else(|_| PathBuf::from(&p.dir));
+        let Ok(rel) = dir.strip_prefix(src_canon) else {
+            return Err(fail(format!(
+                "package {} is in {}, outside the release's src/",
+                p.import_path, p.dir
+            )));
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        *found.entry(rel).or_insert(false) |= !p.c_files.is_empty();
+    }
+    Ok(found)
+}
+
+/// What `vendor/modules.txt` says is vendored.
+struct VendoredPackages {
+    packages: BTreeSet<String>,
+    modules: BTreeSet<String>,
+}
+
+impl VendoredPackages {
+    fn parse(text: &str) -> VendoredPackages {
+        let mut packages = BTreeSet::new();
+        let mut modules = BTreeSet::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# ") {
+                if let Some(m) = rest.split_whitespace().next() {
+                    modules.insert(m.to_owned());
+                }
+            } else if !line.starts_with('#') && !line.trim().is_empty() {
+                packages.insert(line.trim().to_owned());
+            }
+        }
+        VendoredPackages { packages, modules }
+    }
+
+    /// `path` (or the tree `path/...`) is provided by the vendor directory.
+    fn provides(&self, path: &str) -> bool {
+        match path.strip_suffix("/...") {
+            Some(base) => self.modules.iter().any(|m| {
+                m == base
+                    || base.starts_with(&format!("{m}/"))
+                    || m.starts_with(&format!("{base}/"))
+            }),
+            None => self.packages.contains(path),
+        }
+    }
+}
+
+/// One `go build` / `go install` argument of a packaging script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildTarget {
+    /// `build` or `install`.
+    pub verb: String,
+    /// The argument as written (quotes removed).
+    pub arg: String,
+    /// 1-based line of the command.
+    pub line: usize,
+    /// The directory the command runs in, relative to `src/` (the compile target), when the
+    /// script's `cd`/`pushd` commands make it known.
+    pub cwd: Option<PathBuf>,
+}
+
+/// `go build`/`go install` flags that take a separate value.
+const VALUE_FLAGS: &[&str] = &[
+    "-C",
+    "-o",
+    "-p",
+    "-asmflags",
+    "-buildmode",
+    "-compiler",
+    "-gccgoflags",
+    "-gcflags",
+    "-installsuffix",
+    "-ldflags",
+    "-mod",
+    "-modfile",
+    "-overlay",
+    "-pgo",
+    "-pkgdir",
+    "-tags",
+    "-toolexec",
+    "-covermode",
+    "-coverpkg",
+    "-exec",
+];
+
+/// The `go build` / `go install` targets of a packaging script (bash), with the directory each
+/// runs in as far as `cd`, `pushd` and `popd` tell. A command with no package argument builds
+/// `.`.
+pub fn build_targets(script: &str) -> Vec<BuildTarget> {
+    let mut targets = Vec::new();
+    let mut cwd: Option<PathBuf> = Some(PathBuf::new());
+    let mut stack: Vec<Option<PathBuf>> = Vec::new();
+    for (line_no, words_list) in shell_commands(script) {
+        for words in words_list {
+            let mut i = 0;
+            // Skip `VAR=value` prefixes and wrappers.
+            while i < words.len() {
+                let w = &words[i];
+                let is_assign = w.split_once('=').is_some_and(|(k, _)| {
+                    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                });
+                if is_assign || matches!(w.as_str(), "exec" | "time" | "env" | "command" | "sudo") {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            let Some(cmd) = words.get(i) else { continue };
+            let args = &words[i + 1..];
+            match cmd.as_str() {
+                "cd" | "pushd" => {
+                    let dest = args.iter().find(|a| !a.starts_with('-'));
+                    let next = match dest {
+                        Some(d) => change_dir(cwd.as_deref(), d),
+                        None => None,
+                    };
+                    if cmd == "pushd" {
+                        stack.push(cwd.clone());
+                    }
+                    cwd = next;
+                }
+                "popd" => cwd = stack.pop().unwrap_or(None),
+                _ if Path::new(cmd).file_name().is_some_and(|n| n == "go") => {
+                    let Some(verb) = args.first().filter(|v| *v == "build" || *v == "install")
+                    else {
+                        continue;
+                    };
+                    let mut here = cwd.clone();
+                    let mut pkgs = Vec::new();
+                    let mut j = 1;
+                    while j < args.len() {
+                        let a = &args[j];
+                        if a == "--" {
+                            pkgs.extend(args[j + 1..].iter().cloned());
+                            break;
+                        }
+                        if a.starts_with('-') {
+                            let name = a.split('=').next().unwrap_or(a);
+                            let name = name
+                                .strip_prefix("--")
+                                .map(|n| format!("-{n}"))
+                                .unwrap_or(name.to_owned());
+                            if VALUE_FLAGS.contains(&name.as_str()) && !a.contains('=') {
+                                if name == "-C" {
+                                    here = args
+                                        .get(j + 1)
+                                        .and_then(|d| change_dir(here.as_deref(), d));
+                                }
+                                j += 2;
+                                continue;
+                            }
+                            if name == "-C" {
+                                let d = a.split_once('=').map_or("", |(_, d)| d);
+                                here = change_dir(here.as_deref(), d);
+                            }
+                            j += 1;
+                            continue;
+                        }
+                        pkgs.push(a.clone());
+                        j += 1;
+                    }
+                    if pkgs.is_empty() {
+                        pkgs.push(".".to_owned());
+                    }
+                    for arg in pkgs {
+                        targets.push(BuildTarget {
+                            verb: verb.clone(),
+                            arg,
+                            line: line_no,
+                            cwd: here.clone(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    targets
+}
+
+/// The directory after `cd dest` from `cwd` (relative to `src/`); `None` when unknown.
+fn change_dir(cwd: Option<&Path>, dest: &str) -> Option<PathBuf> {
+    let rest = ["${BOSH_COMPILE_TARGET}", "$BOSH_COMPILE_TARGET"]
+        .iter()
+        .find_map(|v| dest.strip_prefix(v));
+    let (base, rel): (PathBuf, &str) = match rest {
+        Some(r) if r.is_empty() || r.starts_with('/') => {
+            (PathBuf::new(), r.trim_start_matches('/'))
+        }
+        Some(_) => return None,
+        None if dest.contains('$')
+            || dest.contains('`')
+            || dest.starts_with('/')
+            || dest.starts_with('~') =>
+        {
+            return None;
+        }
+        None if dest == "-" => return None,
+        None => (cwd?.to_path_buf(), dest),
+    };
+    normalize(&base.join(rel))
+}
+
+/// Resolves `.`/`..` without touching the disk; `None` when it climbs out of `src/`.
+fn normalize(p: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::Normal(s) => out.push(s),
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Turns a build target into an import path (or pattern) of the module, `Ok(None)` for a
+/// target outside it, `Err` when it cannot be resolved.
+fn resolve_target(
+    t: &BuildTarget,
+    prefix: &str,
+    module_path: &str,
+    vendored: &VendoredPackages,
+    src_dir: &Path,
+) -> std::result::Result<Option<String>, String> {
+    let arg = t.arg.as_str();
+    if arg.contains('$') || arg.contains('`') {
+        return Err(format!(
+            "cannot resolve `go {} {arg}`: the target uses a shell variable",
+            t.verb
+        ));
+    }
+    let is_relative = arg == "." || arg == ".." || arg.starts_with("./") || arg.starts_with("../");
+    let is_file = arg.ends_with(".go");
+    if is_relative || is_file {
+        let Some(cwd) = &t.cwd else {
+            return Err(format!(
+                "cannot resolve `go {} {arg}`: the script's working directory is not known (use `cd ${{BOSH_COMPILE_TARGET}}/…`)",
+                t.verb
+            ));
+        };
+        let (path, recursive) = match arg.strip_suffix("/...") {
+            Some(p) => (p, true),
+            None => (arg, false),
+        };
+        let path = if is_file {
+            Path::new(path).parent().unwrap_or(Path::new(""))
+        } else {
+            Path::new(path)
+        };
+        let Some(dir) = normalize(&cwd.join(path)) else {
+            return Err(format!(
+                "cannot resolve `go {} {arg}`: it points outside src/",
+                t.verb
+            ));
+        };
+        let Ok(rel) = dir.strip_prefix(prefix) else {
+            return Ok(None);
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        // Inside the module's vendor tree (GOPATH-style builds of vendored commands).
+        let import = if let Some(v) = rel.strip_prefix("vendor/") {
+            v.to_owned()
+        } else if rel == "vendor" {
+            return Ok(None);
+        } else if rel.is_empty() {
+            module_path.to_owned()
+        } else {
+            format!("{module_path}/{rel}")
+        };
+        if !src_dir.join(&dir).is_dir() {
+            return Err(format!(
+                "`go {} {arg}`: src/{} does not exist",
+                t.verb,
+                dir.display()
+            ));
+        }
+        return Ok(Some(if recursive {
+            format!("{import}/...")
+        } else {
+            import
+        }));
+    }
+    let base = arg.strip_suffix("/...").unwrap_or(arg);
+    if base == module_path || base.starts_with(&format!("{module_path}/")) || vendored.provides(arg)
+    {
+        return Ok(Some(arg.to_owned()));
+    }
+    Ok(None)
+}
+
+/// A spec pattern naming the module's own package (`<prefix>/<dir>/*.go`): its import path
+/// (`<dir>/...` for a `**` pattern), when that directory holds Go files.
+fn own_package_root(
+    pattern: &str,
+    prefix: &str,
+    module_path: &str,
+    module_dir: &Path,
+) -> Option<String> {
+    let rel = if prefix.is_empty() {
+        pattern
+    } else {
+        pattern.strip_prefix(prefix)?.strip_prefix('/')?
+    };
+    if rel.starts_with("vendor/") {
+        return None;
+    }
+    let parts: Vec<&str> = rel.split('/').collect();
+    let (dirs, file) = parts.split_at(parts.len().saturating_sub(1));
+    // Only patterns that take Go files: `*.go`, `*`, `x.go` (not `go.mod`, `*.s`, …).
+    let file = file.first().copied().unwrap_or("");
+    if !(file == "*" || file.ends_with(".go")) {
+        return None;
+    }
+    let globby = |s: &str| s.contains(['*', '?', '[', '{']);
+    let literal: Vec<&str> = dirs.iter().copied().take_while(|d| !globby(d)).collect();
+    let recursive = literal.len() < dirs.len();
+    if literal.is_empty() && !recursive {
+        // `<prefix>/go.mod`, `<prefix>/*.go`: the module root itself.
+        if !has_file_with_ext(module_dir, "go") {
+            return None;
+        }
+    }
+    let dir = literal.join("/");
+    let abs = module_dir.join(&dir);
+    if !abs.is_dir() {
+        return None;
+    }
+    if !recursive && !has_file_with_ext(&abs, "go") {
+        return None;
+    }
+    if recursive && dir.is_empty() {
+        // `<prefix>/**/*` would name the whole module, vendor included: too broad to be a root.
+        return None;
+    }
+    let import = if dir.is_empty() {
+        module_path.to_owned()
+    } else {
+        format!("{module_path}/{dir}")
+    };
+    Some(if recursive {
+        format!("{import}/...")
+    } else {
+        import
+    })
+}
+
+/// A bash script cut into simple commands: `(line of the command, [words…])` per physical
+/// command line, split on `;`, `&&`, `||`, `|`, `&`, parentheses and braces. Quotes are removed
+/// (their contents kept), comments dropped, `\`-newline joins lines. Good enough for packaging
+/// scripts; not a shell.
+fn shell_commands(script: &str) -> Vec<(usize, Vec<Vec<String>>)> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = script.chars().collect();
+    let mut i = 0;
+    let mut line = 1;
+    let mut cmd_line = 1;
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let flush_word = |word: &mut String, in_word: &mut bool, words: &mut Vec<String>| {
+        if *in_word {
+            words.push(std::mem::take(word));
+            *in_word = false;
+        }
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' if chars.get(i + 1) == Some(&'\n') => {
+                i += 2;
+                line += 1;
+                continue;
+            }
+            '\\' => {
+                if let Some(&n) = chars.get(i + 1) {
+                    word.push(n);
+                    in_word = true;
+                }
+                i += 2;
+                continue;
+            }
+            '\'' => {
+                in_word = true;
+                i += 1;
+                while i < chars.len() && chars[i] != '\'' {
+                    if chars[i] == '\n' {
+                        line += 1;
+                    }
+                    word.push(chars[i]);
+                    i += 1;
+                }
+            }
+            '"' => {
+                in_word = true;
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    if chars[i] == '\\'
+                        && i + 1 < chars.len()
+                        && matches!(chars[i + 1], '"' | '\\' | '$' | '`')
+                    {
+                        i += 1;
+                    }
+                    if chars[i] == '\n' {
+                        line += 1;
+                    }
+                    word.push(chars[i]);
+                    i += 1;
+                }
+            }
+            '#' if !in_word => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            '\n' | ';' | '&' | '|' | '(' | ')' => {
+                flush_word(&mut word, &mut in_word, &mut words);
+                if !words.is_empty() {
+                    commands.push(std::mem::take(&mut words));
+                }
+                if c == '\n' {
+                    if !commands.is_empty() {
+                        out.push((cmd_line, std::mem::take(&mut commands)));
+                    }
+                    line += 1;
+                    cmd_line = line;
+                }
+            }
+            ' ' | '\t' | '\r' => flush_word(&mut word, &mut in_word, &mut words),
+            '{' | '}'
+                if !in_word
+                    && chars
+                        .get(i + 1)
+                        .is_none_or(|n| n.is_whitespace() || *n == ';') =>
+            {
+                flush_word(&mut word, &mut in_word, &mut words);
+            }
+            _ => {
+                if !in_word && words.is_empty() && commands.is_empty() {
+                    cmd_line = line;
+                }
+                word.push(c);
+                in_word = true;
+            }
+        }
+        i += 1;
+    }
+    flush_word(&mut word, &mut in_word, &mut words);
+    if !words.is_empty() {
+        commands.push(words);
+    }
+    if !commands.is_empty() {
+        out.push((cmd_line, commands));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets(script: &str) -> Vec<(String, usize, Option<String>)> {
+        build_targets(script)
+            .into_iter()
+            .map(|t| (t.arg, t.line, t.cwd.map(|c| c.display().to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn nats_release_style_packaging() {
+        let s = "set -e -x\n\nsource /var/vcap/packages/golang-1.23-linux/bosh/compile.env\n\npushd ${BOSH_COMPILE_TARGET}/code.cloudfoundry.org\n  go build -o \"${BOSH_INSTALL_TARGET}/bin/nats-server\" \\\n    -ldflags \"-X main.v=1 -s\" github.com/nats-io/nats-server/v2\npopd\n";
+        assert_eq!(
+            targets(s),
+            vec![(
+                "github.com/nats-io/nats-server/v2".into(),
+                6,
+                Some("code.cloudfoundry.org".into())
+            )]
+        );
+    }
+
+    #[test]
+    fn relative_targets_cd_and_flags() {
+        let s = "#!/bin/bash\ncd code.cloudfoundry.org # the module\nGOOS=linux go install -mod=vendor -tags netgo ./cmd/a ./cmd/b/...\n(cd nats-v2-migrate && go build)\ncd $GOPATH/src\n/usr/local/go/bin/go build -C ../x -o out .\necho 'go build nope'\n";
+        assert_eq!(
+            targets(s),
+            vec![
+                ("./cmd/a".into(), 3, Some("code.cloudfoundry.org".into())),
+                (
+                    "./cmd/b/...".into(),
+                    3,
+                    Some("code.cloudfoundry.org".into())
+                ),
+                (
+                    ".".into(),
+                    4,
+                    Some("code.cloudfoundry.org/nats-v2-migrate".into())
+                ),
+                (".".into(), 6, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn prefixes_of_gosub_lines() {
+        let spec = "---\nname: x\nfiles:\n  - code.cloudfoundry.org/go.mod\n  - code.cloudfoundry.org/vendor/github.com/a/b/*.go # gosub\n";
+        assert_eq!(
+            gosub_module_prefix(spec).unwrap(),
+            Some("code.cloudfoundry.org".into())
+        );
+        let none = "---\nname: x\nfiles:\n  - code.cloudfoundry.org/x/*.go # gosub\n";
+        assert_eq!(gosub_module_prefix(none).unwrap(), None);
+        let two =
+            "---\nname: x\nfiles:\n  - a/vendor/x/*.go # gosub\n  - b/vendor/y/*.go # gosub\n";
+        assert!(
+            gosub_module_prefix(two)
+                .unwrap_err()
+                .message
+                .contains("several modules (a, b)")
+        );
+    }
+
+    #[test]
+    fn line_shapes() {
+        assert_eq!(
+            line_shape("  - a/b/*.go # gosub\n", "a/b/*.go"),
+            ("  - ", " # gosub")
+        );
+        assert_eq!(
+            line_shape("- 'a/b/*.go' # gosub\n", "a/b/*.go"),
+            ("- ", " # gosub")
+        );
+    }
+
+    #[test]
+    fn own_packages_named_by_the_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path();
+        std::fs::create_dir_all(m.join("cmd/x")).unwrap();
+        std::fs::create_dir_all(m.join("lib")).unwrap();
+        std::fs::write(m.join("tools.go"), "package tools\n").unwrap();
+        std::fs::write(m.join("cmd/x/main.go"), "package main\n").unwrap();
+        std::fs::write(m.join("lib/a.s"), "").unwrap();
+        let root = |p: &str| own_package_root(p, "cf.org", "code.cf.org", m);
+        assert_eq!(root("cf.org/go.mod"), None);
+        assert_eq!(root("cf.org/*.go"), Some("code.cf.org".into()));
+        assert_eq!(root("cf.org/cmd/x/*.go"), Some("code.cf.org/cmd/x".into()));
+        assert_eq!(root("cf.org/cmd/**/*"), Some("code.cf.org/cmd/...".into()));
+        assert_eq!(root("cf.org/lib/*.s"), None);
+        assert_eq!(root("cf.org/lib/*.go"), None);
+        assert_eq!(root("cf.org/vendor/a/b/*.go"), None);
+        assert_eq!(root("other/cmd/x/*.go"), None);
+    }
+
+    #[test]
+    fn vendored_packages_from_modules_txt() {
+        let v = VendoredPackages::parse(
+            "# github.com/a/b v1.0.0\n## explicit; go 1.20\ngithub.com/a/b\ngithub.com/a/b/c\n# github.com/x => ./x\n",
+        );
+        assert!(v.provides("github.com/a/b/c"));
+        assert!(!v.provides("github.com/a/b/d"));
+        assert!(v.provides("github.com/a/b/..."));
+        assert!(!v.provides("github.com/q/..."));
+    }
+}

@@ -1,0 +1,2 @@
+// Without cgo the package still compiles, but cannot open databases.
+package sqlite3

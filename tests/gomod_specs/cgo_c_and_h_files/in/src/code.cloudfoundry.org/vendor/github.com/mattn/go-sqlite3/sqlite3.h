@@ -1,0 +1,1 @@
+int fixture_sqlite_version(void);
