@@ -29,7 +29,10 @@ use crate::plan::PlannedDependency;
 use crate::release::blob_bump::{self, BlobBump, Edits};
 use crate::release::blobs::{BlobEntry, BlobsFile};
 use crate::release::snapshot::{BLOBS_YML, DirFiles, RepoFiles, Snapshot};
-use crate::report::{self, BumpSummary, MetadataField};
+use crate::report::{self, BumpSummary, MetadataField, ModuleSummary};
+use crate::gomod::toolchain::{self, GoSettings};
+use crate::gomod::spec_sync;
+use crate::source::DependencyKind;
 use crate::source::{Dependency, Source};
 use crate::workspace::{self, GitRemote};
 
@@ -61,10 +64,6 @@ fn select<'a>(a: &'a Assessment, only: &[String]) -> Result<Vec<(&'a Dependency,
             continue;
         }
         let Some(dep) = a.dependency(&planned.name) else { continue };
-        if dep.kind.blob().is_none() {
-            crate::log!("{}: {} bumps are not supported yet; skipped", planned.name, dep.kind.name());
-            continue;
-        }
         out.push((dep, planned));
     }
     Ok(out)
@@ -218,6 +217,7 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
     let files = base.files()?;
     let remote = GitRemote::of(&a.source);
     let mut metadata = Vec::new();
+    let go = GoOnce::default();
 
     for ((branch, deps), open_pr) in groups.iter().zip(open_prs) {
         let names: Vec<String> = deps.iter().map(|(d, _)| d.name.clone()).collect();
@@ -234,12 +234,16 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
                 continue;
             }
         }
+        let (blob_deps, module_deps): (Vec<_>, Vec<_>) = deps.iter().partition(|(d, _)| d.kind.blob().is_some());
         let mut artifacts = Vec::new();
-        for (dep, planned) in deps {
+        for (dep, planned) in &blob_deps {
             artifacts.push(resolve(&http, &a, dep, planned).await?);
         }
-        // Reuse a branch that already holds exactly this bump (same blobs, same verified sums).
-        let wanted: Option<Vec<(String, String)>> = deps
+        // Reuse a branch that already holds exactly this bump (same blobs and verified sums, same
+        // module requirements).
+        let modules_held =
+            existing.is_some_and(|head| module_deps.iter().all(|(d, p)| branch_requires(&base.repo, head, d, p)));
+        let wanted: Option<Vec<(String, String)>> = blob_deps
             .iter()
             .zip(&artifacts)
             .map(|((dep, planned), art)| {
@@ -248,10 +252,12 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
             })
             .collect();
         if let (Some(head), Some(wanted)) = (existing, &wanted)
+            && modules_held
             && branch_holds(&base.repo, head, wanted)
         {
-            let summaries = summaries_from_branch(&base.repo, head, deps, &artifacts, &store_name);
-            let url = ensure_pr(&a, github.as_ref(), branch, &base.branch, open_pr, &summaries).await?;
+            let blobs = summaries_from_branch(&base.repo, head, &blob_deps, &artifacts, &store_name);
+            let modules: Vec<ModuleSummary> = module_deps.iter().map(|(d, p)| module_summary(d, p)).collect();
+            let url = ensure_pr(&a, github.as_ref(), branch, &base.branch, open_pr, &blobs, &modules).await?;
             crate::log!("{}: {branch} already holds this bump; reused", names.join(", "));
             for n in &names {
                 metadata.push(MetadataField { name: n.clone(), value: url.clone() });
@@ -259,26 +265,34 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
             continue;
         }
         let mut prepared = Vec::new();
-        for ((dep, planned), art) in deps.iter().zip(artifacts) {
+        for ((dep, planned), art) in blob_deps.iter().zip(artifacts) {
             prepared.push(prepare(&http, &a, dep, planned, art, work.path()).await?);
         }
-        if let Some(head) = existing {
+        if let Some(head) = existing
+            && modules_held
+        {
             let wanted: Vec<(String, String)> =
                 prepared.iter().map(|p| (p.bump.new_path.clone(), p.bump.entry.sha.clone())).collect();
             if branch_holds(&base.repo, head, &wanted) {
-                let summaries: Vec<BumpSummary> = prepared.iter().map(|p| p.summary(&store_name)).collect();
-                let url = ensure_pr(&a, github.as_ref(), branch, &base.branch, open_pr, &summaries).await?;
+                let blobs: Vec<BumpSummary> = prepared.iter().map(|p| p.summary(&store_name)).collect();
+                let modules: Vec<ModuleSummary> = module_deps.iter().map(|(d, p)| module_summary(d, p)).collect();
+                let url = ensure_pr(&a, github.as_ref(), branch, &base.branch, open_pr, &blobs, &modules).await?;
                 for n in &names {
                     metadata.push(MetadataField { name: n.clone(), value: url.clone() });
                 }
                 continue;
             }
         }
+        // Every blob edit is checked against the base before anything is uploaded.
         let bumps: Vec<BlobBump> = prepared.iter().map(|p| p.bump.clone()).collect();
-        let all_edits = blob_bump::apply(&files, &bumps)?;
+        let blob_edits = blob_bump::apply(&files, &bumps)?;
         if params.dry_run {
             crate::log!("dry run: {} would get:", branch);
-            print_diff(&files, &all_edits)?;
+            print_diff(&files, &blob_edits)?;
+            for (dep, planned) in &module_deps {
+                let (changed, removed, _) = module_bump(&base.repo, base.commit, dep, planned, go.get_or_init(&a)?)?;
+                print_module_diff(&files, &changed, &removed)?;
+            }
             for n in &names {
                 metadata.push(MetadataField { name: n.clone(), value: "dry run: nothing pushed".into() });
             }
@@ -290,19 +304,51 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
             crate::log!("{}: uploading {} bytes as {id} to {}", p.bump.dependency, p.downloaded.size, store.describe());
             store.put_file(id, &p.downloaded.path).await?;
         }
-        // One commit per dependency, each on top of the previous one.
+        // One commit per dependency, in order, each on top of the previous one.
         let mut parent = base.commit;
-        for k in 1..=bumps.len() {
-            let edits = blob_bump::apply(&files, &bumps[..k])?;
-            let message = report::commit_message(&prepared[k - 1].summary(&store_name));
-            parent = workspace::commit_files(&base.repo, parent, &edits.files, &a.source.git_author, &message)?;
+        let mut changed_files = std::collections::BTreeSet::new();
+        let mut blob_summaries = Vec::new();
+        let mut module_summaries = Vec::new();
+        let mut lines_order = Vec::new();
+        for (dep, planned) in deps {
+            let (changed, removed, message) = if let Some(p) = prepared.iter().find(|p| p.bump.dependency == dep.name) {
+                let tree = workspace::tree_files(&base.repo, parent)?;
+                let edits = blob_bump::apply(&tree, std::slice::from_ref(&p.bump))?;
+                let summary = p.summary(&store_name);
+                let message = report::commit_message(&summary.line());
+                blob_summaries.push(summary);
+                lines_order.push(dep.name.clone());
+                (edits.files, Vec::new(), message)
+            } else {
+                let (changed, removed, summary) = module_bump(&base.repo, parent, dep, planned, go.get_or_init(&a)?)?;
+                let message = report::commit_message(&summary.line());
+                module_summaries.push(summary);
+                lines_order.push(dep.name.clone());
+                (changed, removed, message)
+            };
+            if changed.is_empty() && removed.is_empty() {
+                crate::log!("{}: nothing changed", dep.name);
+                continue;
+            }
+            changed_files.extend(changed.keys().cloned());
+            changed_files.extend(removed.iter().cloned());
+            parent = workspace::commit_changes(&base.repo, parent, &changed, &removed, &a.source.git_author, &message)?;
+        }
+        if parent == base.commit {
+            crate::log!("{}: nothing to commit", names.join(", "));
+            continue;
         }
         workspace::push(&base.repo, &remote, parent, branch)?;
         crate::log!("pushed {branch}");
-        let summaries: Vec<BumpSummary> = prepared.iter().map(|p| p.summary(&store_name)).collect();
-        let changed: Vec<String> = all_edits.files.keys().cloned().collect();
-        let title = report::pr_title(&summaries);
-        let body = report::pr_body(&summaries, &changed, &all_edits.check_by_hand, report::build_url().as_deref());
+        let changed: Vec<String> = changed_files.into_iter().collect();
+        let title = title_in_order(&lines_order, &blob_summaries, &module_summaries);
+        let body = report::pr_body(
+            &blob_summaries,
+            &module_summaries,
+            &changed,
+            &blob_edits.check_by_hand,
+            report::build_url().as_deref(),
+        );
         let gh = github.as_ref().expect("configured unless dry run");
         let pr = match open_pr {
             Some(pr) => gh.update(pr.number, &title, &body).await?,
@@ -326,15 +372,18 @@ async fn ensure_pr(
     branch: &str,
     base: &str,
     open_pr: Option<crate::github::PullRequest>,
-    summaries: &[BumpSummary],
+    blobs: &[BumpSummary],
+    modules: &[ModuleSummary],
 ) -> Result<String> {
     if let Some(pr) = open_pr {
         return Ok(pr.url);
     }
     let Some(gh) = github else { return Ok("dry run: nothing pushed".into()) };
-    let files = vec![BLOBS_YML.to_string()];
-    let body = report::pr_body(summaries, &files, &[], report::build_url().as_deref());
-    let pr = gh.open(branch, base, &report::pr_title(summaries), &body, a.source.pull_request.draft).await?;
+    let mut files: Vec<String> = if blobs.is_empty() { vec![] } else { vec![BLOBS_YML.to_string()] };
+    files.extend(modules.iter().flat_map(|m| m.go_mods.iter().cloned()));
+    let body = report::pr_body(blobs, modules, &files, &[], report::build_url().as_deref());
+    let lines: Vec<report::Line> = blobs.iter().map(BumpSummary::line).chain(modules.iter().map(ModuleSummary::line)).collect();
+    let pr = gh.open(branch, base, &report::pr_title(&lines), &body, a.source.pull_request.draft).await?;
     gh.add_labels(pr.number, &a.source.pull_request.labels).await?;
     gh.request_reviewers(pr.number, &a.source.pull_request.reviewers, &a.source.pull_request.team_reviewers).await?;
     Ok(pr.url)
@@ -378,9 +427,183 @@ fn summaries_from_branch(
         .collect()
 }
 
+/// The Go toolchain settings, found on first use (only go-module bumps need Go).
+#[derive(Default)]
+struct GoOnce(std::sync::OnceLock<GoSettings>);
+
+impl GoOnce {
+    fn get_or_init(&self, a: &Assessment) -> Result<&GoSettings> {
+        if let Some(s) = self.0.get() {
+            return Ok(s);
+        }
+        let settings = GoSettings::from_env(a.source.go_proxy.as_str().trim_end_matches('/'), a.source.go_sumdb.clone())?;
+        toolchain::check_go(&settings.go)?;
+        Ok(self.0.get_or_init(|| settings))
+    }
+}
+
+/// The go.mod files a module bump rewrites (from the plan's files).
+fn go_mod_paths(planned: &PlannedDependency) -> Vec<String> {
+    planned.files.iter().filter(|f| f.ends_with("go.mod")).cloned().collect()
+}
+
+/// Whether every go.mod of the bump already requires the target on the branch.
+fn branch_requires(repo: &git2::Repository, head: git2::Oid, dep: &Dependency, planned: &PlannedDependency) -> bool {
+    let DependencyKind::GoModule { module, .. } = &dep.kind else { return false };
+    let Some(target) = planned.target.as_deref() else { return false };
+    let Ok(files) = workspace::tree_files(repo, head) else { return false };
+    go_mod_paths(planned).iter().all(|path| {
+        let Ok(Some(bytes)) = files.read(path) else { return false };
+        crate::gomod::modfile::parse_lax(&String::from_utf8_lossy(&bytes))
+            .ok()
+            .and_then(|m| m.requires.iter().find(|r| &r.path == module).map(|r| r.version.clone()))
+            .is_some_and(|v| v.trim_start_matches('v') == target)
+    })
+}
+
+/// A module bump described from the plan alone (for a branch reused from an earlier run).
+fn module_summary(dep: &Dependency, planned: &PlannedDependency) -> ModuleSummary {
+    let module = match &dep.kind {
+        DependencyKind::GoModule { module, .. } => module.clone(),
+        _ => String::new(),
+    };
+    let from = planned.current.clone().unwrap_or_default();
+    let to = planned.target.clone().unwrap_or_default();
+    ModuleSummary {
+        name: dep.name.clone(),
+        changes: vec![(module.clone(), Some(format!("v{from}")), Some(format!("v{to}")))],
+        from,
+        to,
+        release_notes: planned.release_notes.clone(),
+        module,
+        go_mods: go_mod_paths(planned),
+        notes: vec![],
+    }
+}
+
+/// Runs the Go toolchain for one module bump in a checkout of `parent`, regenerates the
+/// package specs that list the module's vendored packages, and returns what changed.
+fn module_bump(
+    repo: &git2::Repository,
+    parent: git2::Oid,
+    dep: &Dependency,
+    planned: &PlannedDependency,
+    go: &GoSettings,
+) -> Result<(BTreeMap<String, Vec<u8>>, Vec<String>, ModuleSummary)> {
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    workspace::checkout_to(repo, parent, dir.path())?;
+    let (changes, notes, module_dirs) = run_go(dir.path(), dep, planned, go)?;
+    let mut changed = BTreeMap::new();
+    let mut removed = Vec::new();
+    for module_dir in &module_dirs {
+        let (c, r) = workspace::changes_under(repo, parent, dir.path(), module_dir)?;
+        changed.extend(c);
+        removed.extend(r);
+    }
+    changed.extend(sync_specs(dir.path(), &module_dirs, go)?);
+    let mut summary = module_summary(dep, planned);
+    summary.changes = changes;
+    summary.notes = notes;
+    Ok((changed, removed, summary))
+}
+
+type ModuleChanges = Vec<(String, Option<String>, Option<String>)>;
+
+/// `go get`, `go mod tidy` (and `go mod vendor`) in every go.mod directory of the bump under
+/// `root`; returns the requirement changes, notes for the PR, and the module directories.
+fn run_go(root: &Path, dep: &Dependency, planned: &PlannedDependency, go: &GoSettings) -> Result<(ModuleChanges, Vec<String>, Vec<String>)> {
+    let DependencyKind::GoModule { module, .. } = &dep.kind else {
+        return Err(Error::dependency(&dep.name, "is not a go-module dependency"));
+    };
+    let target = format!("v{}", planned.target.as_deref().unwrap_or_default());
+    let mut changes: ModuleChanges = Vec::new();
+    let mut notes = Vec::new();
+    let mut dirs = Vec::new();
+    for go_mod in go_mod_paths(planned) {
+        let module_dir = go_mod.strip_suffix("go.mod").unwrap_or_default().trim_end_matches('/').to_string();
+        crate::log!("{}: go get {module}@{target} in {}", dep.name, if module_dir.is_empty() { "." } else { &module_dir });
+        let outcome = toolchain::bump(go, &root.join(&module_dir), module, &target)
+            .map_err(|e| Error::dependency(&dep.name, format!("{go_mod}: {e}")))?;
+        for c in outcome.changes {
+            if !changes.iter().any(|(p, f, t)| p == &c.path && f == &c.from && t == &c.to) {
+                changes.push((c.path, c.from, c.to));
+            }
+        }
+        if let Some((old, new)) = outcome.go_directive {
+            notes.push(format!("Go raised the `go` directive of `{go_mod}` from {old} to {new}: the new requirement needs it."));
+        }
+        if let Some((old, new)) = outcome.toolchain_directive {
+            notes.push(format!(
+                "Go changed the `toolchain` directive of `{go_mod}` from {} to {}.",
+                old.as_deref().unwrap_or("none"),
+                new.as_deref().unwrap_or("none")
+            ));
+        }
+        notes.extend(outcome.warnings.into_iter().map(|w| format!("go: {w}")));
+        dirs.push(module_dir);
+    }
+    Ok((changes, notes, dirs))
+}
+
+/// Regenerated `packages/*/spec` files whose `# gosub` lines point into one of `module_dirs`.
+fn sync_specs(root: &Path, module_dirs: &[String], go: &GoSettings) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    let packages = root.join("packages");
+    let Ok(entries) = std::fs::read_dir(&packages) else { return Ok(out) };
+    let mut names: Vec<String> = entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    for name in names {
+        let spec_path = format!("packages/{name}/spec");
+        let Ok(spec) = std::fs::read_to_string(root.join(&spec_path)) else { continue };
+        let prefix = spec_sync::gosub_module_prefix(&spec).map_err(|e| e.in_file(&spec_path))?;
+        let Some(prefix) = prefix else { continue };
+        if !module_dirs.iter().any(|d| d == &format!("src/{prefix}")) {
+            continue;
+        }
+        let packaging = std::fs::read_to_string(root.join(format!("packages/{name}/packaging"))).unwrap_or_default();
+        if let Some(new) = spec_sync::sync_spec(go, &root.join("src"), &spec, &packaging)? {
+            std::fs::write(root.join(&spec_path), &new).map_err(|e| Error::io(root.join(&spec_path), e))?;
+            out.insert(spec_path, new.into_bytes());
+        }
+    }
+    Ok(out)
+}
+
+/// Prints the diff of a module bump to stderr: go.mod, go.sum and specs in full, vendored files
+/// as a count.
+fn print_module_diff(base: &dyn RepoFiles, changed: &BTreeMap<String, Vec<u8>>, removed: &[String]) -> Result<()> {
+    let (vendored, shown): (Vec<_>, Vec<_>) = changed.iter().partition(|(p, _)| p.contains("/vendor/") || p.starts_with("vendor/"));
+    let edits = Edits { files: shown.into_iter().map(|(p, b)| (p.clone(), b.clone())).collect(), check_by_hand: vec![] };
+    print_diff(base, &edits)?;
+    if !vendored.is_empty() || !removed.is_empty() {
+        eprintln!("(vendor/: {} files changed or added, {} removed)", vendored.len(), removed.len());
+    }
+    Ok(())
+}
+
+/// The PR title with the dependencies in the order they were bumped.
+fn title_in_order(order: &[String], blobs: &[BumpSummary], modules: &[ModuleSummary]) -> String {
+    let lines: Vec<report::Line> = order
+        .iter()
+        .filter_map(|n| {
+            blobs
+                .iter()
+                .find(|b| &b.name == n)
+                .map(BumpSummary::line)
+                .or_else(|| modules.iter().find(|m| &m.name == n).map(ModuleSummary::line))
+        })
+        .collect();
+    report::pr_title(&lines)
+}
+
 /// `currency bump`: the same edits, on a local checkout: upload included, no git, no PR. The
 /// new blob is also placed under `blobs/` (as `bosh add-blob` does) and the old one removed.
-pub fn bump_local(source: Source, repo: &Path, only: &[String], dry_run: bool) -> Result<Vec<BumpSummary>> {
+pub fn bump_local(
+    source: Source,
+    repo: &Path,
+    only: &[String],
+    dry_run: bool,
+) -> Result<(Vec<BumpSummary>, Vec<ModuleSummary>)> {
     let rt = tokio::runtime::Runtime::new().map_err(|e| Error::io("tokio runtime", e))?;
     rt.block_on(async {
         let http = Http::new(source.skip_ssl_verification)?;
@@ -396,7 +619,24 @@ pub fn bump_local(source: Source, repo: &Path, only: &[String], dry_run: bool) -
         let work = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let files = DirFiles::new(repo);
         let mut summaries = Vec::new();
+        let mut modules = Vec::new();
+        let go = GoOnce::default();
         for (dep, planned) in selected {
+            if dep.kind.blob().is_none() {
+                let target = planned.target.as_deref().unwrap_or_default();
+                if dry_run {
+                    crate::log!("dry run: would run go get {}@v{target} in {}", planned.upstream, go_mod_paths(planned).join(", "));
+                    modules.push(module_summary(dep, planned));
+                    continue;
+                }
+                let (changes, notes, dirs) = run_go(repo, dep, planned, go.get_or_init(&a)?)?;
+                sync_specs(repo, &dirs, go.get_or_init(&a)?)?;
+                let mut summary = module_summary(dep, planned);
+                summary.changes = changes;
+                summary.notes = notes;
+                modules.push(summary);
+                continue;
+            }
             let artifact = resolve(&http, &a, dep, planned).await?;
             let p = prepare(&http, &a, dep, planned, artifact, work.path()).await?;
             let edits = blob_bump::apply(&files, std::slice::from_ref(&p.bump))?;
@@ -414,7 +654,7 @@ pub fn bump_local(source: Source, repo: &Path, only: &[String], dry_run: bool) -
             }
             summaries.push(p.summary(&store_name));
         }
-        Ok(summaries)
+        Ok((summaries, modules))
     })
 }
 

@@ -78,9 +78,28 @@ fn finish(r: Result<()>) -> ExitCode {
 
 fn bump_cmd(source: &std::path::Path, repo: &std::path::Path, only: &[String], dry_run: bool) -> Result<()> {
     let source = Source::from_file(source)?;
-    let done = crate::bump::bump_local(source, repo, only, dry_run)?;
-    if done.is_empty() {
+    let (done, modules) = crate::bump::bump_local(source, repo, only, dry_run)?;
+    if done.is_empty() && modules.is_empty() {
         println!("nothing to bump");
+    }
+    for m in &modules {
+        let side: Vec<String> = m
+            .changes
+            .iter()
+            .filter(|(p, _, _)| p != &m.module)
+            .map(|(p, f, t)| format!("{p} {} -> {}", f.as_deref().unwrap_or("none"), t.as_deref().unwrap_or("none")))
+            .collect();
+        println!(
+            "{}: {} -> {} ({}){}",
+            m.name,
+            m.from,
+            m.to,
+            m.go_mods.join(", "),
+            if side.is_empty() { String::new() } else { format!("; also {}", side.join(", ")) }
+        );
+        for n in &m.notes {
+            println!("  note: {n}");
+        }
     }
     for b in &done {
         println!(

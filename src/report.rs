@@ -102,17 +102,53 @@ pub struct BumpSummary {
     pub new_blob: String,
 }
 
-pub fn commit_message(b: &BumpSummary) -> String {
+/// What one go-module bump did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleSummary {
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub release_notes: Option<String>,
+    pub module: String,
+    /// The go.mod files bumped.
+    pub go_mods: Vec<String>,
+    /// Every requirement that moved (the target and MVS's side effects): path, from, to.
+    pub changes: Vec<(String, Option<String>, Option<String>)>,
+    /// Directive changes Go made, and Go's warnings.
+    pub notes: Vec<String>,
+}
+
+/// The row of one bump: name, from, to, release notes.
+pub struct Line<'a> {
+    pub name: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub release_notes: Option<&'a str>,
+}
+
+impl BumpSummary {
+    pub fn line(&self) -> Line<'_> {
+        Line { name: &self.name, from: &self.from, to: &self.to, release_notes: self.release_notes.as_deref() }
+    }
+}
+
+impl ModuleSummary {
+    pub fn line(&self) -> Line<'_> {
+        Line { name: &self.name, from: &self.from, to: &self.to, release_notes: self.release_notes.as_deref() }
+    }
+}
+
+pub fn commit_message(b: &Line<'_>) -> String {
     format!("Bump {} from {} to {}", b.name, b.from, b.to)
 }
 
-pub fn pr_title(bumps: &[BumpSummary]) -> String {
-    match bumps {
+pub fn pr_title(lines: &[Line<'_>]) -> String {
+    match lines {
         [one] => commit_message(one),
         many => format!(
             "Bump {} dependencies: {}",
             many.len(),
-            many.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter().map(|b| b.name).collect::<Vec<_>>().join(", ")
         ),
     }
 }
@@ -128,18 +164,47 @@ pub fn build_url() -> Option<String> {
 /// changed, what to check by hand, and the build.
 pub fn pr_body(
     bumps: &[BumpSummary],
+    modules: &[ModuleSummary],
     files: &[String],
     check_by_hand: &[crate::release::blob_bump::HandCheck],
     build: Option<&str>,
 ) -> String {
     let mut out = String::new();
     out.push_str("| Dependency | From | To | Release notes |\n|---|---|---|---|\n");
-    for b in bumps {
-        let notes = b.release_notes.as_deref().map(|u| format!("[{}]({u})", b.to)).unwrap_or_else(|| "–".into());
-        out.push_str(&format!("| {} | {} | {} | {} |\n", escape(&b.name), b.from, b.to, notes));
+    for b in bumps.iter().map(BumpSummary::line).chain(modules.iter().map(ModuleSummary::line)) {
+        let notes = b.release_notes.map(|u| format!("[{}]({u})", b.to)).unwrap_or_else(|| "–".into());
+        out.push_str(&format!("| {} | {} | {} | {} |\n", escape(b.name), b.from, b.to, notes));
+    }
+    for m in modules {
+        out.push_str(&format!("\n### {} (`{}`)\n\n", escape(&m.name), m.module));
+        out.push_str(&format!(
+            "`go get {}@v{}`, `go mod tidy` and, where vendored, `go mod vendor` in {}.\n\n",
+            m.module,
+            m.to,
+            m.go_mods.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")
+        ));
+        if !m.changes.is_empty() {
+            out.push_str("| Module | From | To |\n|---|---|---|\n");
+            for (path, from, to) in &m.changes {
+                out.push_str(&format!(
+                    "| `{path}` | {} | {} |\n",
+                    from.as_deref().unwrap_or("(added)"),
+                    to.as_deref().unwrap_or("(removed)")
+                ));
+            }
+        }
+        for n in &m.notes {
+            out.push_str(&format!("\n**Note:** {n}\n"));
+        }
+    }
+    if bumps.is_empty() {
+        return finish_body(out, files, check_by_hand, build);
     }
     out.push_str("\n### Verification\n\n");
-    for b in bumps {
+    for (i, b) in bumps.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
         out.push_str(&format!("**{}** `{}`\n\n", escape(&b.name), b.new_blob));
         out.push_str(&format!("- artifact: {}\n", b.artifact_url));
         out.push_str(&format!("- sha256: `{}`\n", b.sha256));
@@ -150,11 +215,25 @@ pub fn pr_body(
             ),
         }
         out.push_str(&format!("- blobstore object: `{}` ({})\n", b.object_id, b.blobstore));
-        out.push_str(&format!("- replaces: `{}`\n\n", b.old_blob));
+        out.push_str(&format!("- replaces: `{}`\n", b.old_blob));
     }
-    out.push_str("### Files changed\n\n");
-    for f in files {
+    finish_body(out, files, check_by_hand, build)
+}
+
+fn finish_body(
+    mut out: String,
+    files: &[String],
+    check_by_hand: &[crate::release::blob_bump::HandCheck],
+    build: Option<&str>,
+) -> String {
+    out.push_str("\n### Files changed\n\n");
+    const MAX_FILES: usize = 50;
+    let shown = files.len().min(MAX_FILES);
+    for f in &files[..shown] {
         out.push_str(&format!("- `{f}`\n"));
+    }
+    if files.len() > shown {
+        out.push_str(&format!("- … and {} more\n", files.len() - shown));
     }
     if !check_by_hand.is_empty() {
         out.push_str("\n### Check by hand\n\nThese lines still mention an old version and were left alone:\n\n");
@@ -246,6 +325,7 @@ mod tests {
         }];
         let body = pr_body(
             &[summary("etcd", "3.3.15", "3.3.27", true)],
+            &[],
             &["config/blobs.yml".into()],
             &hand,
             Some("https://ci.example.com/builds/42"),
@@ -256,9 +336,10 @@ mod tests {
     #[test]
     fn an_unverified_artifact_is_said_plainly_and_groups_get_one_title() {
         let bumps = [summary("etcd", "3.3.15", "3.3.27", false), summary("nats-server", "2.10.20", "2.10.22", true)];
-        assert_eq!(pr_title(&bumps), "Bump 2 dependencies: etcd, nats-server");
-        assert_eq!(pr_title(&bumps[..1]), "Bump etcd from 3.3.15 to 3.3.27");
-        let body = pr_body(&bumps, &[], &[], None);
+        let lines: Vec<Line> = bumps.iter().map(BumpSummary::line).collect();
+        assert_eq!(pr_title(&lines), "Bump 2 dependencies: etcd, nats-server");
+        assert_eq!(pr_title(&lines[..1]), "Bump etcd from 3.3.15 to 3.3.27");
+        let body = pr_body(&bumps, &[], &[], &[], None);
         assert!(body.contains("**not verified upstream**"));
         assert!(!body.contains("this build"));
     }

@@ -127,6 +127,15 @@ impl BaseCommit {
     }
 }
 
+/// The files of any commit in `repo`.
+pub fn tree_files(repo: &Repository, commit: Oid) -> Result<GitTreeFiles<'_>> {
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(|e| Error::Git { url: "local".into(), message: e.message().into() })?;
+    Ok(GitTreeFiles { repo, tree })
+}
+
 /// Fetches `branch` (or the remote's default branch) into the cached bare repository.
 pub fn fetch_base(remote: &GitRemote<'_>, branch: Option<&str>, cache: &Cache) -> Result<BaseCommit> {
     fetch_with_branches(remote, branch, None, cache).map(|f| f.base)
@@ -293,6 +302,18 @@ pub fn commit_files(
     author: &crate::source::GitAuthor,
     message: &str,
 ) -> Result<Oid> {
+    commit_changes(repo, parent, files, &[], author, message)
+}
+
+/// Like [`commit_files`], also removing `removed` paths.
+pub fn commit_changes(
+    repo: &Repository,
+    parent: Oid,
+    files: &BTreeMap<String, Vec<u8>>,
+    removed: &[String],
+    author: &crate::source::GitAuthor,
+    message: &str,
+) -> Result<Oid> {
     let git = |e: git2::Error| Error::Git { url: "local commit".into(), message: e.message().into() };
     let parent = repo.find_commit(parent).map_err(git)?;
     let base_tree = parent.tree().map_err(git)?;
@@ -307,6 +328,9 @@ pub fn commit_files(
             .unwrap_or(git2::FileMode::Blob);
         let oid = repo.blob(bytes).map_err(git)?;
         update.upsert(path.as_str(), oid, mode);
+    }
+    for path in removed {
+        update.remove(path.as_str());
     }
     let tree_oid = update.create_updated(repo, &base_tree).map_err(git)?;
     let tree = repo.find_tree(tree_oid).map_err(git)?;
@@ -349,4 +373,65 @@ pub fn push(repo: &Repository, remote: &GitRemote<'_>, commit: Oid, branch: &str
         return Err(Error::Git { url: remote.display_url(), message: format!("push rejected: {msg}") });
     }
     Ok(())
+}
+
+/// Writes the tree of `commit` into `dir` (a plain directory, no `.git`).
+pub fn checkout_to(repo: &Repository, commit: Oid, dir: &Path) -> Result<()> {
+    let git = |e: git2::Error| Error::Git { url: "local checkout".into(), message: e.message().into() };
+    let tree = repo.find_commit(commit).and_then(|c| c.tree()).map_err(git)?;
+    let mut co = git2::build::CheckoutBuilder::new();
+    co.target_dir(dir).force().recreate_missing(true);
+    repo.checkout_tree(tree.as_object(), Some(&mut co)).map_err(git)
+}
+
+/// Files under `subdir` of the checkout `dir` that differ from `commit`'s tree: (changed or added
+/// path → contents, removed paths).
+pub fn changes_under(
+    repo: &Repository,
+    commit: Oid,
+    dir: &Path,
+    subdir: &str,
+) -> Result<(BTreeMap<String, Vec<u8>>, Vec<String>)> {
+    let git = |e: git2::Error| Error::Git { url: "local checkout".into(), message: e.message().into() };
+    let tree = repo.find_commit(commit).and_then(|c| c.tree()).map_err(git)?;
+    let mut on_disk = Vec::new();
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+        for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+            let entry = entry.map_err(|e| Error::io(dir, e))?;
+            let ft = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+            if ft.is_dir() {
+                walk(root, &entry.path(), out)?;
+            } else if ft.is_file() {
+                let rel = entry.path().strip_prefix(root).expect("under root").to_string_lossy().replace('\\', "/");
+                out.push(rel);
+            }
+        }
+        Ok(())
+    }
+    let start = if subdir.is_empty() { dir.to_path_buf() } else { dir.join(subdir) };
+    if start.is_dir() {
+        walk(dir, &start, &mut on_disk)?;
+    }
+    let mut changed = BTreeMap::new();
+    for rel in &on_disk {
+        let full = dir.join(rel);
+        let oid = Oid::hash_file(git2::ObjectType::Blob, &full).map_err(git)?;
+        if tree.get_path(Path::new(rel)).map(|e| e.id()).ok() != Some(oid) {
+            changed.insert(rel.clone(), std::fs::read(&full).map_err(|e| Error::io(&full, e))?);
+        }
+    }
+    let mut removed = Vec::new();
+    let prefix = if subdir.is_empty() { String::new() } else { format!("{}/", subdir.trim_end_matches('/')) };
+    let present: std::collections::BTreeSet<&String> = on_disk.iter().collect();
+    tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            let path = format!("{parent}{}", entry.name().unwrap_or_default());
+            if path.starts_with(&prefix) && !present.contains(&path) {
+                removed.push(path);
+            }
+        }
+        TreeWalkResult::Ok
+    })
+    .map_err(git)?;
+    Ok((changed, removed))
 }
