@@ -204,3 +204,62 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A release repository made from a directory outside `tests/fixtures/releases/` (for example a
+/// module tree of `tests/fixtures/modules/releases/`), with `extra` files added on top, pushed to
+/// `<dir>/<name>.git`.
+pub fn release_repo_from(source: &Path, extra: &[(&str, &str)], name: &str, dir: &Path) -> PathBuf {
+    let work = tempfile::tempdir().expect("work tree");
+    copy_tree(source, work.path());
+    for (path, contents) in extra {
+        let file = work.path().join(path);
+        fs::create_dir_all(file.parent().expect("file has a parent")).expect("create parents");
+        fs::write(file, contents).expect("write extra file");
+    }
+    git(work.path(), ["init", "-q", "-b", "main"]);
+    git(work.path(), ["add", "-A"]);
+    git(work.path(), ["commit", "-q", "-m", &format!("Fixture {name}")]);
+    let bare = dir.join(format!("{name}.git"));
+    init_bare(&bare);
+    git(work.path(), [OsStr::new("push"), OsStr::new("-q"), bare.as_os_str(), OsStr::new("main:refs/heads/main")]);
+    bare
+}
+
+/// Loads every module under `tests/fixtures/modules/proxy/<path>@<version>/` into the stand-in's
+/// module proxy.
+pub fn load_fixture_modules(up: &super::Upstream) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/modules/proxy");
+    fn walk(root: &Path, dir: &Path, up: &super::Upstream) {
+        for entry in fs::read_dir(dir).expect("read fixture modules") {
+            let path = entry.expect("dir entry").path();
+            if !path.is_dir() {
+                continue;
+            }
+            let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            match rel.rsplit_once('@') {
+                Some((module, version)) => {
+                    let go_mod = fs::read_to_string(path.join("go.mod")).expect("fixture go.mod");
+                    let mut files = Vec::new();
+                    collect(&path, &path, &mut files);
+                    let refs: Vec<(&str, &str)> =
+                        files.iter().filter(|(n, _)| n != "go.mod").map(|(n, c)| (n.as_str(), c.as_str())).collect();
+                    up.add_module(module, version, &go_mod, "2024-10-01T00:00:00Z", &refs);
+                }
+                None => walk(root, &path, up),
+            }
+        }
+    }
+    fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<PathBuf> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                collect(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                out.push((rel, fs::read_to_string(&p).expect("fixture module files are text")));
+            }
+        }
+    }
+    walk(&root, &root, up);
+}
