@@ -32,19 +32,21 @@ struct World {
 
 impl World {
     fn new() -> World {
+        World::with_extra(&[])
+    }
+
+    /// The vendored release plus `extra` files.
+    fn with_extra(extra: &[(String, String)]) -> World {
         let up = Upstream::start();
         fixtures::load_fixture_modules(&up);
         let repos = tempfile::tempdir().unwrap();
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/modules/releases/vendored");
-        let bare = fixtures::release_repo_from(
-            &source,
-            &[
-                ("config/final.yml", "---\nfinal_name: nats-fixture\nblobstore:\n  provider: local\n  options:\n    blobstore_path: /tmp/unused\n"),
-                ("config/blobs.yml", "--- {}\n"),
-            ],
-            "nats-fixture",
-            repos.path(),
-        );
+        let mut files: Vec<(&str, &str)> = vec![
+            ("config/final.yml", "---\nfinal_name: nats-fixture\nblobstore:\n  provider: local\n  options:\n    blobstore_path: /tmp/unused\n"),
+            ("config/blobs.yml", "--- {}\n"),
+        ];
+        files.extend(extra.iter().map(|(p, c)| (p.as_str(), c.as_str())));
+        let bare = fixtures::release_repo_from(&source, &files, "nats-fixture", repos.path());
         up.link_git(REPO, &bare);
         up.grant_push(REPO, TOKEN);
         let git = GitServer::start_token(repos.path(), TOKEN);
@@ -148,4 +150,37 @@ fn dry_run_shows_the_go_mod_diff_and_pushes_nothing() {
     assert!(out.stderr.contains("vendor/:"), "{}", out.stderr);
     assert_eq!(fixtures::branches(&w.bare), ["main"]);
     assert!(w.up.pulls(REPO).is_empty());
+}
+
+#[test]
+fn every_go_mod_that_requires_the_module_is_bumped_in_the_same_commit() {
+    // A second module without vendor/: the plain fixture release's module, as acceptance tests.
+    let plain = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/modules/releases/plain/src/code.cloudfoundry.org");
+    let mut extra = Vec::new();
+    for file in walk(&plain) {
+        let rel = file.strip_prefix(&plain).unwrap().to_string_lossy().into_owned();
+        extra.push((format!("src/acceptance-tests/{rel}"), std::fs::read_to_string(&file).unwrap()));
+    }
+    let w = World::with_extra(&extra);
+    let out = w.out(&w.source(">=2.10, <2.10.25"), json!({}));
+    out.assert_success();
+    let branch = "currency/nats-server";
+    for go_mod in [format!("{MODULE_DIR}/go.mod"), "src/acceptance-tests/go.mod".to_string()] {
+        let text = fixtures::read_file(&w.bare, branch, &go_mod).unwrap();
+        assert!(text.contains("github.com/nats-io/nats-server/v2 v2.10.24"), "{go_mod}:\n{text}");
+    }
+    assert!(fixtures::read_file(&w.bare, branch, "src/acceptance-tests/vendor/modules.txt").is_none(), "no vendor/ appears");
+    let log = fixtures::git(&w.bare, ["log", "--format=%s", "main..currency/nats-server"]);
+    assert_eq!(log.lines().count(), 1, "{log}");
+    let body = w.up.pulls(REPO)[0]["body"].as_str().unwrap().to_string();
+    assert!(body.contains("`src/acceptance-tests/go.mod`") && body.contains("`src/code.cloudfoundry.org/go.mod`"), "{body}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
 }
