@@ -114,7 +114,7 @@ async fn prepare(
     dir: &Path,
 ) -> Result<Prepared> {
     let target = planned.target.clone().expect("selected dependencies have a target");
-    crate::log!("{}: downloading {}", dep.name, artifact.display_url);
+    crate::log!("{}: {}", dep.name, artifact.display_url);
     let downloaded = download::fetch_verified(http, &a.source, &artifact, &dir.join(&dep.name)).await?;
     if !downloaded.verified {
         crate::log!("{}: upstream publishes no checksum for {}; not verified", dep.name, artifact.filename);
@@ -301,8 +301,15 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
         let store = store.as_ref().expect("configured unless dry run");
         for p in &prepared {
             let id = p.bump.entry.object_id.as_deref().unwrap_or_default();
+            let started = std::time::Instant::now();
             crate::log!("{}: uploading {} bytes as {id} to {}", p.bump.dependency, p.downloaded.size, store.describe());
             store.put_file(id, &p.downloaded.path).await?;
+            let secs = started.elapsed().as_secs_f64();
+            crate::log!(
+                "{}: uploaded in {secs:.1}s ({:.1} MiB/s)",
+                p.bump.dependency,
+                p.downloaded.size as f64 / 1048576.0 / secs.max(0.001)
+            );
         }
         // One commit per dependency, in order, each on top of the previous one.
         let mut parent = base.commit;

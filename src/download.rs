@@ -184,13 +184,18 @@ pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, d
     let mut tmp = tempfile::NamedTempFile::new_in(dest_dir).map_err(|e| Error::io(dest_dir, e))?;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
+    let total = resp.content_length().or(artifact.size);
+    let mut progress =
+        crate::progress::Progress::new(format!("{}: downloading {}", artifact.dependency, artifact.filename), total);
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| crate::http::transport_error(&artifact.url, &e))?;
         hasher.update(&chunk);
         size += chunk.len() as u64;
         tmp.write_all(&chunk).map_err(|e| Error::io(tmp.path(), e))?;
+        progress.advance(chunk.len() as u64);
     }
+    progress.finish();
     let sha256 = hex::encode(hasher.finalize());
     if let Some(exp) = &artifact.expected
         && exp.sha256 != sha256

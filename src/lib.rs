@@ -28,6 +28,7 @@ pub mod github;
 pub mod gomod;
 pub mod http;
 pub mod plan;
+pub mod progress;
 pub mod release;
 pub mod report;
 pub mod secrets;
