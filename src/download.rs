@@ -180,23 +180,18 @@ pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, d
     std::fs::create_dir_all(dest_dir).map_err(|e| Error::io(dest_dir, e))?;
     let token = source.upstream_token();
     let auth = if artifact.authenticated { token.map(Auth::Bearer).unwrap_or(Auth::None) } else { Auth::None };
-    let resp = http.get(&artifact.url, auth, "application/octet-stream").await?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dest_dir).map_err(|e| Error::io(dest_dir, e))?;
-    let mut hasher = Sha256::new();
-    let mut size: u64 = 0;
-    let total = resp.content_length().or(artifact.size);
-    let mut progress =
-        crate::progress::Progress::new(format!("{}: downloading {}", artifact.dependency, artifact.filename), total);
-    let mut stream = resp.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| crate::http::transport_error(&artifact.url, &e))?;
-        hasher.update(&chunk);
-        size += chunk.len() as u64;
-        tmp.write_all(&chunk).map_err(|e| Error::io(tmp.path(), e))?;
-        progress.advance(chunk.len() as u64);
-    }
-    progress.finish();
-    let sha256 = hex::encode(hasher.finalize());
+    // A transfer cut off half-way starts again from scratch; what was written is discarded.
+    let mut attempt = 1;
+    let (tmp, sha256, size) = loop {
+        match stream_once(http, artifact, auth, dest_dir).await {
+            Ok(done) => break done,
+            Err(Cut(e)) if attempt < DOWNLOAD_ATTEMPTS => {
+                crate::log!("{}: {e}; downloading again from the start", artifact.dependency);
+                attempt += 1;
+            }
+            Err(Cut(e)) => return Err(e),
+        }
+    };
     if let Some(exp) = &artifact.expected
         && exp.sha256 != sha256
     {
@@ -208,10 +203,52 @@ pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, d
             ),
         ));
     }
-    tmp.flush().map_err(|e| Error::io(tmp.path(), e))?;
     let path = dest_dir.join(&artifact.filename);
     tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
     Ok(Downloaded { path, sha256, size, verified: artifact.expected.is_some() })
+}
+
+const DOWNLOAD_ATTEMPTS: u32 = 3;
+
+/// A failed transfer (worth another attempt when the body was cut off).
+struct Cut(Error);
+
+/// One download into a temporary file beside the destination, hashing as it writes.
+async fn stream_once(
+    http: &Http,
+    artifact: &Artifact,
+    auth: Auth<'_>,
+    dest_dir: &Path,
+) -> std::result::Result<(tempfile::NamedTempFile, String, u64), Cut> {
+    // Errors before the body starts (status, connect) were already retried by `Http`: final.
+    let resp = http.get(&artifact.url, auth, "application/octet-stream").await.map_err(Cut)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dest_dir).map_err(|e| Cut(Error::io(dest_dir, e)))?;
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let announced = resp.content_length();
+    let total = announced.or(artifact.size);
+    let mut progress =
+        crate::progress::Progress::new(format!("{}: downloading {}", artifact.dependency, artifact.filename), total);
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Cut(crate::http::transport_error(&artifact.url, &e)))?;
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+        tmp.write_all(&chunk).map_err(|e| Cut(Error::io(tmp.path(), e)))?;
+        progress.advance(chunk.len() as u64);
+    }
+    if let Some(t) = announced
+        && size < t
+    {
+        return Err(Cut(Error::Http {
+            url: artifact.url.to_string(),
+            status: None,
+            message: format!("the transfer stopped after {size} of {t} bytes"),
+        }));
+    }
+    progress.finish();
+    tmp.flush().map_err(|e| Cut(Error::io(tmp.path(), e)))?;
+    Ok((tmp, hex::encode(hasher.finalize()), size))
 }
 
 #[cfg(test)]
@@ -226,5 +263,51 @@ mod tests {
         assert_eq!(find_sum(&text, "nats-server-v2.10.22-linux-amd64.tar.gz"), Some("b".repeat(64)));
         assert_eq!(find_sum(&text, "missing.tar.gz"), None);
         assert_eq!(find_sum(&format!("{a}\n"), "x.tar.gz"), Some(a));
+    }
+
+    /// A server on 127.0.0.1 whose first answer is cut off half-way and whose second is whole.
+    fn flaky_server(body: Vec<u8>) -> (String, std::thread::JoinHandle<usize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/artifact.tgz", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let mut served = 0;
+            for (i, conn) in listener.incoming().take(2).enumerate() {
+                let mut conn = conn.unwrap();
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                conn.write_all(head.as_bytes()).unwrap();
+                let part = if i == 0 { &body[..body.len() / 2] } else { &body[..] };
+                conn.write_all(part).unwrap();
+                served += 1;
+            }
+            served
+        });
+        (url, handle)
+    }
+
+    #[test]
+    fn a_download_cut_off_half_way_starts_again_and_keeps_only_the_whole_file() {
+        let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let (url, server) = flaky_server(body.clone());
+        let source = Source::from_value(serde_json::json!({"repository": "o/r"}), "source").unwrap();
+        let artifact = Artifact {
+            dependency: "etcd".into(),
+            url: Url::parse(&url).unwrap(),
+            display_url: url.clone(),
+            filename: "artifact.tgz".into(),
+            size: Some(body.len() as u64),
+            expected: Some(Expected { sha256: hex::encode(Sha256::digest(&body)), from: "test".into() }),
+            authenticated: false,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let http = Http::new(false).unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let got = rt.block_on(fetch_verified(&http, &source, &artifact, dir.path())).unwrap();
+        assert_eq!(server.join().unwrap(), 2, "the first transfer was cut and retried");
+        assert_eq!(std::fs::read(&got.path).unwrap(), body);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["artifact.tgz"], "no partial file is left");
     }
 }
