@@ -290,8 +290,8 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
             crate::log!("dry run: {} would get:", branch);
             print_diff(&files, &blob_edits)?;
             for (dep, planned) in &module_deps {
-                let (changed, removed, _) = module_bump(&base.repo, base.commit, dep, planned, go.get_or_init(&a)?)?;
-                print_module_diff(&files, &changed, &removed)?;
+                let (changes, _) = module_bump(&base.repo, base.commit, dep, planned, go.get_or_init(&a)?)?;
+                print_module_diff(&files, &changes)?;
             }
             for n in &names {
                 metadata.push(MetadataField { name: n.clone(), value: "dry run: nothing pushed".into() });
@@ -327,11 +327,11 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
                 lines_order.push(dep.name.clone());
                 (edits.files, Vec::new(), message)
             } else {
-                let (changed, removed, summary) = module_bump(&base.repo, parent, dep, planned, go.get_or_init(&a)?)?;
+                let (changes, summary) = module_bump(&base.repo, parent, dep, planned, go.get_or_init(&a)?)?;
                 let message = report::commit_message(&summary.line());
                 module_summaries.push(summary);
                 lines_order.push(dep.name.clone());
-                (changed, removed, message)
+                (changes.changed, changes.removed, message)
             };
             if changed.is_empty() && removed.is_empty() {
                 crate::log!("{}: nothing changed", dep.name);
@@ -496,22 +496,21 @@ fn module_bump(
     dep: &Dependency,
     planned: &PlannedDependency,
     go: &GoSettings,
-) -> Result<(BTreeMap<String, Vec<u8>>, Vec<String>, ModuleSummary)> {
+) -> Result<(workspace::TreeChanges, ModuleSummary)> {
     let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     workspace::checkout_to(repo, parent, dir.path())?;
     let (changes, notes, module_dirs) = run_go(dir.path(), dep, planned, go)?;
-    let mut changed = BTreeMap::new();
-    let mut removed = Vec::new();
+    let mut all = workspace::TreeChanges::default();
     for module_dir in &module_dirs {
-        let (c, r) = workspace::changes_under(repo, parent, dir.path(), module_dir)?;
-        changed.extend(c);
-        removed.extend(r);
+        let c = workspace::changes_under(repo, parent, dir.path(), module_dir)?;
+        all.changed.extend(c.changed);
+        all.removed.extend(c.removed);
     }
-    changed.extend(sync_specs(dir.path(), &module_dirs, go)?);
+    all.changed.extend(sync_specs(dir.path(), &module_dirs, go)?);
     let mut summary = module_summary(dep, planned);
     summary.changes = changes;
     summary.notes = notes;
-    Ok((changed, removed, summary))
+    Ok((all, summary))
 }
 
 type ModuleChanges = Vec<(String, Option<String>, Option<String>)>;
@@ -578,8 +577,9 @@ fn sync_specs(root: &Path, module_dirs: &[String], go: &GoSettings) -> Result<BT
 
 /// Prints the diff of a module bump to stderr: go.mod, go.sum and specs in full, vendored files
 /// as a count.
-fn print_module_diff(base: &dyn RepoFiles, changed: &BTreeMap<String, Vec<u8>>, removed: &[String]) -> Result<()> {
-    let (vendored, shown): (Vec<_>, Vec<_>) = changed.iter().partition(|(p, _)| p.contains("/vendor/") || p.starts_with("vendor/"));
+fn print_module_diff(base: &dyn RepoFiles, changes: &workspace::TreeChanges) -> Result<()> {
+    let removed = &changes.removed;
+    let (vendored, shown): (Vec<_>, Vec<_>) = changes.changed.iter().partition(|(p, _)| p.contains("/vendor/") || p.starts_with("vendor/"));
     let edits = Edits { files: shown.into_iter().map(|(p, b)| (p.clone(), b.clone())).collect(), check_by_hand: vec![] };
     print_diff(base, &edits)?;
     if !vendored.is_empty() || !removed.is_empty() {

@@ -384,14 +384,21 @@ pub fn checkout_to(repo: &Repository, commit: Oid, dir: &Path) -> Result<()> {
     repo.checkout_tree(tree.as_object(), Some(&mut co)).map_err(git)
 }
 
-/// Files under `subdir` of the checkout `dir` that differ from `commit`'s tree: (changed or added
-/// path → contents, removed paths).
-pub fn changes_under(
-    repo: &Repository,
-    commit: Oid,
-    dir: &Path,
-    subdir: &str,
-) -> Result<(BTreeMap<String, Vec<u8>>, Vec<String>)> {
+/// Changes to a tree: changed or added path → contents, and removed paths.
+#[derive(Debug, Clone, Default)]
+pub struct TreeChanges {
+    pub changed: BTreeMap<String, Vec<u8>>,
+    pub removed: Vec<String>,
+}
+
+impl TreeChanges {
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Files under `subdir` of the checkout `dir` that differ from `commit`'s tree.
+pub fn changes_under(repo: &Repository, commit: Oid, dir: &Path, subdir: &str) -> Result<TreeChanges> {
     let git = |e: git2::Error| Error::Git { url: "local checkout".into(), message: e.message().into() };
     let tree = repo.find_commit(commit).and_then(|c| c.tree()).map_err(git)?;
     let mut on_disk = Vec::new();
@@ -433,5 +440,5 @@ pub fn changes_under(
         TreeWalkResult::Ok
     })
     .map_err(git)?;
-    Ok((changed, removed))
+    Ok(TreeChanges { changed, removed })
 }
