@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use support::{GitServer, Release, Tmp, Upstream, fixtures};
 
-const CHECK: &str = env!("CARGO_BIN_EXE_check");
 const TOKEN: &str = "bench-token-0123456789";
 
 fn main() {
@@ -60,18 +59,18 @@ fn main() {
             up.clear_requests();
             git.clear_requests();
             let t = Instant::now();
-            fresh.run(CHECK, &[], &req, &[]).assert_success();
+            fresh.run(support::bin("check"), &[], &req, &[]).assert_success();
             cold.push(t.elapsed());
             cold_reqs += up.requests().len();
             cold_git += git.requests().len();
             // Warm: the reused check container (first run primes it).
             if i == 0 {
-                shared.run(CHECK, &[], &req, &[]).assert_success();
+                shared.run(support::bin("check"), &[], &req, &[]).assert_success();
             }
             up.clear_requests();
             git.clear_requests();
             let t = Instant::now();
-            shared.run(CHECK, &[], &req, &[]).assert_success();
+            shared.run(support::bin("check"), &[], &req, &[]).assert_success();
             warm.push(t.elapsed());
             let reqs = up.requests();
             warm_reqs += reqs.len();

@@ -29,7 +29,6 @@ use serde_json::{Value, json};
 use support::blob_servers::S3Server;
 use support::{Release, Upstream, fixtures};
 
-const CURRENCY: &str = env!("CARGO_BIN_EXE_currency");
 const LIMIT_MIB: f64 = 64.0;
 const UPSTREAM: &str = "nats-io/nats-server";
 const OLD_ASSET: &str = "nats-server-v2.10.20-linux-amd64.tar.gz";
@@ -212,7 +211,7 @@ fn bump(work: &Path, name: &str, checkout: &Path, source: &Value) -> Measured {
         ("CURRENCY_RETRY_BASE_MS", "5"),
     ];
     let m = measure(
-        CURRENCY,
+        support::bin("currency"),
         &["bump", "--source", source_file.to_str().unwrap(), "--repo", checkout.to_str().unwrap()],
         &env,
     );

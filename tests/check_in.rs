@@ -9,10 +9,6 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use support::{GitServer, Release, Tmp, Upstream, fixtures};
 
-const CHECK: &str = env!("CARGO_BIN_EXE_check");
-const IN: &str = env!("CARGO_BIN_EXE_in");
-const CURRENCY: &str = env!("CARGO_BIN_EXE_currency");
-
 const TOKEN: &str = "ghp_TESTTOKENshouldNEVERbePRINTED0001";
 const FAST: &[(&str, &str)] = &[("CURRENCY_RETRY_BASE_MS", "5")];
 
@@ -53,12 +49,12 @@ impl World {
         if let Some(v) = version {
             req["version"] = v;
         }
-        self.tmp.run(CHECK, &[], &req.to_string(), FAST)
+        self.tmp.run(support::bin("check"), &[], &req.to_string(), FAST)
     }
 
     fn get(&self, dest: &Path, source: &Value, version: Value, params: Value) -> support::Output {
         let req = json!({ "source": source, "version": version, "params": params });
-        self.tmp.run(IN, &[dest.to_str().unwrap()], &req.to_string(), FAST)
+        self.tmp.run(support::bin("in"), &[dest.to_str().unwrap()], &req.to_string(), FAST)
     }
 }
 
@@ -416,7 +412,7 @@ fn check_runs_without_path_or_home_as_concourse_runs_it() {
     let bare = w.repo("golang-release");
     let req = json!({"source": w.source(&bare, json!({})), "version": null});
     let tmp = w.tmp.tmpdir();
-    let out = w.tmp.run_env_only(CHECK, &[], &req.to_string(), &[("TMPDIR", tmp.to_str().unwrap())]);
+    let out = w.tmp.run_env_only(support::bin("check"), &[], &req.to_string(), &[("TMPDIR", tmp.to_str().unwrap())]);
     assert_eq!(versions(&out), json!([{"golang-1.22": "1.22.5", "golang-1.23": "1.23.3"}]));
 }
 
@@ -425,7 +421,7 @@ fn check_runs_without_path_or_home_as_concourse_runs_it() {
 #[test]
 fn bad_json_is_one_line() {
     let w = World::new();
-    let out = w.tmp.run(CHECK, &[], "{\"source\": ", FAST);
+    let out = w.tmp.run(support::bin("check"), &[], "{\"source\": ", FAST);
     assert_one_line_error(&out, "not valid JSON");
 }
 
@@ -508,7 +504,7 @@ fn currency_report_reads_a_local_checkout() {
     let source = w.source(Path::new("unused"), json!({}));
     std::fs::write(&source_file, serde_json::to_string(&source).unwrap()).unwrap();
     let out = w.tmp.run(
-        CURRENCY,
+        support::bin("currency"),
         &["report", "--source", source_file.to_str().unwrap(), "--repo", checkout.to_str().unwrap()],
         "",
         FAST,
@@ -516,7 +512,7 @@ fn currency_report_reads_a_local_checkout() {
     out.assert_success();
     assert!(out.stdout.contains("| etcd | github-release | 3.3.15 | 3.5.17 | 3.5.17 | **yes** |"), "{}", out.stdout);
     let json_out = w.tmp.run(
-        CURRENCY,
+        support::bin("currency"),
         &["report", "--source", source_file.to_str().unwrap(), "--repo", checkout.to_str().unwrap(), "--json"],
         "",
         FAST,

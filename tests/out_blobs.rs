@@ -10,8 +10,6 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use support::{GitServer, Release, Tmp, Upstream, fixtures};
 
-const OUT: &str = env!("CARGO_BIN_EXE_out");
-const CURRENCY: &str = env!("CARGO_BIN_EXE_currency");
 const TOKEN: &str = "ghp_OUTTESTTOKENneverPRINTED000000001";
 const REPO: &str = "cloudfoundry/fixture-release";
 
@@ -67,7 +65,7 @@ impl World {
         let req = json!({"source": source, "params": params});
         let mut all = vec![("CURRENCY_RETRY_BASE_MS", "5")];
         all.extend_from_slice(env);
-        let out = self.tmp.run(OUT, &[sources.to_str().unwrap()], &req.to_string(), &all);
+        let out = self.tmp.run(support::bin("out"), &[sources.to_str().unwrap()], &req.to_string(), &all);
         assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN), "token printed:\n{out:#?}");
         out
     }
@@ -379,7 +377,7 @@ fn currency_bump_edits_a_local_checkout_and_uploads() {
     let source_file = w.tmp.path().join("source.json");
     std::fs::write(&source_file, w.source(json!({})).to_string()).unwrap();
     let out = w.tmp.run(
-        CURRENCY,
+        support::bin("currency"),
         &["bump", "--source", source_file.to_str().unwrap(), "--repo", checkout.to_str().unwrap()],
         "",
         &[("CURRENCY_RETRY_BASE_MS", "5")],

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use support::{GitServer, Tmp, Upstream, fixtures};
 
-const OUT: &str = env!("CARGO_BIN_EXE_out");
 const TOKEN: &str = "ghp_MODTESTTOKENneverPRINTED0000000001";
 const REPO: &str = "cloudfoundry/nats-fixture";
 const MODULE_DIR: &str = "src/code.cloudfoundry.org";
@@ -74,7 +73,7 @@ impl World {
         let req = json!({"source": source, "params": params});
         let go = go();
         let out = self.tmp.run(
-            OUT,
+            support::bin("out"),
             &[sources.to_str().unwrap()],
             &req.to_string(),
             &[("CURRENCY_RETRY_BASE_MS", "5"), ("CURRENCY_GO", go.to_str().unwrap())],

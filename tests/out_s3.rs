@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use support::blob_servers::S3Server;
 use support::{GitServer, Release, Tmp, Upstream, fixtures};
 
-const OUT: &str = env!("CARGO_BIN_EXE_out");
 const TOKEN: &str = "ghp_S3TESTTOKENneverPRINTED00000000001";
 const REPO: &str = "cloudfoundry/fixture-release";
 const AK: &str = "AKIDFIXTURE0001";
@@ -66,7 +65,7 @@ impl World {
         let sources = self.tmp.path().join("sources");
         std::fs::create_dir_all(&sources).unwrap();
         let req = json!({"source": source, "params": {}});
-        let out = self.tmp.run(OUT, &[sources.to_str().unwrap()], &req.to_string(), &[("CURRENCY_RETRY_BASE_MS", "5")]);
+        let out = self.tmp.run(support::bin("out"), &[sources.to_str().unwrap()], &req.to_string(), &[("CURRENCY_RETRY_BASE_MS", "5")]);
         for secret in [TOKEN, SK, AK] {
             assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret), "{secret} printed:\n{out:#?}");
         }

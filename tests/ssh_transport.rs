@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use support::ssh_server::{KeyPair, KeyType, SshServer, keygen};
 use support::{Release, Tmp, Upstream, fixtures};
 
-const CHECK: &str = env!("CARGO_BIN_EXE_check");
 const FAST: &[(&str, &str)] = &[("CURRENCY_RETRY_BASE_MS", "5")];
 
 /// One test's world: the GitHub stand-in, the bare repositories and sshd serving them.
@@ -69,7 +68,7 @@ impl World {
 
     fn check(&self, source: &Value) -> support::Output {
         let req = json!({ "source": source });
-        self.tmp.run(CHECK, &[], &req.to_string(), FAST)
+        self.tmp.run(support::bin("check"), &[], &req.to_string(), FAST)
     }
 }
 

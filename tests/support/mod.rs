@@ -6,7 +6,8 @@
 //! - `GitServer`: smart-HTTP git with basic auth, the real `git http-backend` behind it.
 //! - `fixtures`: BOSH release repositories from `tests/fixtures/releases/<name>/` as bare repos.
 //! - `run` / `Tmp`: spawn the crate's binaries with JSON on stdin, a clean environment and a
-//!   time limit.
+//!   time limit; `bin("check")` locates them (cargo's, or an assembled image layout named by
+//!   `CURRENCY_RESOURCE_DIR`).
 //!
 //! Everything listens on 127.0.0.1 only, is started by the test itself and stops when dropped.
 #![allow(dead_code, unused_imports)]
@@ -26,6 +27,6 @@ pub mod upstream;
 
 pub use git_server::GitServer;
 pub use github::{Asset, Release, sha256_hex, sha256sums};
-pub use process::{Output, Tmp, run};
+pub use process::{Output, Tmp, bin, run};
 pub use server::Logged;
 pub use upstream::Upstream;

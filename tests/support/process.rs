@@ -6,8 +6,77 @@ use std::io::{Read, Write};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
+
+/// Names the directory of an assembled image layout (`ci/assemble-resource DEST`): with it set,
+/// [`bin`] runs the binaries from there instead of the ones cargo built for this test.
+pub const RESOURCE_DIR_VAR: &str = "CURRENCY_RESOURCE_DIR";
+
+/// The path of one of the crate's binaries, `check`, `in`, `out` or `currency`, as the tests run
+/// it. With `CURRENCY_RESOURCE_DIR` set: `$CURRENCY_RESOURCE_DIR/opt/resource/{check,in,out}` or
+/// `$CURRENCY_RESOURCE_DIR/usr/local/bin/currency` — the layout the image ships — made absolute,
+/// and it must exist. Otherwise the binary cargo built (`CARGO_BIN_EXE_<name>`, set for tests and
+/// benches; code that includes this module elsewhere, such as an example, gets the binary beside
+/// its own executable's `target/<profile>/`).
+pub fn bin(name: &str) -> &'static str {
+    static CHECK: OnceLock<String> = OnceLock::new();
+    static IN: OnceLock<String> = OnceLock::new();
+    static OUT: OnceLock<String> = OnceLock::new();
+    static CURRENCY: OnceLock<String> = OnceLock::new();
+    let (cell, built, in_image) = match name {
+        "check" => (
+            &CHECK,
+            option_env!("CARGO_BIN_EXE_check"),
+            "opt/resource/check",
+        ),
+        "in" => (&IN, option_env!("CARGO_BIN_EXE_in"), "opt/resource/in"),
+        "out" => (&OUT, option_env!("CARGO_BIN_EXE_out"), "opt/resource/out"),
+        "currency" => (
+            &CURRENCY,
+            option_env!("CARGO_BIN_EXE_currency"),
+            "usr/local/bin/currency",
+        ),
+        other => panic!("no binary {other:?}: check, in, out or currency"),
+    };
+    cell.get_or_init(|| match std::env::var_os(RESOURCE_DIR_VAR) {
+        Some(dir) if !dir.is_empty() => {
+            let dir = Path::new(&dir);
+            let dir = std::path::absolute(dir)
+                .unwrap_or_else(|e| panic!("{RESOURCE_DIR_VAR}={}: {e}", dir.display()));
+            let path = dir.join(in_image);
+            assert!(
+                path.is_file(),
+                "{RESOURCE_DIR_VAR}={} has no {in_image} (lay it out with ci/assemble-resource)",
+                dir.display()
+            );
+            path.into_os_string()
+                .into_string()
+                .unwrap_or_else(|p| panic!("{RESOURCE_DIR_VAR}: not UTF-8: {p:?}"))
+        }
+        _ => match built {
+            Some(path) => path.to_owned(),
+            None => beside_target_profile(name),
+        },
+    })
+}
+
+/// `target/<profile>/<name>` for an executable in `target/<profile>/` or one directory below it
+/// (`deps/`, `examples/`).
+fn beside_target_profile(name: &str) -> String {
+    let exe = std::env::current_exe().expect("this executable's path");
+    let mut dir = exe.parent().expect("executable directory").to_path_buf();
+    if dir
+        .file_name()
+        .is_some_and(|d| d == "deps" || d == "examples")
+    {
+        dir.pop();
+    }
+    dir.join(name)
+        .into_os_string()
+        .into_string()
+        .expect("UTF-8 target path")
+}
 
 /// A run is killed, and the test fails, after this long (`Tmp::with_timeout` changes it).
 pub const TIMEOUT: Duration = Duration::from_secs(120);
