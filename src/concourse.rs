@@ -70,9 +70,9 @@ fn parse_version(v: serde_json::Value) -> Result<VersionMap> {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InParams {
+pub struct InParams {
     #[serde(default)]
-    download: bool,
+    pub download: bool,
 }
 
 pub fn parse_params<T: for<'de> Deserialize<'de> + Default>(v: serde_json::Value) -> Result<T> {

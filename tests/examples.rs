@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use currency::blobstore::Blobstore;
 use currency::bump::OutParams;
 use currency::source::{BlobstoreSecrets, Source};
-use serde::Deserialize;
 use serde_json::Value;
 
 /// The pipelines that must exist (each holds a currency resource, a triggered get and a put).
@@ -31,14 +30,7 @@ const PEM: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA
 /// config/final.yml of a release with an S3 blobstore (the examples' private.yml completes it).
 const S3_FINAL_YML: &str = "---\nname: example\nblobstore:\n  provider: s3\n  options:\n    bucket_name: example-release-blobs\n";
 
-/// mirrors the `in` step's params (`download`), which `currency::concourse` keeps private.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct InParams {
-    #[serde(default)]
-    download: bool,
-}
+use currency::concourse::InParams;
 
 fn ci() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("ci")
