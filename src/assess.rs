@@ -1,5 +1,7 @@
 //! Assessing a release: read the base branch (or a local checkout), decide what to track, ask
-//! the upstreams, plan. Shared by `check`, `in`, `currency report` and, later, `out`.
+//! the upstreams, plan. Shared by `check`, `in`, `currency report`, `out` and the fleet report
+//! (which reads the base branch with [`read_base`], asks the upstreams itself, once for the whole
+//! fleet, and plans with [`with_offers`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,7 +36,14 @@ impl Assessment {
 
 /// Fetches the base branch through the cache and assesses it.
 pub async fn remote(source: Source, cache: &Cache, http: &Http) -> Result<Assessment> {
-    let remote = GitRemote::of(&source);
+    let (snapshot, branch, commit) = read_base(&source, cache)?;
+    from_snapshot(source, snapshot, &branch, &commit, cache, http).await
+}
+
+/// Fetches the base branch through the cache and reads what the release holds: the snapshot,
+/// the branch name and the commit. Blocking (git); `remote` and the fleet report share it.
+pub fn read_base(source: &Source, cache: &Cache) -> Result<(Snapshot, String, String)> {
+    let remote = GitRemote::of(source);
     let base = workspace::fetch_base(&remote, source.branch.as_deref(), cache)?;
     crate::log!("{} {} at {}", remote.display_url(), base.branch, base.commit);
     let files = base.files()?;
@@ -42,7 +51,7 @@ pub async fn remote(source: Source, cache: &Cache, http: &Http) -> Result<Assess
     let (branch, commit) = (base.branch.clone(), base.commit.to_string());
     drop(files);
     drop(base);
-    from_snapshot(source, snapshot, &branch, &commit, cache, http).await
+    Ok((snapshot, branch, commit))
 }
 
 /// Assesses a local checkout (`currency report --repo DIR`).
@@ -75,16 +84,42 @@ pub async fn from_snapshot(
     cache: &Cache,
     http: &Http,
 ) -> Result<Assessment> {
-    let detected = match &source.dependencies {
-        Some(deps) => Detected { dependencies: deps.clone(), vendored_golang: vec![] },
-        None => detect::detect(&snapshot),
-    };
-    let mut keys: Vec<UpstreamKey> =
-        detected.dependencies.iter().map(|d| UpstreamKey::for_dependency(&source, d)).collect();
-    if !detected.vendored_golang.is_empty() {
-        keys.push(UpstreamKey::go_index(&source));
-    }
+    let detected = tracked(&source, &snapshot);
+    let keys = upstream_keys(&source, &detected);
     let offers = upstream::lookup_all(http, cache, source.upstream_token(), keys).await?;
+    with_offers(source, snapshot, detected, branch, commit, offers)
+}
+
+/// What `source` tracks in `snapshot`: its `dependencies`, or what autodetection finds.
+pub fn tracked(source: &Source, snapshot: &Snapshot) -> Detected {
+    match &source.dependencies {
+        Some(deps) => Detected { dependencies: deps.clone(), vendored_golang: vec![] },
+        None => detect::detect(snapshot),
+    }
+}
+
+/// Every upstream the tracked dependencies need, each once.
+pub fn upstream_keys(source: &Source, detected: &Detected) -> Vec<UpstreamKey> {
+    let mut keys: Vec<UpstreamKey> =
+        detected.dependencies.iter().map(|d| UpstreamKey::for_dependency(source, d)).collect();
+    if !detected.vendored_golang.is_empty() {
+        keys.push(UpstreamKey::go_index(source));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Plans against offers fetched elsewhere: the fleet report asks each upstream once for all of
+/// its releases and hands every release what it needs.
+pub fn with_offers(
+    source: Source,
+    snapshot: Snapshot,
+    detected: Detected,
+    branch: &str,
+    commit: &str,
+    offers: BTreeMap<UpstreamKey, Offer>,
+) -> Result<Assessment> {
     let plan = plan::plan(&source, branch, commit, &snapshot, &detected, &offers)?;
     Ok(Assessment { source, snapshot, detected, offers, plan })
 }

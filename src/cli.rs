@@ -1,4 +1,4 @@
-//! The `currency` command line: `report` and `bump` for laptops and `fly execute` tasks, and the
+//! The `currency` command line: `report`, `bump` and `fleet` for laptops and `fly execute` tasks, and the
 //! three resource steps under their own names (`currency check|in|out`) for `docker run -i`.
 
 use std::path::PathBuf;
@@ -47,6 +47,19 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The fleet report: every release of FLEET.yml against its upstreams, written to DIR as
+    /// fleet.json, fleet.md and a self-contained index.html.
+    Fleet {
+        /// FLEET.yml: `defaults` (source keys for every release) and `releases` (source keys each).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Where fleet.json, fleet.md and index.html are written (created when missing).
+        #[arg(long, value_name = "DIR", default_value = "fleet-report")]
+        out: PathBuf,
+        /// Releases read at the same time.
+        #[arg(long, value_name = "N", default_value_t = crate::fleet::CONCURRENCY)]
+        parallel: usize,
+    },
     /// The resource's check step: request on stdin.
     Check,
     /// The resource's in step: request on stdin, DEST as argument.
@@ -63,6 +76,9 @@ pub fn main() -> ExitCode {
         Command::Out { sources } => concourse::out_main_with(Some(sources)),
         Command::Report { source, repo, json } => finish(report_cmd(&source, repo.as_deref(), json)),
         Command::Bump { source, repo, only, dry_run } => finish(bump_cmd(&source, &repo, &only, dry_run)),
+        Command::Fleet { config, out, parallel } => {
+            finish(crate::fleet::main(&config, &out, parallel).map(|summary| println!("{summary}")))
+        }
     }
 }
 

@@ -24,6 +24,7 @@ pub mod concourse;
 pub mod detect;
 pub mod download;
 pub mod error;
+pub mod fleet;
 pub mod github;
 pub mod gomod;
 pub mod http;
