@@ -1079,6 +1079,18 @@ releases:
     }
 
     #[test]
+    fn the_readme_fleet_yml_is_valid() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```yaml\n# FLEET.yml\n").expect("the README shows a FLEET.yml") + 8;
+        let text = &readme[start..start + readme[start..].find("```").unwrap()];
+        let s = parse_config(text, "README.md", Some("tok-env-89012")).unwrap();
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[2].pull_request.branch_prefix, "currency/");
+        assert!(s[2].pull_request.group);
+        assert!(s.iter().all(|s| s.access_token.as_ref().unwrap().expose() == "tok-env-89012"));
+    }
+
+    #[test]
     fn github_token_is_the_access_token_only_where_none_is_set() {
         let s = parse_config(
             "releases: [{repository: o/a}, {repository: o/b, access_token: tok-own-4567}]",
