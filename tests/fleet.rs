@@ -466,6 +466,43 @@ fn a_second_run_asks_again_conditionally_and_module_dates_come_from_the_cache() 
 }
 
 #[test]
+fn an_upstream_that_fails_marks_only_the_releases_that_need_it() {
+    let w = world();
+    // Only fleet-mixed-release requires go.etcd.io/etcd/client/v3; etcd-release's pull requests
+    // cannot be listed.
+    w.up.fail_next("/goproxy/go.etcd.io/etcd/client/v3/@v/list", 404, 1);
+    w.up.fail_next("/repos/cloudfoundry/etcd-release/pulls", 403, 1);
+    let out = w.run(&w.fleet_yml());
+    out.assert_success();
+    assert!(out.stdout.contains("7 releases (3 unreadable)"), "{}", out.stdout);
+    let report: Value = serde_json::from_str(&w.read("fleet.json")).unwrap();
+    let row = |repo: &str| {
+        report["releases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["repository"] == format!("cloudfoundry/{repo}"))
+            .unwrap()
+            .clone()
+    };
+    let mixed = row("fleet-mixed-release");
+    let e = mixed["error"].as_str().unwrap();
+    assert!(e.contains("/goproxy/go.etcd.io/etcd/client/v3/@v/list") && e.contains("404"), "{e}");
+    assert_eq!(mixed["branch"], "main", "the release itself was read");
+    assert_eq!(mixed["dependencies"], json!([]));
+    let etcd = row("etcd-release");
+    assert_eq!(etcd["error"], Value::Null);
+    assert_eq!(etcd["dependencies"][0]["current"], "3.3.15");
+    assert_eq!(etcd["dependencies"][0]["pull_request"], Value::Null);
+    let warning = etcd["warning"].as_str().unwrap();
+    assert!(warning.starts_with("open pull requests not listed: ") && warning.contains("403"), "{warning}");
+    // The others are whole: nats.go's answer (shared with fleet-mixed-release) still counts.
+    assert_eq!(row("nats-release")["dependencies"][1]["latest"], "1.38.0");
+    assert!(w.read("index.html").contains("unreadable: "));
+    assert!(w.read("fleet.md").contains("- cloudfoundry/etcd-release: open pull requests not listed: "));
+}
+
+#[test]
 fn a_bad_fleet_yml_is_one_line_naming_the_file_and_the_key() {
     let w = world();
     for (text, needle) in [
