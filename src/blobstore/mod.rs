@@ -115,10 +115,8 @@ impl Blobstore {
     /// `folder_name/object_id` for s3), streaming: large files go in parts of [`PART_SIZE`].
     pub async fn put_file(&self, object_id: &str, path: &Path) -> Result<()> {
         check_object_id(object_id)?;
+        // The caller logs the upload, naming the dependency.
         let size = tokio::fs::metadata(path).await.map_err(|e| Error::io(path, e))?.len();
-        if self.writable() {
-            crate::log!("uploading {} ({size} bytes) to {} as {object_id}", path.display(), self.describe());
-        }
         match &self.inner {
             Provider::Local(l) => l.put_file(object_id, path).await,
             Provider::S3(s) => s.put_file(object_id, path, size).await,
