@@ -149,8 +149,12 @@ impl Http {
         }
     }
 
+    /// Exponential backoff with up to 25 % jitter, so that many resources retrying the same host
+    /// do not retry in step.
     fn backoff(&self, attempt: u32) -> Duration {
-        self.retry_base * 2u32.pow(attempt.saturating_sub(1))
+        let base = self.retry_base * 2u32.pow(attempt.saturating_sub(1));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        base + base.mul_f64(f64::from(nanos % 250) / 1000.0)
     }
 
     /// How long to wait before retrying this response, if it is worth retrying at all.

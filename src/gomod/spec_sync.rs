@@ -138,10 +138,10 @@ pub fn sync_spec(
         }
     }
     for f in &spec.files {
-        if let Some(r) = own_package_root(&f.pattern, &prefix, &module_path, &module_dir) {
-            if !roots.contains(&r) {
-                roots.push(r);
-            }
+        if let Some(r) = own_package_root(&f.pattern, &prefix, &module_path, &module_dir)
+            && !roots.contains(&r)
+        {
+            roots.push(r);
         }
     }
     if roots.is_empty() {

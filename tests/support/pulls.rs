@@ -729,10 +729,8 @@ fn update(repo: &mut Repo, number: u64, fields: &Map<String, Value>) -> Result<(
     };
     let will_be_open = open.unwrap_or(was_open);
     let new_base = base.clone().unwrap_or(old_base);
-    if will_be_open {
-        if let Some(rejection) = duplicate(repo, Some(number), &head_ref, &new_base) {
-            return Err(rejection);
-        }
+    if will_be_open && let Some(rejection) = duplicate(repo, Some(number), &head_ref, &new_base) {
+        return Err(rejection);
     }
 
     let at = now();
