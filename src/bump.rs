@@ -168,7 +168,33 @@ pub fn out(req: crate::concourse::Request, sources: &Path, params: OutParams) ->
     rt.block_on(out_async(req.source, sources, params))
 }
 
+/// How many times `out` plans again when the remote moves under it before giving up.
+const ATTEMPTS: usize = 3;
+
+/// One pass of `out`: done, or stopped before a push because the remote moved.
+enum Attempt {
+    Done(StepOutput),
+    Moved(String),
+}
+
 async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<StepOutput> {
+    let mut last = String::new();
+    for attempt in 1..=ATTEMPTS {
+        match out_attempt(source.clone(), sources, &params).await? {
+            Attempt::Done(output) => return Ok(output),
+            Attempt::Moved(why) => {
+                crate::log!("{why} while this put ran; planning again ({attempt}/{ATTEMPTS})");
+                last = why;
+            }
+        }
+    }
+    Err(Error::Git {
+        url: crate::secrets::strip_url_credentials(&source.git_url),
+        message: format!("the repository kept moving while this put ran ({last}); gave up after {ATTEMPTS} attempts"),
+    })
+}
+
+async fn out_attempt(source: Source, sources: &Path, params: &OutParams) -> Result<Attempt> {
     let http = Http::new(source.skip_ssl_verification)?;
     let cache = Cache::open();
     if !params.dry_run && source.access_token.is_none() {
@@ -185,10 +211,10 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
     let selected = select(&a, &params.only)?;
     if selected.is_empty() {
         crate::log!("nothing to bump on {} at {}", base.branch, base.commit);
-        return Ok(StepOutput {
+        return Ok(Attempt::Done(StepOutput {
             version: BTreeMap::from([(UP_TO_DATE.to_string(), base.commit.to_string())]),
             metadata: vec![],
-        });
+        }));
     }
     let version: VersionMap =
         selected.iter().map(|(_, p)| (p.name.clone(), p.target.clone().unwrap_or_default())).collect();
@@ -345,8 +371,10 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
             crate::log!("{}: nothing to commit", names.join(", "));
             continue;
         }
-        workspace::push(&base.repo, &remote, parent, branch)?;
-        crate::log!("pushed {branch}");
+        match workspace::push_leased(&base.repo, &remote, parent, branch, existing, (&base.branch, base.commit))? {
+            workspace::Pushed::Done => crate::log!("pushed {branch}"),
+            workspace::Pushed::Moved(why) => return Ok(Attempt::Moved(why)),
+        }
         let changed: Vec<String> = changed_files.into_iter().collect();
         let title = title_in_order(&lines_order, &blob_summaries, &module_summaries);
         let body = report::pr_body(
@@ -368,7 +396,7 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
             metadata.push(MetadataField { name: n.clone(), value: pr.url.clone() });
         }
     }
-    Ok(StepOutput { version, metadata })
+    Ok(Attempt::Done(StepOutput { version, metadata }))
 }
 
 /// The URL of the branch's open PR, opening one for `summaries` when there is none (its push

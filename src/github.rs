@@ -34,6 +34,17 @@ fn to_pr(p: octocrab::models::pulls::PullRequest) -> PullRequest {
     }
 }
 
+/// GitHub's `422` for a second open PR from the same head.
+fn already_exists(e: &octocrab::Error) -> bool {
+    let octocrab::Error::GitHub { source, .. } = e else { return false };
+    source.status_code.as_u16() == 422
+        && source
+            .errors
+            .iter()
+            .flatten()
+            .any(|v| v.get("message").and_then(|m| m.as_str()).is_some_and(|m| m.contains("already exists")))
+}
+
 impl GitHub {
     pub fn new(source: &Source) -> Result<GitHub> {
         let token = source
@@ -81,17 +92,29 @@ impl GitHub {
         Ok(page.items.into_iter().find(|p| p.head.ref_field == branch).map(to_pr))
     }
 
+    /// Opens a PR from `branch`. When GitHub answers that one already exists (another run for
+    /// the same repository opened it after this run looked), that PR is updated instead.
     pub async fn open(&self, branch: &str, base: &str, title: &str, body: &str, draft: bool) -> Result<PullRequest> {
-        self.crab
+        let created = self
+            .crab
             .pulls(&self.owner, &self.repo)
             .create(title, branch, base)
             .body(body)
             .draft(draft)
             .maintainer_can_modify(true)
             .send()
-            .await
-            .map(to_pr)
-            .map_err(|e| self.error("/pulls", e))
+            .await;
+        match created {
+            Ok(pr) => Ok(to_pr(pr)),
+            Err(e) if already_exists(&e) => match self.find_open(branch).await? {
+                Some(pr) => {
+                    crate::log!("{branch}: a pull request was opened meanwhile (#{}); updating it", pr.number);
+                    self.update(pr.number, title, body).await
+                }
+                None => Err(self.error("/pulls", e)),
+            },
+            Err(e) => Err(self.error("/pulls", e)),
+        }
     }
 
     pub async fn update(&self, number: u64, title: &str, body: &str) -> Result<PullRequest> {

@@ -349,15 +349,83 @@ pub fn commit_identity(repo: &Repository, oid: Oid) -> Result<(String, String)> 
     ))
 }
 
-/// Force-pushes `commit` to `refs/heads/<branch>`. The caller has checked that the branch holds
-/// only its own commits. A rejected ref is an error naming the branch.
-pub fn push(repo: &Repository, remote: &GitRemote<'_>, commit: Oid, branch: &str) -> Result<()> {
+/// What a leased push found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pushed {
+    /// The branch now points at the commit.
+    Done,
+    /// The remote moved since the fetch (another run pushed the branch, someone committed to it,
+    /// or the base branch advanced); nothing was changed. The text says what moved.
+    Moved(String),
+}
+
+fn short(oid: Option<Oid>) -> String {
+    match oid {
+        Some(o) => o.to_string()[..10].to_string(),
+        None => "absent".to_string(),
+    }
+}
+
+/// The remote's `refs/heads/<name>` for each of `names`, read in one connection.
+fn remote_heads(repo: &Repository, remote: &GitRemote<'_>, names: &[&str]) -> Result<Vec<Option<Oid>>> {
+    let mut r = repo.remote_anonymous(remote.url).map_err(|e| remote.error(e))?;
+    let conn = r.connect_auth(Direction::Push, Some(remote.callbacks()), None).map_err(|e| remote.error(e))?;
+    let heads = conn.list().map_err(|e| remote.error(e))?;
+    Ok(names
+        .iter()
+        .map(|n| {
+            let full = format!("refs/heads/{n}");
+            heads.iter().find(|h| h.name() == full).map(|h| h.oid())
+        })
+        .collect())
+}
+
+/// Pushes `commit` to `refs/heads/<branch>` with force-with-lease semantics: only while the
+/// remote branch is still at `expected` (`None`: the branch must not exist) and the base branch
+/// is still at `base.1`, the commit the bump was planned on.
+///
+/// Three checks close the window: the refs are read just before the push; libgit2's
+/// push negotiation compares the branch in the push's own advertisement; and the update sent to
+/// `git receive-pack` names the old value, which the server checks under its ref lock. Any of
+/// them finding a change yields `Moved` (nothing pushed) so the caller can plan again; a push
+/// refused for another reason (a hook, branch protection) is an error naming the branch.
+pub fn push_leased(
+    repo: &Repository,
+    remote: &GitRemote<'_>,
+    commit: Oid,
+    branch: &str,
+    expected: Option<Oid>,
+    base: (&str, Oid),
+) -> Result<Pushed> {
+    let now = remote_heads(repo, remote, &[base.0, branch])?;
+    if now[0] != Some(base.1) {
+        return Ok(Pushed::Moved(format!("base branch {} moved from {} to {}", base.0, short(Some(base.1)), short(now[0]))));
+    }
+    if now[1] != expected {
+        return Ok(Pushed::Moved(format!("branch {branch} moved from {} to {}", short(expected), short(now[1]))));
+    }
     let local = format!("refs/currency/push/{branch}");
     repo.reference(&local, commit, true, "currency push")
         .map_err(|e| Error::Git { url: "local".into(), message: e.message().into() })?;
+    let target = format!("refs/heads/{branch}");
     let mut r = repo.remote_anonymous(remote.url).map_err(|e| remote.error(e))?;
     let rejected = std::cell::RefCell::new(None::<String>);
+    let moved = std::cell::RefCell::new(None::<String>);
     let mut cb = remote.callbacks();
+    cb.push_negotiation(|updates| {
+        for u in updates {
+            if u.dst_refname().ok() != Some(target.as_str()) {
+                continue;
+            }
+            let found = (!u.src().is_zero()).then(|| u.src());
+            if found != expected {
+                *moved.borrow_mut() =
+                    Some(format!("branch {branch} moved from {} to {}", short(expected), short(found)));
+                return Err(git2::Error::from_str("remote branch moved"));
+            }
+        }
+        Ok(())
+    });
     cb.push_update_reference(|refname, status| {
         if let Some(msg) = status {
             *rejected.borrow_mut() = Some(format!("{refname}: {msg}"));
@@ -366,13 +434,23 @@ pub fn push(repo: &Repository, remote: &GitRemote<'_>, commit: Oid, branch: &str
     });
     let mut po = git2::PushOptions::new();
     po.remote_callbacks(cb);
-    let spec = format!("+{local}:refs/heads/{branch}");
-    r.push(&[spec.as_str()], Some(&mut po)).map_err(|e| remote.error(e))?;
+    let spec = format!("+{local}:{target}");
+    let pushed = r.push(&[spec.as_str()], Some(&mut po));
     drop(po);
+    if let Some(why) = moved.into_inner() {
+        return Ok(Pushed::Moved(why));
+    }
+    pushed.map_err(|e| remote.error(e))?;
     if let Some(msg) = rejected.into_inner() {
+        // receive-pack refuses a stale old value under its lock; tell that apart from a refusal
+        // by policy by looking again.
+        let now = remote_heads(repo, remote, &[branch])?;
+        if now[0] != expected && now[0] != Some(commit) {
+            return Ok(Pushed::Moved(format!("branch {branch} moved from {} to {}", short(expected), short(now[0]))));
+        }
         return Err(Error::Git { url: remote.display_url(), message: format!("push rejected: {msg}") });
     }
-    Ok(())
+    Ok(Pushed::Done)
 }
 
 /// Writes the tree of `commit` into `dir` (a plain directory, no `.git`).

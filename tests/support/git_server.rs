@@ -34,7 +34,12 @@ struct Config {
     backend: PathBuf,
     home: PathBuf,
     log: Mutex<Vec<Logged>>,
+    /// Run once, before the first request that matches (method, path-and-query prefix after the
+    /// repository), then dropped: how a test moves the repository at an exact point of a push.
+    hooks: Mutex<Vec<Hook>>,
 }
+
+type Hook = (String, String, Box<dyn FnOnce() + Send>);
 
 impl GitServer {
     /// Serves `root`'s bare repositories to `user` with `password`; anything else is 401.
@@ -59,6 +64,7 @@ impl GitServer {
             backend: git_exec_path().join("git-http-backend"),
             home: home.path().to_owned(),
             log: Mutex::new(Vec::new()),
+            hooks: Mutex::new(Vec::new()),
         });
         assert!(
             config.backend.exists(),
@@ -113,6 +119,14 @@ impl GitServer {
         lock(&self.config.log).clone()
     }
 
+    /// Runs `f` (blocking is fine: it runs off the server's threads) just before the server
+    /// answers the next authorized request whose method is `method` and whose path and query end with
+    /// `suffix`, e.g. `("GET", "/info/refs?service=git-receive-pack")` (the advertisement a push
+    /// starts with) or `("POST", "/git-receive-pack")` (the update itself). Once only.
+    pub fn before_next(&self, method: &str, suffix: &str, f: impl FnOnce() + Send + 'static) {
+        lock(&self.config.hooks).push((method.to_owned(), suffix.to_owned(), Box::new(f)));
+    }
+
     pub fn clear_requests(&self) {
         lock(&self.config.log).clear();
     }
@@ -137,7 +151,21 @@ async fn handle(State(config): State<Arc<Config>>, request: Request) -> Response
         .unwrap_or_default();
     let token = credential(request.headers());
     let response = match authorize(&config, &request) {
-        Some(user) => cgi(&config, user, request).await,
+        Some(user) => {
+            // Hooks wait for an authorized request: the 401 challenge each connection starts
+            // with is not the answer they are placed before.
+            let hook = {
+                let mut hooks = lock(&config.hooks);
+                hooks
+                    .iter()
+                    .position(|(m, suffix, _)| *m == method && path_and_query.ends_with(suffix.as_str()))
+                    .map(|i| hooks.remove(i).2)
+            };
+            if let Some(f) = hook {
+                tokio::task::spawn_blocking(f).await.expect("git server hook panicked");
+            }
+            cgi(&config, user, request).await
+        }
         None => (
             StatusCode::UNAUTHORIZED,
             [(
