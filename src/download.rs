@@ -185,11 +185,17 @@ pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, d
     let (tmp, sha256, size) = loop {
         match stream_once(http, artifact, auth, dest_dir).await {
             Ok(done) => break done,
-            Err(Cut(e)) if attempt < DOWNLOAD_ATTEMPTS => {
+            Err(Failed::Cut(e)) if attempt < DOWNLOAD_ATTEMPTS => {
                 crate::log!("{}: {e}; downloading again from the start", artifact.dependency);
                 attempt += 1;
             }
-            Err(Cut(e)) => return Err(e),
+            Err(Failed::Cut(e)) => {
+                return Err(Error::dependency(
+                    &artifact.dependency,
+                    format!("downloading {} failed {attempt} times; the last: {e}", artifact.filename),
+                ));
+            }
+            Err(Failed::Final(e)) => return Err(e),
         }
     };
     if let Some(exp) = &artifact.expected
@@ -210,44 +216,88 @@ pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, d
 
 const DOWNLOAD_ATTEMPTS: u32 = 3;
 
-/// A failed transfer (worth another attempt when the body was cut off).
-struct Cut(Error);
+fn error_message(e: &Error) -> String {
+    match e {
+        Error::Http { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
 
-/// One download into a temporary file beside the destination, hashing as it writes.
+/// Why one transfer failed.
+enum Failed {
+    /// Cut off, or never answered: worth another attempt from scratch.
+    Cut(Error),
+    /// The answer itself is wrong (more bytes than the release declares, a disk error): final.
+    Final(Error),
+}
+
+/// One download into a temporary file beside the destination, hashing as it writes. A file
+/// larger than the size the upstream declares (GitHub's asset `size`, the Go index's `size`) is
+/// refused as soon as the announced length or the bytes received pass it: nothing more is read.
 async fn stream_once(
     http: &Http,
     artifact: &Artifact,
     auth: Auth<'_>,
     dest_dir: &Path,
-) -> std::result::Result<(tempfile::NamedTempFile, String, u64), Cut> {
+) -> std::result::Result<(tempfile::NamedTempFile, String, u64), Failed> {
     // Errors before the body starts (status, connect) were already retried by `Http`: final.
-    let resp = http.get(&artifact.url, auth, "application/octet-stream").await.map_err(Cut)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dest_dir).map_err(|e| Cut(Error::io(dest_dir, e)))?;
+    let resp = http.get(&artifact.url, auth, "application/octet-stream").await.map_err(Failed::Final)?;
+    let declared = artifact.size.filter(|s| *s > 0);
+    let too_large = |what: String, declared: u64| {
+        Failed::Final(Error::dependency(
+            &artifact.dependency,
+            format!(
+                "{} {what}, more than the {declared} bytes upstream declares for {}; refused, nothing kept",
+                artifact.display_url, artifact.filename
+            ),
+        ))
+    };
+    let announced = resp.content_length();
+    if let (Some(a), Some(d)) = (announced, declared)
+        && a > d
+    {
+        return Err(too_large(format!("announces {a} bytes"), d));
+    }
+    let io = |e: std::io::Error, path: &Path| Failed::Final(Error::io(path, e));
+    let mut tmp = tempfile::NamedTempFile::new_in(dest_dir).map_err(|e| io(e, dest_dir))?;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
-    let announced = resp.content_length();
-    let total = announced.or(artifact.size);
+    let total = announced.or(declared);
     let mut progress =
         crate::progress::Progress::new(format!("{}: downloading {}", artifact.dependency, artifact.filename), total);
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Cut(crate::http::transport_error(&artifact.url, &e)))?;
-        hasher.update(&chunk);
+        let chunk = chunk.map_err(|e| {
+            let cause = crate::http::transport_error(&artifact.url, &e);
+            let of = total.map(|t| format!(" of {t}")).unwrap_or_default();
+            Failed::Cut(Error::Http {
+                url: artifact.url.to_string(),
+                status: None,
+                message: format!("the transfer stopped after {size}{of} bytes ({})", error_message(&cause)),
+            })
+        })?;
         size += chunk.len() as u64;
-        tmp.write_all(&chunk).map_err(|e| Cut(Error::io(tmp.path(), e)))?;
+        if let Some(d) = declared
+            && size > d
+        {
+            // Stop reading: dropping the stream closes the connection.
+            return Err(too_large(format!("sent {size} bytes and was stopped there"), d));
+        }
+        hasher.update(&chunk);
+        tmp.write_all(&chunk).map_err(|e| io(e, tmp.path()))?;
         progress.advance(chunk.len() as u64);
     }
-    if let Some(t) = announced
+    if let Some(t) = total
         && size < t
     {
-        return Err(Cut(Error::Http {
+        return Err(Failed::Cut(Error::Http {
             url: artifact.url.to_string(),
             status: None,
             message: format!("the transfer stopped after {size} of {t} bytes"),
         }));
     }
     progress.finish();
-    tmp.flush().map_err(|e| Cut(Error::io(tmp.path(), e)))?;
+    tmp.flush().map_err(|e| io(e, tmp.path()))?;
     Ok((tmp, hex::encode(hasher.finalize()), size))
 }
 

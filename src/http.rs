@@ -16,7 +16,26 @@ use crate::error::{Error, Result};
 use crate::secrets::Secret;
 
 const USER_AGENT: &str = concat!("currency/", env!("CARGO_PKG_VERSION"));
-const ATTEMPTS: u32 = 4;
+/// Tries per request: the first and three retries.
+pub const ATTEMPTS: u32 = 4;
+/// `CURRENCY_HTTP_TIMEOUT_SECS`: the longest wait for a read (default 60 s); connecting waits at
+/// most 15 s or this, whichever is shorter; a look-up (an API answer read whole) takes at most
+/// this per try. Fractions are allowed (`0.5`).
+pub const TIMEOUT_VAR: &str = "CURRENCY_HTTP_TIMEOUT_SECS";
+const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The connect and read timeouts of every HTTP client (upstreams, downloads, blobstores):
+/// 15 s and 60 s, or what `CURRENCY_HTTP_TIMEOUT_SECS` says.
+pub fn timeouts() -> (Duration, Duration) {
+    let read = std::env::var(TIMEOUT_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(DEFAULT_READ_TIMEOUT);
+    (read.min(DEFAULT_CONNECT_TIMEOUT), read)
+}
 
 /// How a request authenticates.
 #[derive(Clone, Copy)]
@@ -31,6 +50,21 @@ pub struct Http {
     client: reqwest::Client,
     retry_base: Duration,
     max_wait: Duration,
+    /// A look-up's whole answer (headers and body) must arrive within this, per try.
+    read_timeout: Duration,
+}
+
+/// A whole answer, read within the retry loop.
+struct Fetched {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+enum Answer {
+    /// Headers only; the caller streams the body.
+    Streaming(reqwest::Response),
+    Whole(Fetched),
 }
 
 /// The answer to a conditional GET.
@@ -41,10 +75,11 @@ pub enum Conditional {
 
 impl Http {
     pub fn new(skip_ssl_verification: bool) -> Result<Http> {
+        let (connect_timeout, read_timeout) = timeouts();
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
-            .connect_timeout(Duration::from_secs(15))
-            .read_timeout(Duration::from_secs(60))
+            .connect_timeout(connect_timeout)
+            .read_timeout(read_timeout)
             .redirect(reqwest::redirect::Policy::limited(10))
             .tls_danger_accept_invalid_certs(skip_ssl_verification)
             .build()
@@ -60,23 +95,36 @@ impl Http {
             .and_then(|v| v.parse().ok())
             .map(Duration::from_secs)
             .unwrap_or(Duration::from_secs(60));
-        Ok(Http { client, retry_base, max_wait })
+        Ok(Http { client, retry_base, max_wait, read_timeout })
     }
 
-    /// GET `url`, retried on transient failures; any non-success status is an error naming the URL.
+    /// GET `url`, retried on transient failures until the headers arrive; any non-success status
+    /// is an error naming the URL. The body is the caller's to stream (downloads): only the read
+    /// timeout bounds it.
     pub async fn get(&self, url: &Url, auth: Auth<'_>, accept: &str) -> Result<reqwest::Response> {
-        let resp = self.send(url, auth, accept, None).await?;
-        if resp.status().is_success() {
-            Ok(resp)
-        } else {
-            Err(status_error(url, resp).await)
+        match self.send(url, auth, accept, None, false).await? {
+            Answer::Streaming(resp) => Ok(resp),
+            Answer::Whole(_) => unreachable!("a streaming request is answered streaming"),
+        }
+    }
+
+    /// GET `url` and read the whole answer, retried as a whole when the body is cut off; each try
+    /// takes at most the read timeout.
+    pub async fn get_whole(&self, url: &Url, auth: Auth<'_>, accept: &str) -> Result<(HeaderMap, Vec<u8>)> {
+        match self.send(url, auth, accept, None, true).await? {
+            Answer::Whole(f) => Ok((f.headers, f.body)),
+            Answer::Streaming(_) => unreachable!("a whole request is answered whole"),
         }
     }
 
     /// GET `url` and read the whole body as text.
     pub async fn get_text(&self, url: &Url, auth: Auth<'_>, accept: &str) -> Result<String> {
-        let resp = self.get(url, auth, accept).await?;
-        resp.text().await.map_err(|e| transport_error(url, &e))
+        let (_, body) = self.get_whole(url, auth, accept).await?;
+        String::from_utf8(body).map_err(|_| Error::Http {
+            url: url.to_string(),
+            status: None,
+            message: "the answer is not UTF-8 text".into(),
+        })
     }
 
     /// GET `url` with `If-None-Match: etag` when an ETag is known.
@@ -87,20 +135,41 @@ impl Http {
         accept: &str,
         etag: Option<&str>,
     ) -> Result<Conditional> {
-        let resp = self.send(url, auth, accept, etag).await?;
-        if resp.status() == StatusCode::NOT_MODIFIED && etag.is_some() {
+        let f = match self.send(url, auth, accept, etag, true).await? {
+            Answer::Whole(f) => f,
+            Answer::Streaming(_) => unreachable!("a whole request is answered whole"),
+        };
+        if f.status == StatusCode::NOT_MODIFIED {
             return Ok(Conditional::NotModified);
         }
-        if !resp.status().is_success() {
-            return Err(status_error(url, resp).await);
-        }
-        let headers = resp.headers().clone();
-        let etag = headers.get(header::ETAG).and_then(|v| v.to_str().ok()).map(String::from);
-        let body = resp.bytes().await.map_err(|e| transport_error(url, &e))?.to_vec();
-        Ok(Conditional::Fresh { body, etag, headers })
+        let etag = f.headers.get(header::ETAG).and_then(|v| v.to_str().ok()).map(String::from);
+        Ok(Conditional::Fresh { body: f.body, etag, headers: f.headers })
     }
 
-    async fn send(&self, url: &Url, auth: Auth<'_>, accept: &str, etag: Option<&str>) -> Result<reqwest::Response> {
+    fn request(&self, url: &Url, auth: Auth<'_>, accept: &str, etag: Option<&str>, whole: bool) -> Result<reqwest::RequestBuilder> {
+        let mut req = self.client.get(url.clone()).header(header::ACCEPT, accept);
+        if whole {
+            req = req.timeout(self.read_timeout);
+        }
+        if let Auth::Bearer(token) = auth {
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| Error::Http {
+                url: url.to_string(),
+                status: None,
+                message: "the token holds characters that cannot go in a header".into(),
+            })?;
+            v.set_sensitive(true);
+            req = req.header(header::AUTHORIZATION, v).header("X-GitHub-Api-Version", "2022-11-28");
+        }
+        if let Some(e) = etag {
+            req = req.header(header::IF_NONE_MATCH, e);
+        }
+        Ok(req)
+    }
+
+    /// One GET, retried: 5xx, 429, rate limits whose wait is within bounds, connection failures,
+    /// timeouts and (`whole`) bodies cut off. At most [`ATTEMPTS`] tries; the last failure is the
+    /// error, naming the URL and how many tries were made.
+    async fn send(&self, url: &Url, auth: Auth<'_>, accept: &str, etag: Option<&str>, whole: bool) -> Result<Answer> {
         if url.scheme() == "file" {
             return Err(Error::Http {
                 url: url.to_string(),
@@ -111,42 +180,46 @@ impl Http {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut req = self.client.get(url.clone()).header(header::ACCEPT, accept);
-            if let Auth::Bearer(token) = auth {
-                let mut v = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| Error::Http {
-                    url: url.to_string(),
-                    status: None,
-                    message: "the token holds characters that cannot go in a header".into(),
-                })?;
-                v.set_sensitive(true);
-                req = req.header(header::AUTHORIZATION, v).header("X-GitHub-Api-Version", "2022-11-28");
-            }
-            if let Some(e) = etag {
-                req = req.header(header::IF_NONE_MATCH, e);
-            }
-            let outcome = req.send().await;
-            let wait = match &outcome {
-                Ok(resp) => self.retry_wait(resp, attempt),
-                Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
-                    // Connection refused is not going to change within seconds for a typo'd
-                    // host, but resets and timeouts do; retry both, boundedly.
-                    Some(self.backoff(attempt))
+            let last = attempt >= ATTEMPTS;
+            let outcome = self.request(url, auth, accept, etag, whole)?.send().await;
+            let resp = match outcome {
+                Ok(resp) => resp,
+                // Connection refused is not going to change within seconds for a typo'd host, but
+                // resets and timeouts do; retry both, boundedly.
+                Err(e) if retryable(&e) && !last => {
+                    self.pause(url, &describe(&e), self.backoff(attempt)).await;
+                    continue;
                 }
-                Err(_) => None,
+                Err(e) => return Err(transport_error_after(url, &e, attempt)),
             };
-            match (outcome, wait) {
-                (outcome, Some(wait)) if attempt < ATTEMPTS => {
-                    let what = match &outcome {
-                        Ok(r) => r.status().to_string(),
-                        Err(e) => root_cause(e),
-                    };
-                    crate::log!("{url}: {what}; retrying in {:.1}s", wait.as_secs_f32());
-                    tokio::time::sleep(wait).await;
+            let wait = self.retry_wait(&resp, attempt);
+            if let Some(wait) = wait
+                && !last
+            {
+                self.pause(url, &resp.status().to_string(), wait).await;
+                continue;
+            }
+            let not_modified = resp.status() == StatusCode::NOT_MODIFIED && etag.is_some();
+            if !resp.status().is_success() && !not_modified {
+                return Err(self.status_error(url, resp, wait.is_some().then_some(attempt)).await);
+            }
+            if !whole {
+                return Ok(Answer::Streaming(resp));
+            }
+            let (status, headers) = (resp.status(), resp.headers().clone());
+            match resp.bytes().await {
+                Ok(body) => return Ok(Answer::Whole(Fetched { status, headers, body: body.to_vec() })),
+                Err(e) if !last => {
+                    self.pause(url, &format!("the answer was cut off ({})", describe(&e)), self.backoff(attempt)).await;
                 }
-                (Ok(resp), _) => return Ok(resp),
-                (Err(e), _) => return Err(transport_error(url, &e)),
+                Err(e) => return Err(transport_error_after(url, &e, attempt)),
             }
         }
+    }
+
+    async fn pause(&self, url: &Url, what: &str, wait: Duration) {
+        crate::log!("{url}: {what}; retrying in {:.1}s", wait.as_secs_f32());
+        tokio::time::sleep(wait).await;
     }
 
     /// Exponential backoff with up to 25 % jitter, so that many resources retrying the same host
@@ -208,27 +281,76 @@ pub fn transport_error(url: &Url, e: &reqwest::Error) -> Error {
     Error::Http { url: url.to_string(), status: None, message: what }
 }
 
-async fn status_error(url: &Url, resp: reqwest::Response) -> Error {
-    let status = resp.status();
-    let limited = resp.headers().get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()) == Some("0");
-    let body = resp.text().await.unwrap_or_default();
-    let gh_message = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(String::from));
-    let mut message = status.to_string();
-    if let Some(m) = gh_message {
-        let m: String = m.chars().take(200).collect();
-        message = format!("{message} ({m})");
+/// Failures worth another try: the connection (refused, reset, closed early), a timeout, a
+/// request that never got its answer. Not: too many redirects, a bad URL, TLS refused.
+fn retryable(e: &reqwest::Error) -> bool {
+    !e.is_redirect() && !e.is_builder() && (e.is_connect() || e.is_timeout() || e.is_request() || e.is_body())
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() { "timed out".to_string() } else { root_cause(e) }
+}
+
+/// [`transport_error`], saying how many tries failed when there were several.
+fn transport_error_after(url: &Url, e: &reqwest::Error, tries: u32) -> Error {
+    let mut err = transport_error(url, e);
+    if tries > 1
+        && let Error::Http { message, .. } = &mut err
+    {
+        message.push_str(&format!(" ({tries} tries)"));
     }
-    let hint = match status.as_u16() {
-        401 => "; check the token",
-        403 if limited => "; the rate limit is exhausted",
-        403 => "; the token lacks access",
-        404 => "; check the name, and that the token can see it",
-        _ => "",
-    };
-    message.push_str(hint);
-    Error::Http { url: url.to_string(), status: Some(status.as_u16()), message }
+    err
+}
+
+impl Http {
+    /// The error for a non-success answer: the status, GitHub's `message`, a hint, and, when it
+    /// was retried to the end (`tries`) or not retried because the wait would be too long, why.
+    async fn status_error(&self, url: &Url, resp: reqwest::Response, tries: Option<u32>) -> Error {
+        let status = resp.status();
+        let h = resp.headers();
+        let limited = h.get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()) == Some("0");
+        let reset = h.get("x-ratelimit-reset").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after = h.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let body = resp.text().await.unwrap_or_default();
+        let gh_message = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(String::from));
+        let mut message = status.to_string();
+        if let Some(m) = gh_message {
+            let m: String = m.chars().take(200).collect();
+            message = format!("{message} ({m})");
+        }
+        let bound = format!("longer than the {} s currency waits (CURRENCY_MAX_RATE_LIMIT_WAIT_SECS)", self.max_wait.as_secs());
+        let limit_status = matches!(status.as_u16(), 403 | 429);
+        let hint = match status.as_u16() {
+            _ if limit_status && retry_after.is_some() && tries.is_none() => {
+                format!("; the server asks to retry after {} s, {bound}", retry_after.unwrap_or_default())
+            }
+            _ if limit_status && limited => match reset {
+                Some(reset) if tries.is_none() => {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or_default();
+                    let at = time::OffsetDateTime::from_unix_timestamp(reset as i64)
+                        .ok()
+                        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                        .unwrap_or_else(|| reset.to_string());
+                    format!("; the rate limit is exhausted until {at} (in {} s), {bound}", reset.saturating_sub(now))
+                }
+                _ => "; the rate limit is exhausted".to_string(),
+            },
+            401 => "; check the token".into(),
+            403 => "; the token lacks access".into(),
+            404 => "; check the name, and that the token can see it".into(),
+            _ => String::new(),
+        };
+        message.push_str(&hint);
+        if let Some(tries) = tries {
+            message.push_str(&format!(" ({tries} tries)"));
+        }
+        Error::Http { url: url.to_string(), status: Some(status.as_u16()), message }
+    }
 }
 
 /// The URL of `rel="next"` in a `Link` header.
@@ -247,31 +369,43 @@ pub fn link_next(headers: &HeaderMap) -> Option<Url> {
     })
 }
 
-/// GET `url` conditionally, answering from `cache` on 304; the body is stored with its ETag.
-/// A corrupt entry costs a second, unconditional request.
-pub async fn get_cached(
+/// GET `url` conditionally, answering from `cache` on 304, and reads the text with `parse`. The
+/// body is stored with its ETag only once it parses, so an answer that was garbage once is not
+/// served from the cache ever after; a cached entry that no longer parses costs a second,
+/// unconditional request.
+pub async fn get_cached<T>(
     http: &Http,
     cache: &crate::cache::Cache,
     url: &Url,
     auth: Auth<'_>,
     accept: &str,
-) -> Result<String> {
+    parse: impl Fn(&str) -> Result<T>,
+) -> Result<T> {
     let key = format!("{url}#{}", if matches!(auth, Auth::None) { "anon" } else { "auth" });
     let cached = cache.http_get(&key);
-    match http.get_conditional(url, auth, accept, cached.as_ref().map(|c| c.etag.as_str())).await? {
-        Conditional::NotModified => Ok(cached.expect("304 only answers a request that sent an ETag").body),
-        Conditional::Fresh { body, etag, .. } => {
-            let text = String::from_utf8(body).map_err(|_| Error::Http {
-                url: url.to_string(),
-                status: None,
-                message: "the answer is not UTF-8 text".into(),
-            })?;
-            if let Some(etag) = etag {
-                cache.http_put(&key, &crate::cache::HttpEntry { etag, body: text.clone() });
+    let answer = match http.get_conditional(url, auth, accept, cached.as_ref().map(|c| c.etag.as_str())).await? {
+        Conditional::NotModified => {
+            let body = cached.expect("304 only answers a request that sent an ETag").body;
+            match parse(&body) {
+                Ok(v) => return Ok(v),
+                Err(_) => http.get_conditional(url, auth, accept, None).await?,
             }
-            Ok(text)
         }
+        fresh => fresh,
+    };
+    let Conditional::Fresh { body, etag, .. } = answer else {
+        unreachable!("no ETag was sent, so no 304");
+    };
+    let text = String::from_utf8(body).map_err(|_| Error::Http {
+        url: url.to_string(),
+        status: None,
+        message: "the answer is not UTF-8 text".into(),
+    })?;
+    let value = parse(&text)?;
+    if let Some(etag) = etag {
+        cache.http_put(&key, &crate::cache::HttpEntry { etag, body: text });
     }
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -138,10 +138,12 @@ impl Gcs {
             }
         };
 
+        // 15 s and 60 s, or CURRENCY_HTTP_TIMEOUT_SECS.
+        let (connect_timeout, read_timeout) = crate::http::timeouts();
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
-            .connect_timeout(Duration::from_secs(15))
-            .read_timeout(Duration::from_secs(60))
+            .connect_timeout(connect_timeout)
+            .read_timeout(read_timeout)
             // A resumable upload answers 308 "Resume Incomplete": never a redirect to follow.
             .redirect(reqwest::redirect::Policy::none())
             .build()

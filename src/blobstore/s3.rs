@@ -23,7 +23,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientConfigKey, ClientOptions, ObjectStoreExt as _, PutPayload, WriteMultipart};
+use object_store::{ClientOptions, ObjectStoreExt as _, PutPayload, WriteMultipart};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::{MAX_IN_FLIGHT, Options, PART_SIZE, Scrubber, persist, temp_beside, truncate};
@@ -121,6 +121,8 @@ impl S3 {
         let port = options.port("port")?;
         let host = options.string("host")?;
 
+        // 15 s and 60 s, or CURRENCY_HTTP_TIMEOUT_SECS.
+        let (connect_timeout, read_timeout) = crate::http::timeouts();
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&bucket)
             .with_region(&region)
@@ -131,8 +133,8 @@ impl S3 {
                     .with_allow_http(!use_ssl)
                     .with_allow_invalid_certificates(!verify)
                     .with_timeout_disabled()
-                    .with_connect_timeout(Duration::from_secs(15))
-                    .with_config(ClientConfigKey::ReadTimeout, "60s"),
+                    .with_connect_timeout(connect_timeout)
+                    .with_read_timeout(read_timeout),
             )
             .with_retry(object_store::RetryConfig {
                 max_retries: 4,

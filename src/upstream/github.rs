@@ -96,9 +96,8 @@ pub async fn list_releases(
             crate::log!("{repo}: more than {} releases; the oldest are not considered", MAX_PAGES * 100);
             break;
         }
-        let resp = http.get(&url, auth, ACCEPT).await?;
-        next = link_next(resp.headers());
-        let body = resp.bytes().await.map_err(|e| crate::http::transport_error(&url, &e))?;
+        let (headers, body) = http.get_whole(&url, auth, ACCEPT).await?;
+        next = link_next(&headers);
         all.extend(parse_page(&url, &body)?);
         pages += 1;
     }

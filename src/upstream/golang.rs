@@ -52,10 +52,12 @@ pub fn file_url(base: &Url, filename: &str) -> Url {
 
 pub async fn list_releases(http: &Http, cache: &Cache, base: &Url) -> Result<Vec<GoRelease>> {
     let url = index_url(base);
-    let text = get_cached(http, cache, &url, Auth::None, "application/json").await?;
-    serde_json::from_str(&text).map_err(|e| Error::Http {
-        url: url.to_string(),
-        status: None,
-        message: format!("not a Go downloads index: {e}"),
+    get_cached(http, cache, &url, Auth::None, "application/json", |text| {
+        serde_json::from_str(text).map_err(|e| Error::Http {
+            url: url.to_string(),
+            status: None,
+            message: format!("not a Go downloads index: {e}"),
+        })
     })
+    .await
 }

@@ -45,14 +45,33 @@ fn is_pseudo(v: &str) -> bool {
     head.len() >= 14 && head[head.len() - 14..].bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The lines of a `@v/list` answer, or an error when it is not one (an HTML error page, JSON):
+/// a proxy lists one `v…` version per line and nothing else.
+fn parse_list(url: &Url, text: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().map(str::trim).enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        if !line.starts_with('v') || line.contains(char::is_whitespace) || line.len() > 200 {
+            let shown: String = line.chars().take(40).collect();
+            return Err(Error::Http {
+                url: url.to_string(),
+                status: None,
+                message: format!("not a module version list: line {} is {shown:?}", i + 1),
+            });
+        }
+        out.push(line.to_string());
+    }
+    Ok(out)
+}
+
 pub async fn list_versions(http: &Http, cache: &Cache, proxy: &Url, path: &str) -> Result<ModuleVersions> {
     let list_url = module_url(proxy, path, "@v/list");
-    let text = get_cached(http, cache, &list_url, Auth::None, "text/plain").await?;
-    let mut versions: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && !is_pseudo(v) && Version::parse(Scheme::Semver, v).is_some())
-        .map(String::from)
+    let listed = get_cached(http, cache, &list_url, Auth::None, "text/plain", |text| parse_list(&list_url, text)).await?;
+    let mut versions: Vec<String> = listed
+        .into_iter()
+        .filter(|v| !is_pseudo(v) && Version::parse(Scheme::Semver, v).is_some())
         .collect();
     if versions.is_empty() {
         let latest_url = module_url(proxy, path, "@latest");
@@ -73,12 +92,14 @@ pub async fn list_versions(http: &Http, cache: &Cache, proxy: &Url, path: &str) 
     if let Some(latest) = latest {
         let escaped = modfile::escape_version(&latest);
         let mod_url = module_url(proxy, path, &format!("@v/{escaped}.mod"));
-        let go_mod = fetch_immutable(http, cache, &mod_url).await?;
-        let parsed = modfile::parse_lax(&go_mod).map_err(|e| Error::Http {
-            url: mod_url.to_string(),
-            status: None,
-            message: format!("go.mod does not parse: {e}"),
-        })?;
+        let parsed = fetch_immutable(http, cache, &mod_url, |text| {
+            modfile::parse_lax(text).map_err(|e| Error::Http {
+                url: mod_url.to_string(),
+                status: None,
+                message: format!("go.mod does not parse: {e}"),
+            })
+        })
+        .await?;
         versions.retain(|v| {
             let r = parsed.retracted(v);
             if r {
@@ -90,15 +111,19 @@ pub async fn list_versions(http: &Http, cache: &Cache, proxy: &Url, path: &str) 
     Ok(ModuleVersions { path: path.to_string(), versions, retracted })
 }
 
-/// A file that never changes once published: served from the cache without any request.
-async fn fetch_immutable(http: &Http, cache: &Cache, url: &Url) -> Result<String> {
+/// A file that never changes once published: served from the cache without any request. It is
+/// stored only once `parse` accepts it, so garbage served once is not kept forever.
+async fn fetch_immutable<T>(http: &Http, cache: &Cache, url: &Url, parse: impl Fn(&str) -> Result<T>) -> Result<T> {
     let key = format!("immutable:{url}");
-    if let Some(entry) = cache.http_get(&key) {
-        return Ok(entry.body);
+    if let Some(entry) = cache.http_get(&key)
+        && let Ok(v) = parse(&entry.body)
+    {
+        return Ok(v);
     }
     let text = http.get_text(url, Auth::None, "text/plain").await?;
-    cache.http_put(&key, &HttpEntry { etag: String::new(), body: text.clone() });
-    Ok(text)
+    let value = parse(&text)?;
+    cache.http_put(&key, &HttpEntry { etag: String::new(), body: text });
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -80,13 +80,23 @@ pub async fn lookup_all(
         k.dedup();
         k
     };
-    let futures = keys.iter().map(|key| lookup(http, cache, token, key));
+    let futures = keys.iter().map(|key| async move { lookup(http, cache, token, key).await.map_err(|e| name_upstream(e, key)) });
     let results = futures_util::future::join_all(futures).await;
     let mut out = BTreeMap::new();
     for (key, result) in keys.into_iter().zip(results) {
         out.insert(key, result?);
     }
     Ok(out)
+}
+
+/// Says which upstream a failed look-up was for: `… (upstream etcd-io/etcd)`.
+fn name_upstream(e: crate::error::Error, key: &UpstreamKey) -> crate::error::Error {
+    match e {
+        crate::error::Error::Http { url, status, message } => {
+            crate::error::Error::Http { url, status, message: format!("{message} (upstream {})", key.describe()) }
+        }
+        other => other,
+    }
 }
 
 pub async fn lookup(http: &Http, cache: &Cache, token: Option<&Secret>, key: &UpstreamKey) -> Result<Offer> {

@@ -13,6 +13,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod blob_servers;
+pub mod faults;
 pub mod fixtures;
 pub mod git_server;
 pub mod github;
