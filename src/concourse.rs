@@ -131,12 +131,28 @@ pub fn one_line(e: &Error) -> String {
     s.replace('\n', " ")
 }
 
+/// The largest request read from stdin. A request is `source`, `version` and `params`: a few
+/// kilobytes, tens with a service-account key; anything near this is not a request.
+pub const MAX_REQUEST: u64 = 8 * 1024 * 1024;
+
+/// stdin, at most [`MAX_REQUEST`] bytes: a larger request is refused without reading the rest.
 fn read_stdin() -> Result<String> {
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
+    read_request(std::io::stdin())
+}
+
+fn read_request(input: impl Read) -> Result<String> {
+    let mut bytes = Vec::new();
+    input
+        .take(MAX_REQUEST + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| Error::io("stdin", e))?;
-    Ok(text)
+    if bytes.len() as u64 > MAX_REQUEST {
+        return Err(Error::Parse {
+            file: "request".into(),
+            message: "is larger than 8 MiB; a request holds only source, version and params".into(),
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| Error::Parse { file: "request".into(), message: "is not UTF-8 text".into() })
 }
 
 /// `check`: `[]` when nothing is behind, else `[<current version>]`.

@@ -20,6 +20,8 @@ pub const DEFAULT_API_URL: &str = "https://api.github.com";
 pub const DEFAULT_GO_PROXY: &str = "https://proxy.golang.org";
 pub const DEFAULT_GO_SUMDB: &str = "sum.golang.org";
 pub const DEFAULT_GO_DOWNLOADS_URL: &str = "https://go.dev/dl/";
+/// The largest `--source` file read (a source is a few kilobytes).
+pub const MAX_SOURCE_FILE: u64 = 8 * 1024 * 1024;
 pub const DEFAULT_GOLANG_BLOB: &str = "golang/go{version}.linux-amd64.tar.gz";
 
 // ---------------------------------------------------------------------------------------------
@@ -290,13 +292,29 @@ impl Source {
 
     /// Parses a `--source FILE`: YAML or JSON holding the `source` keys.
     pub fn from_file(path: &std::path::Path) -> Result<Source> {
+        let file = path.display().to_string();
+        let size = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+        if size > MAX_SOURCE_FILE {
+            return Err(Error::Parse { file, message: "is larger than 8 MiB; refusing to read it".into() });
+        }
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let value: serde_json::Value = yaml_serde::from_str(&text).map_err(|e| Error::Parse {
-            file: path.display().to_string(),
-            message: match e.location() {
-                Some(l) => format!("not valid YAML or JSON at line {}", l.line()),
-                None => "not valid YAML or JSON".into(),
-            },
+        let value: serde_json::Value = yaml_serde::from_str(&text).map_err(|e| {
+            // The file holds tokens: say where and, for the parser's limits, why; never quote it.
+            let shown = e.to_string();
+            let why = if shown.contains("recursion limit exceeded") {
+                " (nested too deeply)"
+            } else if shown.contains("repetition limit exceeded") {
+                " (aliases expand too far)"
+            } else {
+                ""
+            };
+            Error::Parse {
+                file,
+                message: match e.location() {
+                    Some(l) => format!("not valid YAML or JSON at line {}{why}", l.line()),
+                    None => format!("not valid YAML or JSON{why}"),
+                },
+            }
         })?;
         Source::from_value(value, "source")
     }
@@ -385,14 +403,69 @@ pub fn is_safe_relative_path(p: &str) -> bool {
 
 /// Dependency names appear in versions, branch names and PR titles.
 pub fn is_valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-        && name != "up-to-date"
-        && !name.contains("..")
-        && !name.ends_with(".lock")
-        && !name.ends_with('.')
-        && name.len() <= 100
+    name_problem(name).is_none()
+}
+
+/// Why `name` cannot be a dependency name (it names versions, branches and PRs), as the end of
+/// "it …"; `None` when it can.
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.len() > 100 {
+        Some("is longer than 100 characters")
+    } else if name == crate::concourse::UP_TO_DATE {
+        Some("is reserved for the version of a release with nothing behind")
+    } else if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
+        Some("has a character other than a-z, 0-9, '.', '_' and '-'")
+    } else if !name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+        Some("does not start with a letter or digit")
+    } else if name.contains("..") {
+        Some("contains \"..\"")
+    } else if name.ends_with(".lock") {
+        Some("ends with \".lock\"")
+    } else if name.ends_with('.') {
+        Some("ends with \".\"")
+    } else {
+        None
+    }
+}
+
+/// Why git would refuse `refs/heads/<branch>` (the rules of `git check-ref-format --branch`), as
+/// the end of "it …"; `None` when git takes it.
+pub fn branch_problem(branch: &str) -> Option<&'static str> {
+    if branch.is_empty() {
+        return Some("is empty");
+    }
+    if branch.starts_with('-') {
+        return Some("starts with '-'");
+    }
+    if branch == "@" {
+        return Some("is \"@\"");
+    }
+    if branch.chars().any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c)) {
+        return Some("has a space, a control character or one of ~ ^ : ? * [ \\");
+    }
+    if branch.contains("..") {
+        return Some("contains \"..\"");
+    }
+    if branch.contains("@{") {
+        return Some("contains \"@{\"");
+    }
+    if branch.ends_with('.') {
+        return Some("ends with '.'");
+    }
+    for component in branch.split('/') {
+        if component.is_empty() {
+            return Some("has an empty path component (a leading, trailing or double '/')");
+        }
+        if component.starts_with('.') {
+            return Some("has a path component starting with '.'");
+        }
+        if component.ends_with(".lock") {
+            return Some("has a path component ending with \".lock\"");
+        }
+    }
+    None
 }
 
 fn validate(raw: RawSource, p: &str) -> Result<Source> {
@@ -419,9 +492,9 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
         None => default_git_url(&github_api_url, &repository),
     };
     if let Some(b) = &raw.branch
-        && (b.is_empty() || b.starts_with('-') || b.contains("..") || b.contains(char::is_whitespace))
+        && let Some(why) = branch_problem(b)
     {
-        return Err(Error::config(format!("{p}.branch"), format!("{b:?} is not a branch name")));
+        return Err(Error::config(format!("{p}.branch"), format!("{b:?} is not a branch name: it {why}")));
     }
     let non_empty = |key: &str, v: Option<String>| -> Result<Option<Secret>> {
         match v {
@@ -460,11 +533,12 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
         Some(r) => {
             let d = PullRequestConfig::default();
             let branch_prefix = r.branch_prefix.unwrap_or(d.branch_prefix);
-            if branch_prefix.contains("..") || branch_prefix.contains(char::is_whitespace) || branch_prefix.starts_with('/')
-            {
+            // Checked as the start of a real branch name (`<prefix>golang`): a prefix may end in
+            // '/', a branch may not.
+            if let Some(why) = branch_problem(&format!("{branch_prefix}x")) {
                 return Err(Error::config(
                     format!("{p}.pull_request.branch_prefix"),
-                    format!("{branch_prefix:?} cannot start a branch name"),
+                    format!("{branch_prefix:?} cannot start a branch name: the branch {why}"),
                 ));
             }
             PullRequestConfig {
@@ -537,11 +611,8 @@ fn validate_git_url(key: &str, u: &str) -> Result<()> {
 }
 
 fn validate_dependency(d: RawDependency, key: &str) -> Result<Dependency> {
-    if !is_valid_name(&d.name) {
-        return Err(Error::config(
-            format!("{key}.name"),
-            format!("{:?} must match [a-z0-9][a-z0-9._-]* and not be \"up-to-date\"", d.name),
-        ));
+    if let Some(why) = name_problem(&d.name) {
+        return Err(Error::config(format!("{key}.name"), format!("{:?} cannot be a dependency name: it {why}", d.name)));
     }
     let constraint = match &d.constraint {
         Some(c) => Some(Constraint::parse(c).map_err(|e| Error::config(format!("{key}.constraint"), e))?),
@@ -710,12 +781,28 @@ mod tests {
 
     #[test]
     fn names_must_be_usable_in_branches() {
-        for bad in ["Go", "up-to-date", "-x", "a..b", "x.lock", "a/b", ""] {
+        for bad in ["Go", "up-to-date", "-x", "a..b", "x.lock", "a/b", "", "a b", "a~1", "a^1", "a:b", "x."] {
             assert!(!is_valid_name(bad), "{bad}");
         }
         for good in ["golang-1.23", "nats.go", "etcd_3"] {
             assert!(is_valid_name(good), "{good}");
         }
+    }
+
+    #[test]
+    fn branch_names_follow_git_check_ref_format() {
+        for bad in ["", "-x", "@", "a b", "a~1", "a^1", "a:b", "a?", "a*", "a[b", "a\\b", "a..b", "a@{1}", "x.", "/a", "a/", "a//b", "a/.b", "a.lock", "a.lock/b", "a\u{7f}"] {
+            assert!(branch_problem(bad).is_some(), "{bad:?}");
+        }
+        for good in ["main", "release/1.2", "currency/golang-1.23", "a@b", "v1.0", "x-y_z"] {
+            assert_eq!(branch_problem(good), None, "{good:?}");
+        }
+        let e = err(json!({"repository": "o/r", "branch": "a:b"}));
+        assert_eq!(e, "source.branch: \"a:b\" is not a branch name: it has a space, a control character or one of ~ ^ : ? * [ \\");
+        let e = err(json!({"repository": "o/r", "pull_request": {"branch_prefix": "x~"}}));
+        assert!(e.starts_with("source.pull_request.branch_prefix: \"x~\" cannot start a branch name"), "{e}");
+        let e = err(json!({"repository": "o/r", "dependencies": [{"name": "a..b", "kind": "golang"}]}));
+        assert_eq!(e, "source.dependencies[0].name: \"a..b\" cannot be a dependency name: it contains \"..\"");
     }
 
     #[test]

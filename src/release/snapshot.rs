@@ -23,6 +23,20 @@ pub trait RepoFiles {
     fn paths(&self) -> Result<Vec<String>>;
     /// A file's bytes; `None` when there is no such file.
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>>;
+    /// Fails when a directory the release's files are read from or written to (`config`,
+    /// `packages`, `blobs` and the directories below `blobs`) is a symbolic link: a bump would
+    /// write through it, out of the checkout. A git tree has nothing to check (its symlinks are
+    /// never followed).
+    fn refuse_linked_dirs(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The largest file of a release that is parsed (a large release's blobs.yml is ~100 KB).
+pub const MAX_FILE: usize = 8 * 1024 * 1024;
+
+fn symlink_error(path: &str) -> Error {
+    Error::Parse { file: path.into(), message: "is a symbolic link; refusing to follow it".into() }
 }
 
 /// A checkout on disk.
@@ -67,15 +81,55 @@ impl RepoFiles for DirFiles {
         if !crate::source::is_safe_relative_path(path) {
             return Err(Error::Parse { file: path.into(), message: "path leaves the repository".into() });
         }
-        let full = self.root.join(path);
-        match std::fs::symlink_metadata(&full) {
-            Ok(m) if m.file_type().is_symlink() => {
-                Err(Error::Parse { file: path.into(), message: "is a symbolic link; refusing to follow it".into() })
+        // Every component, not only the last: `config -> /elsewhere` leaves the checkout too.
+        let mut prefix = String::new();
+        for segment in path.split('/') {
+            if !prefix.is_empty() {
+                prefix.push('/');
             }
-            Ok(_) => std::fs::read(&full).map(Some).map_err(|e| Error::io(&full, e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(&full, e)),
+            prefix.push_str(segment);
+            let full = self.root.join(&prefix);
+            match std::fs::symlink_metadata(&full) {
+                Ok(m) if m.file_type().is_symlink() => return Err(symlink_error(&prefix)),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(Error::io(&full, e)),
+            }
         }
+        let full = self.root.join(path);
+        std::fs::read(&full).map(Some).map_err(|e| Error::io(&full, e))
+    }
+
+    fn refuse_linked_dirs(&self) -> Result<()> {
+        fn walk(root: &Path, rel: &str) -> Result<()> {
+            let full = root.join(rel);
+            match std::fs::symlink_metadata(&full) {
+                Ok(m) if m.file_type().is_symlink() => return Err(symlink_error(rel)),
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(Error::io(&full, e)),
+            }
+            if rel != "blobs" && !rel.starts_with("blobs/") {
+                return Ok(());
+            }
+            // Blob files may be links (bosh-cli links them into its .blobs cache); directories may not.
+            for entry in std::fs::read_dir(&full).map_err(|e| Error::io(&full, e))? {
+                let entry = entry.map_err(|e| Error::io(&full, e))?;
+                let ft = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+                let name = format!("{rel}/{}", entry.file_name().to_string_lossy());
+                if ft.is_dir() {
+                    walk(root, &name)?;
+                } else if ft.is_symlink() && entry.path().is_dir() {
+                    return Err(symlink_error(&name));
+                }
+            }
+            Ok(())
+        }
+        for top in ["config", "packages", "blobs"] {
+            walk(&self.root, top)?;
+        }
+        Ok(())
     }
 }
 
@@ -96,19 +150,36 @@ pub const BLOBS_YML: &str = "config/blobs.yml";
 pub const FINAL_YML: &str = "config/final.yml";
 
 fn text(path: &str, bytes: Vec<u8>) -> Result<String> {
+    if bytes.len() > MAX_FILE {
+        return Err(Error::Parse { file: path.into(), message: "is larger than 8 MiB; refusing to parse it".into() });
+    }
     String::from_utf8(bytes).map_err(|_| Error::Parse { file: path.into(), message: "is not UTF-8 text".into() })
 }
 
 impl Snapshot {
     pub fn read(files: &dyn RepoFiles) -> Result<Snapshot> {
         let mut snap = Snapshot::default();
+        files.refuse_linked_dirs()?;
         if let Some(bytes) = files.read(BLOBS_YML)? {
             snap.blobs = BlobsFile::parse(&text(BLOBS_YML, bytes)?).map_err(|e| e.in_file(BLOBS_YML))?;
         }
         if let Some(bytes) = files.read(FINAL_YML)? {
             snap.final_yml = Some(text(FINAL_YML, bytes)?);
         }
-        for path in files.paths()? {
+        let paths = files.paths()?;
+        // A package whose spec is not a regular file (a symlink) is refused, not skipped: `paths`
+        // lists regular files only, so ask for the spec of every package directory seen.
+        let packages: std::collections::BTreeSet<&str> = paths
+            .iter()
+            .filter_map(|p| p.strip_prefix("packages/")?.split_once('/').map(|(pkg, _)| pkg))
+            .collect();
+        for pkg in packages {
+            let spec = format!("packages/{pkg}/spec");
+            if !paths.contains(&spec) {
+                files.read(&spec)?;
+            }
+        }
+        for path in paths {
             let segments: Vec<&str> = path.split('/').collect();
             match segments.as_slice() {
                 ["packages", pkg, "spec"] => {
