@@ -216,13 +216,6 @@ pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, d
 
 const DOWNLOAD_ATTEMPTS: u32 = 3;
 
-fn error_message(e: &Error) -> String {
-    match e {
-        Error::Http { message, .. } => message.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// Why one transfer failed.
 enum Failed {
     /// Cut off, or never answered: worth another attempt from scratch.
@@ -268,12 +261,11 @@ async fn stream_once(
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
-            let cause = crate::http::transport_error(&artifact.url, &e);
             let of = total.map(|t| format!(" of {t}")).unwrap_or_default();
             Failed::Cut(Error::Http {
                 url: artifact.url.to_string(),
                 status: None,
-                message: format!("the transfer stopped after {size}{of} bytes ({})", error_message(&cause)),
+                message: format!("the transfer stopped after {size}{of} bytes ({})", crate::http::describe(&e)),
             })
         })?;
         size += chunk.len() as u64;

@@ -271,8 +271,12 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// A failure to talk to `url` at all (DNS, refused, TLS, timeout, cut-off body).
 pub fn transport_error(url: &Url, e: &reqwest::Error) -> Error {
-    let what = if e.is_timeout() {
+    let what = if e.is_connect() && e.is_timeout() {
+        "timed out connecting".to_string()
+    } else if e.is_timeout() {
         "timed out".to_string()
+    } else if e.is_body() || e.is_decode() {
+        format!("the answer was cut off ({})", root_cause(e))
     } else if e.is_connect() {
         format!("cannot connect ({})", root_cause(e))
     } else {
@@ -287,7 +291,8 @@ fn retryable(e: &reqwest::Error) -> bool {
     !e.is_redirect() && !e.is_builder() && (e.is_connect() || e.is_timeout() || e.is_request() || e.is_body())
 }
 
-fn describe(e: &reqwest::Error) -> String {
+/// What went wrong, shortly: `timed out`, or the innermost cause (`connection reset by peer`).
+pub fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() { "timed out".to_string() } else { root_cause(e) }
 }
 
@@ -297,7 +302,7 @@ fn transport_error_after(url: &Url, e: &reqwest::Error, tries: u32) -> Error {
     if tries > 1
         && let Error::Http { message, .. } = &mut err
     {
-        message.push_str(&format!(" ({tries} tries)"));
+        message.push_str(&format!("; gave up after {tries} tries"));
     }
     err
 }
@@ -347,7 +352,7 @@ impl Http {
         };
         message.push_str(&hint);
         if let Some(tries) = tries {
-            message.push_str(&format!(" ({tries} tries)"));
+            message.push_str(&format!("; gave up after {tries} tries"));
         }
         Error::Http { url: url.to_string(), status: Some(status.as_u16()), message }
     }

@@ -99,6 +99,7 @@ fn error_line(out: &support::Output) -> String {
     assert_eq!(out.stdout, "", "stdout must stay empty on failure");
     let lines: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
     assert_eq!(lines.len(), 1, "exactly one error line expected:\n{}", out.stderr);
+    eprintln!("{}", lines[0]);
     lines[0].to_string()
 }
 
@@ -547,4 +548,25 @@ fn a_hanging_git_server_times_out() {
     let line = error_line(&w.check(&source, &[("CURRENCY_HTTP_TIMEOUT_SECS", "1")]));
     assert_names(&line, &[&git_proxy.url()]);
     assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+}
+
+#[test]
+fn in_downloads_again_after_a_cut_and_keeps_nothing_of_an_oversized_archive() {
+    let o = OutWorld::new(None);
+    let asset = o.asset_path();
+    let dest = o.w.tmp.path().join("get");
+    std::fs::create_dir_all(&dest).unwrap();
+    let version = json!({"golang": "1.10.3"});
+    o.w.proxy.inject(&asset, Fault::Truncated, 1);
+    let out = o.w.get(&dest, &o.source(), version.clone(), json!({"download": true}));
+    out.assert_success();
+    assert_eq!(std::fs::read(dest.join("artifacts/golang").join(ASSET)).unwrap(), o.bytes);
+    assert_eq!(o.w.proxy.seen_under(&asset).len(), 2);
+
+    let dest = o.w.tmp.path().join("get-again");
+    std::fs::create_dir_all(&dest).unwrap();
+    o.w.proxy.always(&asset, Fault::Oversize { extra: 256 << 20, announce: false });
+    let line = error_line(&o.w.get(&dest, &o.source(), version, json!({"download": true})));
+    assert_names(&line, &["dependency golang", "more than the 2097152 bytes upstream declares"]);
+    assert!(walk(&dest.join("artifacts")).is_empty(), "{:?}", walk(&dest));
 }
