@@ -3,6 +3,11 @@
 //! limit whose reset is near), GitHub's headers, and conditional requests backed by an on-disk
 //! cache of ETags and bodies (see [`crate::cache`]).
 //!
+//! Bounds: at most [`ATTEMPTS`] tries per request; a look-up (an answer read whole, retried as a
+//! whole when its body is cut off) takes at most the read timeout per try; downloads are bounded
+//! by the read timeout between reads. Timeouts: [`timeouts`] (`CURRENCY_HTTP_TIMEOUT_SECS`);
+//! backoff: `CURRENCY_RETRY_BASE_MS`; the longest rate-limit wait: `CURRENCY_MAX_RATE_LIMIT_WAIT_SECS`.
+//!
 //! Errors name the URL (never a credential: tokens travel in headers only) and the status, with
 //! the `message` GitHub puts in its JSON error bodies.
 
