@@ -52,8 +52,12 @@ impl GitHub {
             .as_ref()
             .ok_or_else(|| Error::config("source.access_token", "required to push and open pull requests"))?;
         let api = source.github_api_url.as_str().trim_end_matches('/').to_string();
+        let (connect_timeout, read_timeout) = crate::http::timeouts();
         let crab = Octocrab::builder()
             .personal_token(token.expose().to_string())
+            .set_connect_timeout(Some(connect_timeout))
+            .set_read_timeout(Some(read_timeout))
+            .set_write_timeout(Some(read_timeout))
             .base_uri(api.as_str())
             .map_err(|e| Error::config("source.github_api_url", format!("not usable: {e}")))?
             .build()

@@ -28,8 +28,24 @@ pub struct GitRemote<'a> {
     pub skip_ssl_verification: bool,
 }
 
+/// Gives libgit2 the timeouts every HTTP client has (`crate::http::timeouts`): without them a
+/// git server that accepts and never answers would hold a step for ever. Once per process.
+fn set_git_timeouts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let (connect, read) = crate::http::timeouts();
+        let ms = |d: std::time::Duration| d.as_millis().clamp(1, i32::MAX as u128) as std::ffi::c_int;
+        // SAFETY: libgit2 global options, set once before this process opens any connection.
+        unsafe {
+            let _ = git2::opts::set_server_connect_timeout_in_milliseconds(ms(connect));
+            let _ = git2::opts::set_server_timeout_in_milliseconds(ms(read));
+        }
+    });
+}
+
 impl<'a> GitRemote<'a> {
     pub fn of(source: &'a Source) -> GitRemote<'a> {
+        set_git_timeouts();
         GitRemote {
             url: &source.git_url,
             token: source.access_token.as_ref(),

@@ -518,7 +518,6 @@ fn an_archive_larger_than_the_release_declares_is_refused_without_reading_it_all
 }
 
 #[test]
-#[ignore = "the pull-request client (octocrab in src/github.rs) has no timeouts yet: a hanging GitHub API hangs out"]
 fn a_hanging_pull_request_api_times_out_before_anything_is_written() {
     let o = OutWorld::new(None);
     let pulls = format!("/repos/{REPO}/pulls");
@@ -533,7 +532,6 @@ fn a_hanging_pull_request_api_times_out_before_anything_is_written() {
 }
 
 #[test]
-#[ignore = "git over HTTP (libgit2 in src/workspace.rs) has no read timeout yet: a hanging git server hangs check"]
 fn a_hanging_git_server_times_out() {
     let w = World::new();
     etcd_upstream(&w.up);
