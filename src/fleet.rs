@@ -544,9 +544,9 @@ async fn open_pulls(http: &Http, source: &Source, token: &Secret) -> Result<BTre
     let mut out = BTreeMap::new();
     let mut pages = 0;
     while let Some(url) = next.take() {
-        let resp = http.get(&url, Auth::Bearer(token), "application/vnd.github+json").await?;
-        next = link_next(resp.headers()).filter(|_| pages + 1 < MAX_PULL_PAGES);
-        let body = resp.bytes().await.map_err(|e| crate::http::transport_error(&url, &e))?;
+        // Read whole inside the retry loop, so a page cut off half-way is asked for again.
+        let (headers, body) = http.get_whole(&url, Auth::Bearer(token), "application/vnd.github+json").await?;
+        next = link_next(&headers).filter(|_| pages + 1 < MAX_PULL_PAGES);
         let items: Vec<PullItem> = serde_json::from_slice(&body).map_err(|e| Error::Http {
             url: url.to_string(),
             status: None,
