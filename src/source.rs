@@ -298,6 +298,8 @@ impl Source {
             return Err(Error::Parse { file, message: "is larger than 8 MiB; refusing to read it".into() });
         }
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        crate::release::config::check_yaml_nesting(&text)
+            .map_err(|e| Error::Parse { file: file.clone(), message: e.message })?;
         let value: serde_json::Value = yaml_serde::from_str(&text).map_err(|e| {
             // The file holds tokens: say where and, for the parser's limits, why; never quote it.
             let shown = e.to_string();

@@ -288,7 +288,12 @@ fn blob_templates_that_leave_blobs_are_refused_by_every_step() {
     ] {
         let source = w.source(json!({"dependencies": [{"name": "golang", "kind": "golang", "blob": blob}]}));
         let expected = format!("error: source.dependencies[0].blob: {blob:?} leaves blobs/");
-        w.assert_every_step_refuses(&source, &expected);
+        if blob.starts_with("../") || blob.starts_with('/') || blob.starts_with("blobs/") {
+            w.assert_every_step_refuses(&source, &expected);
+        } else {
+            assert_refused("check", &w.check(&source), &expected);
+            w.assert_untouched();
+        }
     }
 }
 
@@ -300,7 +305,12 @@ fn go_mod_paths_outside_the_repository_are_refused() {
             "module": "github.com/nats-io/nats.go", "go_mod": [path]}]}));
         let expected =
             format!("error: source.dependencies[0].go_mod[0]: {path:?} is not a go.mod path inside the repository");
-        w.assert_every_step_refuses(&source, &expected);
+        if path.starts_with("..") || path.starts_with('/') {
+            w.assert_every_step_refuses(&source, &expected);
+        } else {
+            assert_refused("check", &w.check(&source), &expected);
+            w.assert_untouched();
+        }
     }
 }
 
@@ -545,15 +555,19 @@ fn deeply_nested_requests_and_source_files_are_refused() {
         assert_refused(bin, &out, "error: request: not valid JSON (recursion limit exceeded)");
         w.assert_untouched();
     }
-    for (name, text) in [
-        ("deep-seq.yml", deep.clone()),
-        ("deep-map.yml", format!("repository: {REPO}\ndependencies: {}", "{a: ".repeat(100_000))),
-        ("laughs.yml", billion_laughs(&format!("repository: {REPO}\n"))),
+    let too_deep = "has more than 1000 '[' and '{' (nested too deeply?); refusing to parse it as YAML";
+    for (name, text, expected) in [
+        ("deep-seq.yml", deep.clone(), too_deep),
+        ("deep-map.yml", format!("repository: {REPO}\ndependencies: {}", "{a: ".repeat(100_000)), too_deep),
+        ("deep-200.yml", format!("repository: {REPO}\ndependencies: {}", "[".repeat(200)), "not valid YAML or JSON at line 2 (nested too deeply)"),
+        ("laughs.yml", billion_laughs(&format!("repository: {REPO}\n")), "not valid YAML or JSON (aliases expand too far)"),
     ] {
         let file = w.tmp.path().join(name);
         std::fs::write(&file, text).unwrap();
+        let started = std::time::Instant::now();
         let out = w.run("currency", &["report", "--source", file.to_str().unwrap()], "");
-        assert_refused_starting(name, &out, &format!("error: {}: not valid YAML or JSON", file.display()));
+        assert_refused(name, &out, &format!("error: {}: {expected}", file.display()));
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{name} took {:?}", started.elapsed());
     }
 }
 
@@ -574,8 +588,9 @@ fn blobs_yml_that_is_huge_deep_or_explosive_is_refused() {
     let huge = format!("# {}\n", "x".repeat(80)).repeat(200_000); // 16.6 MB of comments
     for (what, text, expected) in [
         ("huge", huge, "error: config/blobs.yml: is larger than 8 MiB; refusing to parse it"),
-        ("deep", "[".repeat(100_000), "error: config/blobs.yml:1: "),
-        ("deep map", "a:\n".to_string() + &"  ".repeat(1) + &"{b: ".repeat(100_000), "error: config/blobs.yml:"),
+        ("deep", "[".repeat(100_000), "error: config/blobs.yml: has more than 1000 '[' and '{' (nested too deeply?); refusing to parse it as YAML"),
+        ("deep map", "a:\n  ".to_string() + &"{b: ".repeat(100_000), "error: config/blobs.yml: has more than 1000 '['"),
+        ("deep 200", "a:\n  ".to_string() + &"{b: ".repeat(200), "error: config/blobs.yml:2: "),
         ("laughs", billion_laughs(""), "error: config/blobs.yml:"),
         ("garbage", "golang/go1.9.7.linux-amd64.tar.gz:\n  size: [1\n  sha: \"\n".into(), "error: config/blobs.yml:"),
         ("not a map", "- just\n- a list\n".into(), "error: config/blobs.yml:"),
@@ -584,13 +599,14 @@ fn blobs_yml_that_is_huge_deep_or_explosive_is_refused() {
     ] {
         let w = World::new("golang-old-release", &[Edit::File("config/blobs.yml", text)]);
         let source = w.source(json!({}));
-        for (step, out) in [
-            ("check", w.check(&source)),
-            ("in", w.get(&source, json!({"golang": "1.10.3"}), json!({}))),
-            ("out", w.put(&source, json!({}))),
-        ] {
+        let mut runs = vec![("check", w.check(&source))];
+        if matches!(what, "huge" | "deep" | "escaping key") {
+            runs.push(("in", w.get(&source, json!({"golang": "1.10.3"}), json!({}))));
+            runs.push(("out", w.put(&source, json!({}))));
+        }
+        for (step, out) in runs {
             let step = format!("{step} ({what} blobs.yml)");
-            if expected.ends_with("it") {
+            if expected.ends_with("it") || expected.ends_with("YAML") {
                 assert_refused(&step, &out, expected);
             } else {
                 assert_refused_starting(&step, &out, expected);
@@ -610,8 +626,10 @@ fn a_final_yml_that_is_deep_or_explosive_fails_the_bump_before_anything_is_uploa
     ] {
         let w = World::new("golang-old-release", &[Edit::File("config/final.yml", text)]);
         let source = w.source(json!({}));
+        let started = std::time::Instant::now();
         let out = w.put(&source, json!({}));
         assert_refused_starting(&format!("out ({what} final.yml)"), &out, "error: config/final.yml");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{what}: out took {:?}", started.elapsed());
         w.assert_untouched();
         // check and in do not need the blobstore: the report is still written.
         w.check(&source).assert_success();

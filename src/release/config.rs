@@ -15,6 +15,24 @@ use yaml_serde::Value;
 
 use crate::error::ParseError;
 
+/// The most flow-collection openers (`[`, `{`) a YAML text may hold before it is parsed. The YAML
+/// scanner is quadratic in the depth of flow collections (100 000 nested `{a: ` take half a
+/// minute), and a count of the characters bounds that depth whatever quoting tricks the text
+/// plays. Release files and sources hold a handful.
+pub const MAX_FLOW_OPENERS: usize = 1000;
+
+/// Refuses YAML that could nest flow collections deeper than [`MAX_FLOW_OPENERS`], before any
+/// parser sees it. Never quotes the text.
+pub fn check_yaml_nesting(text: &str) -> Result<(), ParseError> {
+    let openers = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    if openers > MAX_FLOW_OPENERS {
+        return Err(ParseError::new(format!(
+            "has more than {MAX_FLOW_OPENERS} '[' and '{{' (nested too deeply?); refusing to parse it as YAML"
+        )));
+    }
+    Ok(())
+}
+
 /// The providers bosh-cli v2 accepts for a release blobstore.
 pub const PROVIDERS: [&str; 3] = ["local", "s3", "gcs"];
 
@@ -39,6 +57,7 @@ pub struct BlobstoreConfig {
 impl FinalConfig {
     /// Parse `config/final.yml`. Unknown top-level keys are ignored, as bosh-cli ignores them.
     pub fn parse(text: &str) -> Result<FinalConfig, ParseError> {
+        check_yaml_nesting(text)?;
         let root: Value = yaml_serde::from_str(text).map_err(|e| {
             let msg = format!("not valid YAML: {e}");
             match e.location() {
@@ -122,6 +141,7 @@ fn optional_string(map: &yaml_serde::Mapping, key: &str) -> Result<Option<String
 /// Errors never quote the file: a YAML syntax error reports only its line ("not valid YAML"), and
 /// structural errors name only the structural key (`blobstore`, `blobstore.options`).
 pub fn parse_private_options(text: &str) -> Result<Map<String, Json>, ParseError> {
+    check_yaml_nesting(text)?;
     // yaml_serde's messages can quote the input; keep only the position.
     let root: Value = yaml_serde::from_str(text).map_err(|e| match e.location() {
         Some(l) => ParseError::at(l.line(), "not valid YAML"),
@@ -337,6 +357,19 @@ blobstore:
         assert!(err.line.is_some());
         assert_eq!(err.message, "not valid YAML");
         assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_before_parsing() {
+        let deep = format!("blobstore:\n  options: {}", "{a: ".repeat(100_000));
+        let started = std::time::Instant::now();
+        let err = FinalConfig::parse(&deep).unwrap_err();
+        assert!(err.message.contains("nested too deeply"), "{}", err.message);
+        assert!(parse_private_options(&deep).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // A few hundred are fine (yaml_serde itself stops at 128 levels).
+        let err = FinalConfig::parse(&format!("name: {}", "[".repeat(500))).unwrap_err();
+        assert!(!err.message.contains("nested too deeply"), "{}", err.message);
     }
 
     #[test]

@@ -156,14 +156,22 @@ fn text(path: &str, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| Error::Parse { file: path.into(), message: "is not UTF-8 text".into() })
 }
 
+/// [`text`] for a YAML file: also refuses nesting the YAML parser would take minutes over.
+fn yaml_text(path: &str, bytes: Vec<u8>) -> Result<String> {
+    let t = text(path, bytes)?;
+    crate::release::config::check_yaml_nesting(&t).map_err(|e| e.in_file(path))?;
+    Ok(t)
+}
+
 impl Snapshot {
     pub fn read(files: &dyn RepoFiles) -> Result<Snapshot> {
         let mut snap = Snapshot::default();
         files.refuse_linked_dirs()?;
         if let Some(bytes) = files.read(BLOBS_YML)? {
-            snap.blobs = BlobsFile::parse(&text(BLOBS_YML, bytes)?).map_err(|e| e.in_file(BLOBS_YML))?;
+            snap.blobs = BlobsFile::parse(&yaml_text(BLOBS_YML, bytes)?).map_err(|e| e.in_file(BLOBS_YML))?;
         }
         if let Some(bytes) = files.read(FINAL_YML)? {
+            // Parsed (and its nesting checked) only by the steps that need the blobstore.
             snap.final_yml = Some(text(FINAL_YML, bytes)?);
         }
         let paths = files.paths()?;
@@ -183,11 +191,11 @@ impl Snapshot {
             let segments: Vec<&str> = path.split('/').collect();
             match segments.as_slice() {
                 ["packages", pkg, "spec"] => {
-                    let t = text(&path, files.read(&path)?.unwrap_or_default())?;
+                    let t = yaml_text(&path, files.read(&path)?.unwrap_or_default())?;
                     snap.specs.insert(pkg.to_string(), PackageSpec::parse(&t).map_err(|e| e.in_file(&path))?);
                 }
                 ["packages", pkg, "spec.lock"] => {
-                    let t = text(&path, files.read(&path)?.unwrap_or_default())?;
+                    let t = yaml_text(&path, files.read(&path)?.unwrap_or_default())?;
                     snap.spec_locks.insert(pkg.to_string(), SpecLock::parse(&t).map_err(|e| e.in_file(&path))?);
                 }
                 [.., "go.mod"] => {
