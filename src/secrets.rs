@@ -26,6 +26,13 @@ impl Secret {
         Secret(value)
     }
 
+    /// Wraps the text of a private.yml, registered by [`register_private_yml`].
+    pub fn private_yml(text: impl Into<String>) -> Secret {
+        let text = text.into();
+        register_private_yml(&text);
+        Secret(text)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -64,6 +71,61 @@ pub fn register(value: &str) {
     }
     // Longest first, so that a secret containing another is replaced whole.
     list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
+/// Keys of private.yml whose values are not credentials: where the blobstore is and how to talk
+/// to it. Redacting them would blind every error that names the host, bucket or region.
+const PRIVATE_YML_PLAIN_KEYS: &[&str] = &[
+    "blobstore",
+    "provider",
+    "options",
+    "host",
+    "port",
+    "region",
+    "bucket_name",
+    "folder_name",
+    "use_ssl",
+    "ssl_verify_peer",
+    "host_style",
+    "signature_version",
+    "credentials_source",
+    "storage_class",
+    "server_side_encryption",
+    "multipart_upload",
+];
+
+/// Registers the text of a private.yml: the whole text, and every line and value except the
+/// structural lines (`blobstore:`, `options:`) and the values of [`PRIVATE_YML_PLAIN_KEYS`]. Lines
+/// of a block scalar (a `json_key: |` body) are registered whole.
+pub fn register_private_yml(text: &str) {
+    register_one(text);
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed == "---" {
+            continue;
+        }
+        let key_value = trimmed.split_once(':').filter(|(k, _)| {
+            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        });
+        match key_value {
+            Some((k, _)) if PRIVATE_YML_PLAIN_KEYS.contains(&k) => {}
+            Some((_, v)) if v.trim().is_empty() || matches!(v.trim(), "|" | ">" | "|-" | ">-" | "|+" | ">+") => {}
+            Some((_, v)) => {
+                register_one(trimmed);
+                register_one(v);
+            }
+            None => register_one(trimmed),
+        }
+    }
+}
+
+fn register_one(value: &str) {
+    let mut list = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
+    let s = value.trim().trim_matches(|c| c == '\'' || c == '"');
+    if s.len() >= MIN_LEN && !list.iter().any(|x| x == s) {
+        list.push(s.to_string());
+        list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
 }
 
 /// `text` with every registered secret replaced by `***`, and the user-info part of URLs
@@ -113,6 +175,21 @@ mod tests {
     fn private_yml_values_are_registered_line_by_line() {
         register("blobstore:\n  options:\n    secret_access_key: 'wJalrSECRETKEYvalue'\n");
         assert_eq!(redact("bad key wJalrSECRETKEYvalue"), "bad key ***");
+    }
+
+    #[test]
+    fn private_yml_registers_credentials_but_not_where_the_blobstore_is() {
+        register_private_yml(
+            "---\nblobstore:\n  provider: s3\n  options:\n    host: 127.0.0.1\n    region: us-east-1\n    \
+             bucket_name: my-release-blobs\n    access_key_id: AKIDprivateYML01\n    secret_access_key: 'pyml/SECRET+value'\n    \
+             json_key: |\n      {\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEpyml\"}\n",
+        );
+        assert_eq!(
+            redact("PUT http://127.0.0.1:9000/my-release-blobs in us-east-1: blobstore: options: denied"),
+            "PUT http://127.0.0.1:9000/my-release-blobs in us-east-1: blobstore: options: denied"
+        );
+        assert_eq!(redact("key AKIDprivateYML01 secret pyml/SECRET+value"), "key *** secret ***");
+        assert_eq!(redact("bad {\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEpyml\"}"), "bad ***");
     }
 
     #[test]

@@ -341,8 +341,8 @@ fn register_secrets(value: &serde_json::Value) {
     }
     let Some(b) = obj.get("blobstore").and_then(|b| b.as_object()) else { return };
     if let Some(y) = b.get("private_yml").and_then(|v| v.as_str()) {
-        // The whole file, each line and each value: private.yml holds credentials only.
-        secrets::register(y);
+        // The whole file, and each line and value but those saying where the blobstore is.
+        secrets::register_private_yml(y);
     }
     if let Some(opts) = b.get("options").and_then(|v| v.as_object()) {
         for (k, v) in opts {
@@ -526,7 +526,7 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
         Some(RawBlobstore { private_yml: Some(_), options: Some(_) }) => {
             return Err(Error::config(format!("{p}.blobstore"), "give private_yml or options, not both"));
         }
-        Some(RawBlobstore { private_yml: Some(y), .. }) => BlobstoreSecrets::PrivateYml(Secret::new(y)),
+        Some(RawBlobstore { private_yml: Some(y), .. }) => BlobstoreSecrets::PrivateYml(Secret::private_yml(y)),
         Some(RawBlobstore { options: Some(o), .. }) => BlobstoreSecrets::Options(o),
         Some(_) => BlobstoreSecrets::None,
     };
