@@ -225,7 +225,10 @@ fn current(dep: &Dependency, snapshot: &Snapshot) -> Result<Current> {
             if let Some(only) = go_mod {
                 for p in only {
                     if !snapshot.go_mods.contains_key(p) {
-                        return Err(Error::dependency(&dep.name, format!("{p} does not exist")));
+                        return Err(Error::dependency(
+                            &dep.name,
+                            format!("{p} is not a go.mod of the repository (missing, or not a regular file: a symbolic link is never read)"),
+                        ));
                     }
                 }
             }

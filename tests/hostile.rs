@@ -509,6 +509,31 @@ fn a_checkout_whose_config_or_blobs_directory_is_a_symlink_is_refused() {
     assert_eq!(walk(&blobs), Vec::<PathBuf>::new(), "a blob was written outside the checkout");
     w.assert_untouched();
 
+    // A blob that is a link out of the checkout: a bump would copy the new blob over its target.
+    let checkout = w.checkout();
+    let victim = outside.join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    std::fs::create_dir_all(checkout.join("blobs/golang")).unwrap();
+    std::os::unix::fs::symlink(&victim, checkout.join("blobs/golang/go1.10.3.linux-amd64.tar.gz")).unwrap();
+    let out = w.bump(&source, &checkout);
+    assert_refused(
+        "currency bump",
+        &out,
+        "error: blobs/golang/go1.10.3.linux-amd64.tar.gz: is a symbolic link out of the checkout; refusing to follow it",
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    w.assert_untouched();
+    // A dangling one, whose target a copy would create.
+    std::fs::remove_file(&victim).unwrap();
+    let out = w.bump(&source, &checkout);
+    assert_refused(
+        "currency bump",
+        &out,
+        "error: blobs/golang/go1.10.3.linux-amd64.tar.gz: is a symbolic link out of the checkout; refusing to follow it",
+    );
+    assert!(!victim.exists(), "the dangling link's target was created");
+    w.assert_untouched();
+
     // A directory inside blobs/ points outside.
     let checkout = w.checkout();
     std::fs::create_dir_all(checkout.join("blobs")).unwrap();
@@ -517,6 +542,18 @@ fn a_checkout_whose_config_or_blobs_directory_is_a_symlink_is_refused() {
     assert_refused("currency bump", &out, "error: blobs/golang: is a symbolic link; refusing to follow it");
     assert_eq!(walk(&blobs), Vec::<PathBuf>::new(), "a blob was written outside the checkout");
     w.assert_untouched();
+
+    // Links inside the checkout, as bosh-cli makes them into its .blobs cache, are fine.
+    let checkout = w.checkout();
+    std::fs::create_dir_all(checkout.join(".blobs")).unwrap();
+    std::fs::write(checkout.join(".blobs/0123abcd"), "old go").unwrap();
+    std::fs::create_dir_all(checkout.join("blobs/golang")).unwrap();
+    std::os::unix::fs::symlink(checkout.join(".blobs/0123abcd"), checkout.join("blobs/golang/go1.9.7.linux-amd64.tar.gz")).unwrap();
+    let out = w.bump(&source, &checkout);
+    out.assert_success();
+    assert!(checkout.join("blobs/golang/go1.10.3.linux-amd64.tar.gz").is_file(), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(checkout.join(".blobs/0123abcd")).unwrap(), "old go", "the cache is left alone");
+    assert_eq!(walk(&w.blobstore).len(), 1, "one upload to the local blobstore");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -666,4 +703,30 @@ fn an_unparseable_go_mod_is_named_with_its_line() {
         assert_refused_starting(what, &out, "error: src/code.cloudfoundry.org/go.mod");
         w.assert_untouched();
     }
+}
+
+#[test]
+fn a_go_mod_that_is_a_symlink_is_never_read() {
+    let w = World::new("nats-release", &[Edit::Link("src/code.cloudfoundry.org/go.mod", "/etc/passwd")]);
+    fixtures::load_fixture_modules(&w.up);
+    let source = w.source(json!({"dependencies": [{"name": "nats.go", "kind": "go-module",
+        "module": "github.com/nats-io/nats.go", "go_mod": ["src/code.cloudfoundry.org/go.mod"]}]}));
+    let expected = "error: dependency nats.go: src/code.cloudfoundry.org/go.mod is not a go.mod of the repository \
+                    (missing, or not a regular file: a symbolic link is never read)";
+    for (step, out) in [
+        ("check", w.check(&source)),
+        ("in", w.get(&source, json!({"nats.go": "1.38.0"}), json!({}))),
+        ("out", w.put(&source, json!({}))),
+    ] {
+        assert_refused(step, &out, expected);
+        w.assert_untouched();
+    }
+    // Autodetection never reads it, so it finds nothing to track.
+    let out = w.check(&w.source(json!({})));
+    out.assert_success();
+    assert_eq!(out.json(), json!([]));
+    let out = w.get(&w.source(json!({})), json!({"up-to-date": "x"}), json!({}));
+    out.assert_success();
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(w.dest.join("plan.json")).unwrap()).unwrap();
+    assert!(!plan.to_string().contains("nats.go"), "{plan}");
 }

@@ -122,6 +122,11 @@ impl RepoFiles for DirFiles {
                     walk(root, &name)?;
                 } else if ft.is_symlink() && entry.path().is_dir() {
                     return Err(symlink_error(&name));
+                } else if ft.is_symlink() && !link_stays_inside(root, &entry.path()) {
+                    return Err(Error::Parse {
+                        file: name,
+                        message: "is a symbolic link out of the checkout; refusing to follow it".into(),
+                    });
                 }
             }
             Ok(())
@@ -131,6 +136,33 @@ impl RepoFiles for DirFiles {
         }
         Ok(())
     }
+}
+
+/// Whether the symbolic link `link` (under `root`) resolves inside `root`: by the real paths when
+/// its target exists, else lexically (a dangling link is written through by a copy).
+fn link_stays_inside(root: &Path, link: &Path) -> bool {
+    if let (Ok(target), Ok(root)) = (std::fs::canonicalize(link), std::fs::canonicalize(root)) {
+        return target.starts_with(root);
+    }
+    let Ok(target) = std::fs::read_link(link) else { return false };
+    let Some(dir) = link.parent() else { return false };
+    let (Ok(target), Ok(root)) = (std::path::absolute(dir.join(target)), std::path::absolute(root)) else {
+        return false;
+    };
+    let normal = |p: &Path| {
+        let mut out = PathBuf::new();
+        for c in p.components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                std::path::Component::CurDir => {}
+                other => out.push(other),
+            }
+        }
+        out
+    };
+    normal(&target).starts_with(normal(&root))
 }
 
 #[derive(Debug, Clone, Default)]
