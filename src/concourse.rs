@@ -207,28 +207,56 @@ pub fn get(req: Request, dest: &Path) -> Result<StepOutput> {
         a.plan.pin(&requested)?;
     }
     std::fs::create_dir_all(dest).map_err(|e| Error::io(dest, e))?;
-    if params.download && !up_to_date {
-        for (name, target) in &requested {
-            let dep = a.dependency(name).ok_or_else(|| Error::dependency(name, "is not tracked"))?;
-            if dep.kind.blob().is_none() {
-                continue;
+    // All or nothing: a failure half-way (the second artifact of two) takes back what this run
+    // wrote, so the destination never holds a partial result.
+    let mut written: Vec<PathBuf> = Vec::new();
+    let artifacts = dest.join("artifacts");
+    let artifacts_existed = artifacts.exists();
+    let result = (|| -> Result<()> {
+        if params.download && !up_to_date {
+            for (name, target) in &requested {
+                let dep = a.dependency(name).ok_or_else(|| Error::dependency(name, "is not tracked"))?;
+                if dep.kind.blob().is_none() {
+                    continue;
+                }
+                let offer = a.offer_for(dep).ok_or_else(|| Error::dependency(name, "no upstream answer"))?;
+                let artifact = rt.block_on(crate::download::resolve(&http, &a.source, dep, offer, target))?;
+                let dir = artifacts.join(name);
+                if !dir.exists() {
+                    written.push(dir.clone());
+                }
+                let got = rt.block_on(crate::download::fetch_verified(&http, &a.source, &artifact, &dir))?;
+                crate::log!(
+                    "{name}: {} ({} bytes, sha256 {}{})",
+                    artifact.filename,
+                    got.size,
+                    got.sha256,
+                    if got.verified { ", verified" } else { ", NOT verified: upstream publishes no checksum" }
+                );
             }
-            let offer = a.offer_for(dep).ok_or_else(|| Error::dependency(name, "no upstream answer"))?;
-            let artifact = rt.block_on(crate::download::resolve(&http, &a.source, dep, offer, target))?;
-            let dir = dest.join("artifacts").join(name);
-            let got = rt.block_on(crate::download::fetch_verified(&http, &a.source, &artifact, &dir))?;
-            crate::log!(
-                "{name}: {} ({} bytes, sha256 {}{})",
-                artifact.filename,
-                got.size,
-                got.sha256,
-                if got.verified { ", verified" } else { ", NOT verified: upstream publishes no checksum" }
-            );
         }
+        for (file, bytes) in [
+            ("plan.json", json_bytes(&a.plan)),
+            ("report.md", report::markdown(&a.plan).into_bytes()),
+            ("version.json", json_bytes(&requested)),
+        ] {
+            let path = dest.join(file);
+            if !path.exists() {
+                written.push(path.clone());
+            }
+            write_file(&path, &bytes)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for path in written.iter().rev() {
+            let _ = if path.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
+        }
+        if !artifacts_existed {
+            let _ = std::fs::remove_dir(&artifacts);
+        }
+        return Err(e);
     }
-    write_json(&dest.join("plan.json"), &a.plan)?;
-    write_file(&dest.join("report.md"), report::markdown(&a.plan).as_bytes())?;
-    write_json(&dest.join("version.json"), &requested)?;
     let metadata = if up_to_date {
         vec![MetadataField { name: "commit".into(), value: a.plan.commit.clone() }]
     } else {
@@ -252,9 +280,13 @@ pub fn out_main_with(sources: Option<PathBuf>) -> ExitCode {
 }
 
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    write_file(path, &json_bytes(value))
+}
+
+fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     let mut text = serde_json::to_string_pretty(value).expect("serialises");
     text.push('\n');
-    write_file(path, text.as_bytes())
+    text.into_bytes()
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -730,3 +730,32 @@ fn a_go_mod_that_is_a_symlink_is_never_read() {
     let plan: Value = serde_json::from_str(&std::fs::read_to_string(w.dest.join("plan.json")).unwrap()).unwrap();
     assert!(!plan.to_string().contains("nats.go"), "{plan}");
 }
+
+#[test]
+fn in_takes_back_the_first_artifact_when_the_second_fails() {
+    let blobs = fixtures::read_file(
+        &fixtures::release_repo("golang-old-release", tempfile::tempdir().unwrap().path()),
+        "main",
+        "config/blobs.yml",
+    )
+    .unwrap()
+        + "zz-etcd/etcd-v3.5.16-linux-amd64.tar.gz:\n  size: 10\n  object_id: 1b0e5e0c-1c2d-4e3f-5a6b-7c8d9e0f1a2b\n  sha: sha256:2222222222222222222222222222222222222222222222222222222222222222\n";
+    let w = World::new("golang-old-release", &[Edit::File("config/blobs.yml", blobs)]);
+    for tag in ["v3.5.16", "v3.5.17"] {
+        let name = format!("etcd-{tag}-linux-amd64.tar.gz");
+        w.up.add_release("etcd-io/etcd", support::Release::new(tag).asset(&name, format!("etcd {tag}").into_bytes()));
+    }
+    let source = w.source(json!({"dependencies": [
+        {"name": "golang", "kind": "golang"},
+        {"name": "zz-etcd", "kind": "github-release", "upstream": "etcd-io/etcd",
+         "blob": "zz-etcd/etcd-v{version}-linux-amd64.tar.gz"}]}));
+    // golang downloads (it sorts first); every way to etcd's asset then fails.
+    w.up.fail_next("/download/etcd-io", 404, 50);
+    w.up.fail_next("/repos/etcd-io/etcd/releases/assets", 404, 50);
+    let out = w.get(&source, json!({"golang": "1.10.3", "zz-etcd": "3.5.17"}), json!({"download": true}));
+    assert_refused_starting("in", &out, "error: ");
+    assert!(out.stderr.contains("golang: go1.10.3.linux-amd64.tar.gz"), "golang was downloaded first:\n{}", out.stderr);
+    assert_eq!(walk(&w.dest), Vec::<PathBuf>::new(), "in left files behind");
+    assert_eq!(std::fs::read_dir(&w.dest).unwrap().count(), 0, "in left directories behind");
+    w.assert_untouched();
+}
