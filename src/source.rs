@@ -591,7 +591,7 @@ fn default_git_url(api: &Url, repo: &RepoSlug) -> String {
 }
 
 fn validate_git_url(key: &str, u: &str) -> Result<()> {
-    if u.contains(char::is_whitespace) || u.is_empty() {
+    if u.contains(char::is_whitespace) || u.is_empty() || u.starts_with('-') {
         return Err(Error::config(key, "is not a git URL"));
     }
     if let Some(rest) = u.split_once("://").map(|(_, r)| r) {
@@ -684,10 +684,12 @@ fn validate_dependency(d: RawDependency, key: &str) -> Result<Dependency> {
                 forbid(field, present, "go-module")?;
             }
             let module = d.module.ok_or_else(|| Error::config(format!("{key}.module"), "required key is missing"))?;
+            // Go's rules for module path elements (letters, digits, '-', '.', '_', '~'), and no
+            // leading '-': the path becomes an argument of `go get`.
             if module.is_empty()
-                || module.starts_with('/')
                 || module.contains("..")
-                || module.contains(|c: char| c.is_whitespace() || c == '@' || c == '\\')
+                || module.split('/').any(|e| e.is_empty() || e.starts_with(['-', '.']) || e.ends_with('.'))
+                || !module.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '/'))
             {
                 return Err(Error::config(format!("{key}.module"), format!("{module:?} is not a module path")));
             }

@@ -317,6 +317,10 @@ fn go_mod_paths_outside_the_repository_are_refused() {
 #[test]
 fn module_paths_and_upstreams_that_are_not_names_are_refused() {
     let w = World::golang();
+    let out = w.check(&w.source(json!({"git_url": "--upload-pack=touch /tmp/x@h:r"})));
+    assert_refused("check", &out, "error: source.git_url: is not a git URL");
+    let out = w.check(&w.source(json!({"git_url": "-oProxyCommand=x@h:r"})));
+    assert_refused("check", &out, "error: source.git_url: is not a git URL");
     for (dep, key, expected) in [
         (
             json!({"name": "m", "kind": "go-module", "module": "../../etc"}),
@@ -327,6 +331,21 @@ fn module_paths_and_upstreams_that_are_not_names_are_refused() {
             json!({"name": "m", "kind": "go-module", "module": "/etc/passwd"}),
             "module",
             "\"/etc/passwd\" is not a module path",
+        ),
+        (
+            json!({"name": "m", "kind": "go-module", "module": "-modfile=/tmp/x"}),
+            "module",
+            "\"-modfile=/tmp/x\" is not a module path",
+        ),
+        (
+            json!({"name": "m", "kind": "go-module", "module": "github.com/nats-io/-x"}),
+            "module",
+            "\"github.com/nats-io/-x\" is not a module path",
+        ),
+        (
+            json!({"name": "m", "kind": "go-module", "module": "github.com/nats-io/nats.go;rm"}),
+            "module",
+            "\"github.com/nats-io/nats.go;rm\" is not a module path",
         ),
         (
             json!({"name": "e", "kind": "github-release", "upstream": "../etcd", "blob": "e{version}.tgz"}),
@@ -650,6 +669,26 @@ fn blobs_yml_that_is_huge_deep_or_explosive_is_refused() {
             }
             w.assert_untouched();
         }
+    }
+}
+
+#[test]
+fn a_package_spec_that_is_deep_or_huge_is_refused() {
+    for (text, expected) in [
+        (
+            format!("name: golang\nfiles: {}", "{a: ".repeat(100_000)),
+            "error: packages/golang/spec: has more than 1000 '[' and '{' (nested too deeply?); refusing to parse it as YAML",
+        ),
+        (
+            format!("name: golang\n# {}\n", "x".repeat(9 * 1024 * 1024)),
+            "error: packages/golang/spec: is larger than 8 MiB; refusing to parse it",
+        ),
+    ] {
+        let w = World::new("golang-old-release", &[Edit::File("packages/golang/spec", text)]);
+        let started = std::time::Instant::now();
+        assert_refused("check", &w.check(&w.source(json!({}))), expected);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+        w.assert_untouched();
     }
 }
 
