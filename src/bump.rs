@@ -159,7 +159,11 @@ fn branch_holds(repo: &git2::Repository, head: git2::Oid, wanted: &[(String, Str
     let Ok(tree) = repo.find_commit(head).and_then(|c| c.tree()) else { return false };
     let Ok(entry) = tree.get_path(Path::new(BLOBS_YML)) else { return false };
     let Ok(blob) = repo.find_blob(entry.id()) else { return false };
-    let Ok(blobs) = BlobsFile::parse(&String::from_utf8_lossy(blob.content())) else { return false };
+    let text = String::from_utf8_lossy(blob.content());
+    if crate::release::config::check_yaml_nesting(&text).is_err() {
+        return false;
+    }
+    let Ok(blobs) = BlobsFile::parse(&text) else { return false };
     wanted.iter().all(|(path, sha)| blobs.entries.get(path).is_some_and(|e| e.sha.eq_ignore_ascii_case(sha)))
 }
 
@@ -699,7 +703,12 @@ fn place_blob(repo: &Path, p: &Prepared) -> Result<()> {
     if let Some(dir) = new.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    std::fs::copy(&p.downloaded.path, &new).map_err(|e| Error::io(&new, e))?;
+    // Copied beside the destination and renamed over it: a link already at `new` is replaced,
+    // never written through.
+    let dir = new.parent().unwrap_or(&blobs);
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    std::fs::copy(&p.downloaded.path, tmp.path()).map_err(|e| Error::io(&new, e))?;
+    tmp.persist(&new).map_err(|e| Error::io(&new, e.error))?;
     let old = blobs.join(&p.bump.old_path);
     if old.is_file() {
         std::fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;

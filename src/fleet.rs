@@ -68,6 +68,7 @@ pub fn parse_config(text: &str, file: &str, env_token: Option<&str>) -> Result<V
     if let Some(t) = env_token {
         secrets::register(t);
     }
+    crate::release::config::check_yaml_nesting(text).map_err(|e| bad(e.to_string()))?;
     let value: Value = yaml_serde::from_str(text).map_err(|e| {
         bad(match e.location() {
             Some(l) => format!("not valid YAML at line {}", l.line()),
