@@ -240,9 +240,12 @@ fn is_gosub_comment(item: &str) -> bool {
 ///   segment must be empty, `*` or `**` (`a***` does not match `a`).
 ///
 /// A malformed pattern (unclosed `[` or `{`, empty class, trailing `\`) matches nothing, as Go
-/// returns `ErrBadPattern`.
+/// returns `ErrBadPattern`. So does a pattern whose `{…}` alternatives expand to more than
+/// [`BRACE_EXPANSION_LIMIT`] characters (`{a,b}` twenty times over is a million alternatives;
+/// doublestar would try each of them in turn).
 pub fn glob_matches(pattern: &str, path: &str) -> bool {
-    let Some(alternatives) = expand_braces(pattern) else {
+    let mut budget = BRACE_EXPANSION_LIMIT;
+    let Some(alternatives) = expand_braces(pattern, &mut budget) else {
         return false;
     };
     let parts: Vec<Vec<char>> = path.split('/').map(|s| s.chars().collect()).collect();
@@ -255,26 +258,44 @@ pub fn glob_matches(pattern: &str, path: &str) -> bool {
     })
 }
 
+/// The most characters brace expansion may produce for one pattern.
+pub const BRACE_EXPANSION_LIMIT: usize = 1 << 16;
+
 fn is_double_star(segment: &[char]) -> bool {
     segment == ['*', '*']
 }
 
+/// Whole pattern segments against path segments: `**` spans directories. A table over (pattern
+/// segment, path position) filled from the end, one row at a time — time in the product of the two
+/// lengths, no recursion — where trying every way `**/a/**/a/…` can split the path is exponential.
 fn match_segments(pattern: &[Vec<char>], path: &[Vec<char>]) -> bool {
-    let Some((first, rest)) = pattern.split_first() else {
-        return path.is_empty();
-    };
-    if path.is_empty() {
-        return false;
+    let n = path.len();
+    // next[s]: the pattern after the current segment matches path[s..].
+    let mut next: Vec<bool> = (0..=n).map(|s| s == n).collect();
+    for (i, segment) in pattern.iter().enumerate().rev() {
+        let mut row = vec![false; n + 1];
+        if is_double_star(segment) {
+            // Last: any remaining segments, at least one. Otherwise: the rest from any later
+            // segment (the path left non-empty).
+            let last = i + 1 == pattern.len();
+            let mut any_later = false;
+            for s in (0..n).rev() {
+                any_later |= next[s];
+                row[s] = last || any_later;
+            }
+        } else {
+            for s in 0..n {
+                row[s] = next[s + 1] && segment_matches(segment, &path[s]);
+            }
+        }
+        next = row;
     }
-    if is_double_star(first) {
-        // Last: any remaining segments, at least one. Otherwise: the rest from any later segment.
-        return rest.is_empty() || (0..path.len()).any(|skip| match_segments(rest, &path[skip..]));
-    }
-    SegmentMatcher::new(first, &path[0]).matches(0, 0) && match_segments(rest, &path[1..])
+    next[0]
 }
 
-/// Expand `{a,b}` alternatives (nested allowed). `None` for an unbalanced pattern.
-fn expand_braces(pattern: &str) -> Option<Vec<String>> {
+/// Expand `{a,b}` alternatives (nested allowed). `None` for an unbalanced pattern, or once the
+/// expansions made so far exceed `budget` characters.
+fn expand_braces(pattern: &str, budget: &mut usize) -> Option<Vec<String>> {
     let chars: Vec<char> = pattern.chars().collect();
     // Find the first `{` that is not escaped and not inside a class.
     let mut i = 0;
@@ -332,7 +353,9 @@ fn expand_braces(pattern: &str) -> Option<Vec<String>> {
     let suffix: String = chars[close + 1..].iter().collect();
     let mut out = Vec::new();
     for alt in alternatives {
-        out.extend(expand_braces(&format!("{prefix}{alt}{suffix}"))?);
+        let expanded = format!("{prefix}{alt}{suffix}");
+        *budget = budget.checked_sub(expanded.len())?;
+        out.extend(expand_braces(&expanded, budget)?);
     }
     Some(out)
 }
@@ -354,76 +377,68 @@ fn segment_is_well_formed(p: &[char]) -> bool {
     true
 }
 
-/// One pattern segment against one path segment, following doublestar v1's recursion, memoised
-/// on (pattern index, name index).
-struct SegmentMatcher<'a> {
-    p: &'a [char],
-    n: &'a [char],
-    memo: Vec<Option<bool>>,
+/// One element of a pattern segment.
+enum Token<'a> {
+    Star,
+    AnyChar,
+    Class(&'a [char]),
+    Char(char),
 }
 
-impl<'a> SegmentMatcher<'a> {
-    fn new(p: &'a [char], n: &'a [char]) -> Self {
-        SegmentMatcher {
-            p,
-            n,
-            memo: vec![None; (p.len() + 1) * (n.len() + 1)],
-        }
+/// One well-formed pattern segment against one path segment, as doublestar v1's recursion decides
+/// (a `*` followed by more pattern takes a part of the name that leaves a non-empty tail; a name
+/// used up leaves only an empty, `*` or `**` pattern rest). A table over (token, name position)
+/// filled from the end, one row at a time: time in pattern length times name length, no recursion.
+fn segment_matches(p: &[char], name: &[char]) -> bool {
+    let mut tokens = Vec::new();
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i < p.len() {
+        starts.push(i);
+        let (token, len) = match p[i] {
+            '\\' => (Token::Char(p[i + 1]), 2),
+            '*' => (Token::Star, 1),
+            '?' => (Token::AnyChar, 1),
+            '[' => {
+                let end = class_end(p, i).unwrap_or(p.len());
+                (Token::Class(&p[i + 1..end - 1]), end - i)
+            }
+            c => (Token::Char(c), 1),
+        };
+        tokens.push(token);
+        i += len;
     }
-
-    fn matches(&mut self, pi: usize, ni: usize) -> bool {
-        let key = pi * (self.n.len() + 1) + ni;
-        if let Some(known) = self.memo[key] {
-            return known;
-        }
-        let result = self.compute(pi, ni);
-        self.memo[key] = Some(result);
-        result
-    }
-
-    fn compute(&mut self, mut pi: usize, mut ni: usize) -> bool {
-        let (p, n) = (self.p, self.n);
-        while pi < p.len() && ni < n.len() {
-            match p[pi] {
-                '\\' => {
-                    if p[pi + 1] != n[ni] {
-                        return false;
-                    }
-                    pi += 2;
-                    ni += 1;
+    let n = name.len();
+    // next[k]: the tokens after the current one match name[k..].
+    let mut next: Vec<bool> = (0..=n).map(|k| k == n).collect();
+    for (t, token) in tokens.iter().enumerate().rev() {
+        let rest = &p[starts[t]..];
+        let mut row = vec![false; n + 1];
+        row[n] = rest == ['*'] || rest == ['*', '*'];
+        match token {
+            Token::Star if t + 1 == tokens.len() => row[..n].fill(true),
+            Token::Star => {
+                let mut any_later = false;
+                for k in (0..n).rev() {
+                    any_later |= next[k];
+                    row[k] = any_later;
                 }
-                '*' => {
-                    pi += 1;
-                    if pi >= p.len() {
-                        return true;
-                    }
-                    // The star takes n[ni..k]; the rest must match a non-empty tail.
-                    return (ni..n.len()).any(|k| self.matches(pi, k));
-                }
-                '?' => {
-                    pi += 1;
-                    ni += 1;
-                }
-                '[' => {
-                    let end = class_end(p, pi).unwrap_or(p.len());
-                    if !class_matches(&p[pi + 1..end - 1], n[ni]) {
-                        return false;
-                    }
-                    pi = end;
-                    ni += 1;
-                }
-                c => {
-                    if c != n[ni] {
-                        return false;
-                    }
-                    pi += 1;
-                    ni += 1;
+            }
+            _ => {
+                for k in 0..n {
+                    let one = match token {
+                        Token::AnyChar => true,
+                        Token::Class(body) => class_matches(body, name[k]),
+                        Token::Char(c) => *c == name[k],
+                        Token::Star => unreachable!("handled above"),
+                    };
+                    row[k] = one && next[k + 1];
                 }
             }
         }
-        let rest = &p[pi..];
-        ni >= n.len() && (rest.is_empty() || rest == ['*'] || rest == ['*', '*'])
+        next = row;
     }
+    next[0]
 }
 
 /// Index just past the `]` closing the class that opens at `p[start] == '['`; `None` if malformed.
