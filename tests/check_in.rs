@@ -390,19 +390,10 @@ fn a_corrupt_cache_only_costs_time() {
     let source = w.source(&bare, json!({}));
     let first = versions(&w.check(&source, None));
     let cache = w.tmp.tmpdir().join("currency-cache");
-    for entry in walk(&cache) {
+    for entry in support::files_under(&cache) {
         std::fs::write(&entry, b"\0garbage").unwrap();
     }
     assert_eq!(versions(&w.check(&source, None)), first);
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
-    }
-    out
 }
 
 #[test]
@@ -545,7 +536,7 @@ fn the_token_appears_in_no_output_and_no_written_file() {
     for o in &outputs {
         assert!(!o.stdout.contains(TOKEN) && !o.stderr.contains(TOKEN), "token printed: {o:#?}");
     }
-    for file in walk(&dest).into_iter().chain(walk(&w.tmp.tmpdir())) {
+    for file in support::files_under(&dest).into_iter().chain(support::files_under(&w.tmp.tmpdir())) {
         let bytes = std::fs::read(&file).unwrap();
         assert!(
             !bytes.windows(TOKEN.len()).any(|win| win == TOKEN.as_bytes()),

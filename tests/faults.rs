@@ -427,7 +427,7 @@ impl OutWorld {
     }
 
     fn objects(&self) -> Vec<PathBuf> {
-        let mut v = walk(&self.blobstore);
+        let mut v = support::files_under(&self.blobstore);
         v.sort();
         v
     }
@@ -438,16 +438,6 @@ impl OutWorld {
         assert_eq!(fixtures::branches(&self.bare), ["main"], "no branch pushed");
         assert!(self.w.up.pulls(REPO).is_empty(), "no pull request");
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    let Ok(rd) = std::fs::read_dir(dir) else { return out };
-    for e in rd {
-        let p = e.unwrap().path();
-        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
-    }
-    out
 }
 
 #[test]
@@ -566,5 +556,5 @@ fn in_downloads_again_after_a_cut_and_keeps_nothing_of_an_oversized_archive() {
     o.w.proxy.always(&asset, Fault::Oversize { extra: 256 << 20, announce: false });
     let line = error_line(&o.w.get(&dest, &o.source(), version, json!({"download": true})));
     assert_names(&line, &["dependency golang", "more than the 2097152 bytes upstream declares"]);
-    assert!(walk(&dest.join("artifacts")).is_empty(), "{:?}", walk(&dest));
+    assert!(support::files_under(&dest.join("artifacts")).is_empty(), "{:?}", support::files_under(&dest));
 }

@@ -176,9 +176,9 @@ impl World {
     #[track_caller]
     fn assert_untouched(&self) {
         assert_eq!(all_refs(&self.bare), self.refs, "the bare repository's refs changed");
-        assert_eq!(walk(&self.blobstore), Vec::<PathBuf>::new(), "objects in the blobstore");
+        assert_eq!(support::files_under(&self.blobstore), Vec::<PathBuf>::new(), "objects in the blobstore");
         assert!(self.up.pulls(REPO).is_empty(), "a pull request was opened: {:?}", self.up.pulls(REPO));
-        assert_eq!(walk(&self.dest), Vec::<PathBuf>::new(), "files in the in destination");
+        assert_eq!(support::files_under(&self.dest), Vec::<PathBuf>::new(), "files in the in destination");
     }
 
     /// Runs check, in, out, `currency report` (clone and checkout) and `currency bump` with
@@ -207,25 +207,9 @@ fn all_refs(bare: &Path) -> String {
     fixtures::git(bare, ["for-each-ref", "--format=%(refname) %(objectname)"])
 }
 
-/// Files under `dir` (symlinks included, not followed).
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
-    for e in entries {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            out.extend(walk(&e.path()));
-        } else {
-            out.push(e.path());
-        }
-    }
-    out.sort();
-    out
-}
-
 /// Every path under a checkout with its size (or link target), `.git` left out.
 fn tree_listing(dir: &Path) -> Vec<String> {
-    walk(dir)
+    support::files_under(dir)
         .into_iter()
         .filter(|p| !p.strip_prefix(dir).unwrap().starts_with(".git"))
         .map(|p| {
@@ -525,7 +509,7 @@ fn a_checkout_whose_config_or_blobs_directory_is_a_symlink_is_refused() {
     std::os::unix::fs::symlink(&blobs, checkout.join("blobs")).unwrap();
     let out = w.bump(&source, &checkout);
     assert_refused("currency bump", &out, "error: blobs: is a symbolic link; refusing to follow it");
-    assert_eq!(walk(&blobs), Vec::<PathBuf>::new(), "a blob was written outside the checkout");
+    assert_eq!(support::files_under(&blobs), Vec::<PathBuf>::new(), "a blob was written outside the checkout");
     w.assert_untouched();
 
     // A blob that is a link out of the checkout: a bump would copy the new blob over its target.
@@ -559,7 +543,7 @@ fn a_checkout_whose_config_or_blobs_directory_is_a_symlink_is_refused() {
     std::os::unix::fs::symlink(&blobs, checkout.join("blobs/golang")).unwrap();
     let out = w.bump(&source, &checkout);
     assert_refused("currency bump", &out, "error: blobs/golang: is a symbolic link; refusing to follow it");
-    assert_eq!(walk(&blobs), Vec::<PathBuf>::new(), "a blob was written outside the checkout");
+    assert_eq!(support::files_under(&blobs), Vec::<PathBuf>::new(), "a blob was written outside the checkout");
     w.assert_untouched();
 
     // Links inside the checkout, as bosh-cli makes them into its .blobs cache, are fine.
@@ -572,7 +556,7 @@ fn a_checkout_whose_config_or_blobs_directory_is_a_symlink_is_refused() {
     out.assert_success();
     assert!(checkout.join("blobs/golang/go1.10.3.linux-amd64.tar.gz").is_file(), "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(checkout.join(".blobs/0123abcd")).unwrap(), "old go", "the cache is left alone");
-    assert_eq!(walk(&w.blobstore).len(), 1, "one upload to the local blobstore");
+    assert_eq!(support::files_under(&w.blobstore).len(), 1, "one upload to the local blobstore");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -794,7 +778,7 @@ fn in_takes_back_the_first_artifact_when_the_second_fails() {
     let out = w.get(&source, json!({"golang": "1.10.3", "zz-etcd": "3.5.17"}), json!({"download": true}));
     assert_refused_starting("in", &out, "error: ");
     assert!(out.stderr.contains("golang: go1.10.3.linux-amd64.tar.gz"), "golang was downloaded first:\n{}", out.stderr);
-    assert_eq!(walk(&w.dest), Vec::<PathBuf>::new(), "in left files behind");
+    assert_eq!(support::files_under(&w.dest), Vec::<PathBuf>::new(), "in left files behind");
     assert_eq!(std::fs::read_dir(&w.dest).unwrap().count(), 0, "in left directories behind");
     w.assert_untouched();
 }

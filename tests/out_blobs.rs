@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use support::{GitServer, Release, Tmp, Upstream, fixtures};
@@ -71,7 +71,7 @@ impl World {
     }
 
     fn objects(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = walk(&self.blobstore);
+        let mut v: Vec<PathBuf> = support::files_under(&self.blobstore);
         v.sort();
         v
     }
@@ -83,16 +83,6 @@ impl World {
     fn pulls(&self) -> Vec<Value> {
         self.up.pulls(REPO)
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    let Ok(rd) = std::fs::read_dir(dir) else { return out };
-    for e in rd {
-        let p = e.unwrap().path();
-        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
-    }
-    out
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -156,7 +156,7 @@ fn every_go_mod_that_requires_the_module_is_bumped_in_the_same_commit() {
     // A second module without vendor/: the plain fixture release's module, as acceptance tests.
     let plain = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/modules/releases/plain/src/code.cloudfoundry.org");
     let mut extra = Vec::new();
-    for file in walk(&plain) {
+    for file in support::files_under(&plain) {
         let rel = file.strip_prefix(&plain).unwrap().to_string_lossy().into_owned();
         extra.push((format!("src/acceptance-tests/{rel}"), std::fs::read_to_string(&file).unwrap()));
     }
@@ -175,11 +175,3 @@ fn every_go_mod_that_requires_the_module_is_bumped_in_the_same_commit() {
     assert!(body.contains("`src/acceptance-tests/go.mod`") && body.contains("`src/code.cloudfoundry.org/go.mod`"), "{body}");
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
-    }
-    out
-}

@@ -31,3 +31,23 @@ pub use github::{Asset, Release, sha256_hex, sha256sums};
 pub use process::{Output, Tmp, bin, run};
 pub use server::Logged;
 pub use upstream::Upstream;
+
+/// Every file below `dir` (none when it does not exist), sorted. Symbolic links are listed, never
+/// followed: a hostile checkout may link to `/`.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries {
+            let e = e.expect("directory entry");
+            if e.file_type().expect("file type").is_dir() {
+                pending.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
