@@ -258,9 +258,7 @@ async fn out_attempt(source: Source, sources: &Path, params: &OutParams) -> Resu
             if &author != ours || &committer != ours {
                 let why = format!("branch {branch} has commits by someone else ({author}); left alone");
                 crate::log!("warning: {}: {why}", names.join(", "));
-                for n in &names {
-                    metadata.push(MetadataField { name: n.clone(), value: format!("skipped: {why}") });
-                }
+                record(&mut metadata, &names, &format!("skipped: {why}"));
                 continue;
             }
         }
@@ -289,9 +287,7 @@ async fn out_attempt(source: Source, sources: &Path, params: &OutParams) -> Resu
             let modules: Vec<ModuleSummary> = module_deps.iter().map(|(d, p)| module_summary(d, p)).collect();
             let url = ensure_pr(&a, github.as_ref(), branch, &base.branch, open_pr, &blobs, &modules).await?;
             crate::log!("{}: {branch} already holds this bump; reused", names.join(", "));
-            for n in &names {
-                metadata.push(MetadataField { name: n.clone(), value: url.clone() });
-            }
+            record(&mut metadata, &names, &url);
             continue;
         }
         let mut prepared = Vec::new();
@@ -307,9 +303,7 @@ async fn out_attempt(source: Source, sources: &Path, params: &OutParams) -> Resu
                 let blobs: Vec<BumpSummary> = prepared.iter().map(|p| p.summary(&store_name)).collect();
                 let modules: Vec<ModuleSummary> = module_deps.iter().map(|(d, p)| module_summary(d, p)).collect();
                 let url = ensure_pr(&a, github.as_ref(), branch, &base.branch, open_pr, &blobs, &modules).await?;
-                for n in &names {
-                    metadata.push(MetadataField { name: n.clone(), value: url.clone() });
-                }
+                record(&mut metadata, &names, &url);
                 continue;
             }
         }
@@ -323,9 +317,7 @@ async fn out_attempt(source: Source, sources: &Path, params: &OutParams) -> Resu
                 let (changes, _) = module_bump(&base.repo, base.commit, dep, planned, go.get_or_init(&a)?)?;
                 print_module_diff(&files, &changes)?;
             }
-            for n in &names {
-                metadata.push(MetadataField { name: n.clone(), value: "dry run: nothing pushed".into() });
-            }
+            record(&mut metadata, &names, "dry run: nothing pushed");
             continue;
         }
         let store = store.as_ref().expect("configured unless dry run");
@@ -396,11 +388,14 @@ async fn out_attempt(source: Source, sources: &Path, params: &OutParams) -> Resu
         gh.add_labels(pr.number, &a.source.pull_request.labels).await?;
         gh.request_reviewers(pr.number, &a.source.pull_request.reviewers, &a.source.pull_request.team_reviewers).await?;
         crate::log!("{}: {}", names.join(", "), pr.url);
-        for n in &names {
-            metadata.push(MetadataField { name: n.clone(), value: pr.url.clone() });
-        }
+        record(&mut metadata, &names, &pr.url);
     }
     Ok(Attempt::Done(StepOutput { version, metadata }))
+}
+
+/// The same metadata `value` for every dependency in `names` (one branch's outcome).
+fn record(metadata: &mut Vec<MetadataField>, names: &[String], value: &str) {
+    metadata.extend(names.iter().map(|n| MetadataField { name: n.clone(), value: value.to_string() }));
 }
 
 /// The URL of the branch's open PR, opening one for `summaries` when there is none (its push
