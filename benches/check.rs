@@ -29,10 +29,22 @@ fn main() {
         up.add_go_release(v, true);
     }
     for v in ["v2.10.22", "v2.10.23"] {
-        up.add_module("github.com/nats-io/nats-server/v2", v, "module github.com/nats-io/nats-server/v2\n", "2024-10-01T00:00:00Z", &[]);
+        up.add_module(
+            "github.com/nats-io/nats-server/v2",
+            v,
+            "module github.com/nats-io/nats-server/v2\n",
+            "2024-10-01T00:00:00Z",
+            &[],
+        );
     }
     for v in ["v1.37.0", "v1.38.0"] {
-        up.add_module("github.com/nats-io/nats.go", v, "module github.com/nats-io/nats.go\n", "2024-10-01T00:00:00Z", &[]);
+        up.add_module(
+            "github.com/nats-io/nats.go",
+            v,
+            "module github.com/nats-io/nats.go\n",
+            "2024-10-01T00:00:00Z",
+            &[],
+        );
     }
     let repos = tempfile::tempdir().unwrap();
     let git = GitServer::start_token(repos.path(), TOKEN);

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use support::{GitServer, Logged, Release, Tmp, Upstream, fixtures};
 
 const TOKEN: &str = "bench-fleet-token-0123456789";
-const FIXTURES: &[&str] = &["nats-release", "etcd-release", "golang-release", "nats-blob-release", "fleet-mixed-release"];
+const FIXTURES: &[&str] =
+    &["nats-release", "etcd-release", "golang-release", "nats-blob-release", "fleet-mixed-release"];
 const RELEASES: usize = 50;
 
 fn main() {
@@ -32,7 +33,10 @@ fn main() {
     }
     for i in 0..300 {
         let tag = format!("v3.{}.{}", 3 + i / 100, i % 100);
-        up.add_release("etcd-io/etcd", Release::new(&tag).asset(&format!("etcd-{tag}-linux-amd64.tar.gz"), vec![0u8; 16]));
+        up.add_release(
+            "etcd-io/etcd",
+            Release::new(&tag).asset(&format!("etcd-{tag}-linux-amd64.tar.gz"), vec![0u8; 16]),
+        );
     }
     for v in ["1.22.4", "1.22.5", "1.23.1", "1.23.3", "1.24.0"] {
         up.add_go_release(v, true);

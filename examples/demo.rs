@@ -56,7 +56,10 @@ fn main() -> ExitCode {
     drop(scratch);
     match result {
         Ok(()) => {
-            println!("\nDone in {:.1} s; the stand-ins are stopped and their files removed.", started.elapsed().as_secs_f64());
+            println!(
+                "\nDone in {:.1} s; the stand-ins are stopped and their files removed.",
+                started.elapsed().as_secs_f64()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -129,11 +132,9 @@ fn demo(bins: &Bins) -> Result<()> {
     ] {
         up.add_release("etcd-io/etcd", stand_in_release(tag, date, "etcd", &format!("etcd-{tag}-linux-amd64.tar.gz")));
     }
-    for (tag, date) in [
-        ("v2.10.29", "2025-05-20T10:00:00Z"),
-        ("v2.11.3", "2025-05-06T10:00:00Z"),
-        ("v2.11.4", "2025-05-22T10:00:00Z"),
-    ] {
+    for (tag, date) in
+        [("v2.10.29", "2025-05-20T10:00:00Z"), ("v2.11.3", "2025-05-06T10:00:00Z"), ("v2.11.4", "2025-05-22T10:00:00Z")]
+    {
         up.add_release(
             "nats-io/nats-server",
             stand_in_release(tag, date, "NATS server", &format!("nats-server-{tag}-linux-amd64.tar.gz")),
@@ -262,7 +263,11 @@ fn demo(bins: &Bins) -> Result<()> {
     println!("\nThe blobstore now holds the new blobs, named by their object ids:");
     let mut objects = Vec::new();
     for entry in walk(&blobstore)? {
-        objects.push(format!("{}  {} bytes", entry.strip_prefix(&blobstore)?.display(), std::fs::metadata(&entry)?.len()));
+        objects.push(format!(
+            "{}  {} bytes",
+            entry.strip_prefix(&blobstore)?.display(),
+            std::fs::metadata(&entry)?.len()
+        ));
     }
     ensure!(!objects.is_empty(), "out uploaded nothing to the blobstore");
     objects.sort();
@@ -312,7 +317,8 @@ fn step(name: &str, container: &Tmp, bin: &str, args: &[&str], request: &str) ->
 }
 
 fn parse_json(name: &str, output: &support::Output) -> Result<Value> {
-    serde_json::from_str(&output.stdout).with_context(|| format!("`{name}` printed something that is not JSON: {:?}", output.stdout))
+    serde_json::from_str(&output.stdout)
+        .with_context(|| format!("`{name}` printed something that is not JSON: {:?}", output.stdout))
 }
 
 fn path_str(path: &Path) -> Result<&str> {
@@ -373,11 +379,8 @@ static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
 
 impl Scratch {
     fn new() -> Result<Scratch> {
-        let dir = tempfile::Builder::new()
-            .prefix("currency-demo-")
-            .tempdir()
-            .context("create a temporary directory")?
-            .keep();
+        let dir =
+            tempfile::Builder::new().prefix("currency-demo-").tempdir().context("create a temporary directory")?.keep();
         // SAFETY: called from `main` before any other thread exists (the stand-ins start later).
         unsafe { std::env::set_var("TMPDIR", &dir) };
         install_signal_cleanup(dir.clone())?;

@@ -6,13 +6,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::assess;
 use crate::cache::Cache;
-use crate::concourse::{self, one_line};
-use crate::error::{Error, Result};
+use crate::concourse;
+use crate::error::Result;
 use crate::http::Http;
 use crate::report;
 use crate::source::Source;
+use crate::steps::{self, assess};
 
 #[derive(Parser)]
 #[command(name = "currency", version, about = "Keep BOSH releases current with their upstream dependencies")]
@@ -86,7 +86,7 @@ fn finish(r: Result<()>) -> ExitCode {
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            crate::log!("error: {}", one_line(&e));
+            crate::log!("error: {}", e.one_line());
             ExitCode::FAILURE
         }
     }
@@ -94,7 +94,7 @@ fn finish(r: Result<()>) -> ExitCode {
 
 fn bump_cmd(source: &std::path::Path, repo: &std::path::Path, only: &[String], dry_run: bool) -> Result<()> {
     let source = Source::from_file(source)?;
-    let (done, modules) = crate::bump::bump_local(source, repo, only, dry_run)?;
+    let (done, modules) = steps::put::bump_local(source, repo, only, dry_run)?;
     if done.is_empty() && modules.is_empty() {
         println!("nothing to bump");
     }
@@ -136,7 +136,7 @@ fn report_cmd(source: &std::path::Path, repo: Option<&std::path::Path>, json: bo
     let source = Source::from_file(source)?;
     let http = Http::new(source.skip_ssl_verification)?;
     let cache = Cache::open();
-    let rt = tokio::runtime::Runtime::new().map_err(|e| Error::io("tokio runtime", e))?;
+    let rt = steps::runtime()?;
     let a = match repo {
         Some(dir) => rt.block_on(assess::local(source, dir, &cache, &http))?,
         None => rt.block_on(assess::remote(source, &cache, &http))?,

@@ -51,13 +51,7 @@ const SUMS_ASSETS: &[&str] = &["SHA256SUMS", "sha256sums.txt", "SHA256SUMS.txt",
 
 /// Finds the artifact of `version` of `dep` in `offer` and its expected sha256 (fetching a
 /// sums asset when that is where the sum is).
-pub async fn resolve(
-    http: &Http,
-    source: &Source,
-    dep: &Dependency,
-    offer: &Offer,
-    version: &str,
-) -> Result<Artifact> {
+pub async fn resolve(http: &Http, source: &Source, dep: &Dependency, offer: &Offer, version: &str) -> Result<Artifact> {
     let token = source.upstream_token();
     match (&dep.kind, offer) {
         (DependencyKind::GithubRelease { tag, asset, checksums, upstream, .. }, Offer::Github(releases)) => {

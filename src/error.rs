@@ -79,6 +79,20 @@ impl Error {
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
         Error::Io { path: path.as_ref().display().to_string(), source }
     }
+
+    /// The error and its causes on one line.
+    pub fn one_line(&self) -> String {
+        let mut s = self.to_string();
+        let mut cur = std::error::Error::source(self);
+        while let Some(c) = cur {
+            let m = c.to_string();
+            if !s.contains(&m) {
+                s = format!("{s}: {m}");
+            }
+            cur = c.source();
+        }
+        s.replace('\n', " ")
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -31,15 +31,14 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use url::Url;
 
-use crate::assess;
 use crate::cache::{Cache, HttpEntry};
-use crate::concourse::one_line;
 use crate::error::{Error, Result};
 use crate::gomod::modfile;
 use crate::http::{Auth, Http, link_next};
 use crate::plan::PlannedDependency;
 use crate::secrets::{self, Secret};
 use crate::source::{DependencyKind, Source};
+use crate::steps::assess;
 use crate::upstream::{self, Offer, UpstreamKey, goproxy};
 use crate::version::{Scheme, Version};
 
@@ -68,7 +67,7 @@ pub fn parse_config(text: &str, file: &str, env_token: Option<&str>) -> Result<V
     if let Some(t) = env_token {
         secrets::register(t);
     }
-    crate::release::config::check_yaml_nesting(text).map_err(|e| bad(e.to_string()))?;
+    crate::yaml::check_yaml_nesting(text).map_err(|e| bad(e.to_string()))?;
     let value: Value = yaml_serde::from_str(text).map_err(|e| {
         bad(match e.location() {
             Some(l) => format!("not valid YAML at line {}", l.line()),
@@ -208,11 +207,7 @@ impl FleetReport {
 pub fn main(config: &Path, out: &Path, concurrency: usize) -> Result<String> {
     let env_token = std::env::var(TOKEN_VAR).ok();
     let sources = read_config(config, env_token.as_deref())?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("tokio runtime", e))?;
+    let rt = crate::steps::runtime()?;
     let now = OffsetDateTime::now_utc();
     let report = rt.block_on(collect(sources, Cache::open(), concurrency, now))?;
     for r in &report.releases {
@@ -284,7 +279,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// An error on one line, secrets redacted.
 fn line(e: &Error) -> String {
-    secrets::redact(&one_line(e))
+    secrets::redact(&e.one_line())
 }
 
 impl Fleet {

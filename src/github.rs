@@ -75,7 +75,11 @@ impl GitHub {
                     403 | 404 => "; the token needs push access to the repository",
                     _ => "",
                 };
-                Error::Http { url, status: Some(status), message: format!("{} ({}){hint}", source.status_code, source.message) }
+                Error::Http {
+                    url,
+                    status: Some(status),
+                    message: format!("{} ({}){hint}", source.status_code, source.message),
+                }
             }
             other => Error::Http { url, status: None, message: crate::secrets::redact(&other.to_string()) },
         }

@@ -151,7 +151,14 @@ impl Http {
         Ok(Conditional::Fresh { body: f.body, etag, headers: f.headers })
     }
 
-    fn request(&self, url: &Url, auth: Auth<'_>, accept: &str, etag: Option<&str>, whole: bool) -> Result<reqwest::RequestBuilder> {
+    fn request(
+        &self,
+        url: &Url,
+        auth: Auth<'_>,
+        accept: &str,
+        etag: Option<&str>,
+        whole: bool,
+    ) -> Result<reqwest::RequestBuilder> {
         let mut req = self.client.get(url.clone()).header(header::ACCEPT, accept);
         if whole {
             req = req.timeout(self.read_timeout);
@@ -231,7 +238,8 @@ impl Http {
     /// do not retry in step.
     fn backoff(&self, attempt: u32) -> Duration {
         let base = self.retry_base * 2u32.pow(attempt.saturating_sub(1));
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         base + base.mul_f64(f64::from(nanos % 250) / 1000.0)
     }
 
@@ -320,7 +328,8 @@ impl Http {
         let h = resp.headers();
         let limited = h.get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()) == Some("0");
         let reset = h.get("x-ratelimit-reset").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
-        let retry_after = h.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after =
+            h.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
         let body = resp.text().await.unwrap_or_default();
         let gh_message = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
@@ -330,7 +339,8 @@ impl Http {
             let m: String = m.chars().take(200).collect();
             message = format!("{message} ({m})");
         }
-        let bound = format!("longer than the {} s currency waits (CURRENCY_MAX_RATE_LIMIT_WAIT_SECS)", self.max_wait.as_secs());
+        let bound =
+            format!("longer than the {} s currency waits (CURRENCY_MAX_RATE_LIMIT_WAIT_SECS)", self.max_wait.as_secs());
         let limit_status = matches!(status.as_u16(), 403 | 429);
         let hint = match status.as_u16() {
             _ if limit_status && retry_after.is_some() && tries.is_none() => {
@@ -437,4 +447,3 @@ mod tests {
         assert!(link_next(&h).is_none());
     }
 }
-

@@ -70,10 +70,7 @@ pub struct PlannedDependency {
 impl Plan {
     /// The Concourse version: every dependency with a target, `{name: target}`.
     pub fn version(&self) -> BTreeMap<String, String> {
-        self.dependencies
-            .iter()
-            .filter_map(|d| Some((d.name.clone(), d.target.clone()?)))
-            .collect()
+        self.dependencies.iter().filter_map(|d| Some((d.name.clone(), d.target.clone()?))).collect()
     }
 
     pub fn get(&self, name: &str) -> Option<&PlannedDependency> {
@@ -227,7 +224,9 @@ fn current(dep: &Dependency, snapshot: &Snapshot) -> Result<Current> {
                     if !snapshot.go_mods.contains_key(p) {
                         return Err(Error::dependency(
                             &dep.name,
-                            format!("{p} is not a go.mod of the repository (missing, or not a regular file: a symbolic link is never read)"),
+                            format!(
+                                "{p} is not a go.mod of the repository (missing, or not a regular file: a symbolic link is never read)"
+                            ),
                         ));
                     }
                 }

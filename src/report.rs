@@ -145,11 +145,9 @@ pub fn commit_message(b: &Line<'_>) -> String {
 pub fn pr_title(lines: &[Line<'_>]) -> String {
     match lines {
         [one] => commit_message(one),
-        many => format!(
-            "Bump {} dependencies: {}",
-            many.len(),
-            many.iter().map(|b| b.name).collect::<Vec<_>>().join(", ")
-        ),
+        many => {
+            format!("Bump {} dependencies: {}", many.len(), many.iter().map(|b| b.name).collect::<Vec<_>>().join(", "))
+        }
     }
 }
 
@@ -305,9 +303,12 @@ mod tests {
             from: from.into(),
             to: to.into(),
             release_notes: Some(format!("https://github.com/etcd-io/etcd/releases/tag/v{to}")),
-            artifact_url: format!("https://github.com/etcd-io/etcd/releases/download/v{to}/etcd-v{to}-linux-amd64.tar.gz"),
+            artifact_url: format!(
+                "https://github.com/etcd-io/etcd/releases/download/v{to}/etcd-v{to}-linux-amd64.tar.gz"
+            ),
             sha256: "ab".repeat(32),
-            expected_from: verified.then(|| format!("SHA256SUMS (https://github.com/etcd-io/etcd/releases/download/v{to}/SHA256SUMS)")),
+            expected_from: verified
+                .then(|| format!("SHA256SUMS (https://github.com/etcd-io/etcd/releases/download/v{to}/SHA256SUMS)")),
             object_id: "11111111-2222-4333-8444-555555555555".into(),
             blobstore: "s3 bucket etcd-release-blobs".into(),
             old_blob: format!("etcd/etcd-v{from}-linux-amd64.tar.gz"),

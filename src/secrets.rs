@@ -104,9 +104,9 @@ pub fn register_private_yml(text: &str) {
         if trimmed.is_empty() || trimmed.starts_with('#') || trimmed == "---" {
             continue;
         }
-        let key_value = trimmed.split_once(':').filter(|(k, _)| {
-            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        });
+        let key_value = trimmed
+            .split_once(':')
+            .filter(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
         match key_value {
             Some((k, _)) if PRIVATE_YML_PLAIN_KEYS.contains(&k) => {}
             Some((_, v)) if v.trim().is_empty() || matches!(v.trim(), "|" | ">" | "|-" | ">-" | "|+" | ">+") => {}
@@ -148,9 +148,7 @@ pub fn strip_url_credentials(text: &str) -> String {
     while let Some(i) = rest.find("://") {
         let (head, tail) = rest.split_at(i + 3);
         out.push_str(head);
-        let end = tail
-            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
-            .unwrap_or(tail.len());
+        let end = tail.find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'').unwrap_or(tail.len());
         match tail[..end].rfind('@') {
             Some(at) => rest = &tail[at + 1..],
             None => rest = tail,

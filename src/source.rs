@@ -13,6 +13,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::files::is_safe_relative_path;
 use crate::secrets::{self, Secret};
 use crate::version::Constraint;
 
@@ -22,6 +23,10 @@ pub const DEFAULT_GO_SUMDB: &str = "sum.golang.org";
 pub const DEFAULT_GO_DOWNLOADS_URL: &str = "https://go.dev/dl/";
 /// The largest `--source` file read (a source is a few kilobytes).
 pub const MAX_SOURCE_FILE: u64 = 8 * 1024 * 1024;
+/// The Concourse version of a release with nothing behind: `{"up-to-date": <commit>}`. No
+/// dependency may take this name.
+pub const UP_TO_DATE: &str = "up-to-date";
+
 pub const DEFAULT_GOLANG_BLOB: &str = "golang/go{version}.linux-amd64.tar.gz";
 
 // ---------------------------------------------------------------------------------------------
@@ -179,20 +184,9 @@ pub struct Dependency {
 
 #[derive(Debug, Clone)]
 pub enum DependencyKind {
-    GithubRelease {
-        upstream: RepoSlug,
-        blob: Template,
-        asset: Template,
-        tag: Template,
-        checksums: Option<Template>,
-    },
-    Golang {
-        blob: Template,
-    },
-    GoModule {
-        module: String,
-        go_mod: Option<Vec<String>>,
-    },
+    GithubRelease { upstream: RepoSlug, blob: Template, asset: Template, tag: Template, checksums: Option<Template> },
+    Golang { blob: Template },
+    GoModule { module: String, go_mod: Option<Vec<String>> },
 }
 
 impl DependencyKind {
@@ -298,8 +292,7 @@ impl Source {
             return Err(Error::Parse { file, message: "is larger than 8 MiB; refusing to read it".into() });
         }
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        crate::release::config::check_yaml_nesting(&text)
-            .map_err(|e| Error::Parse { file: file.clone(), message: e.message })?;
+        crate::yaml::check_yaml_nesting(&text).map_err(|e| Error::Parse { file: file.clone(), message: e.message })?;
         let value: serde_json::Value = yaml_serde::from_str(&text).map_err(|e| {
             // The file holds tokens: say where and, for the parser's limits, why; never quote it.
             let shown = e.to_string();
@@ -394,15 +387,6 @@ fn parse_url(key: &str, text: &str, dir: bool) -> Result<Url> {
     Ok(u)
 }
 
-/// A relative path that stays inside the repository (or `blobs/`).
-pub fn is_safe_relative_path(p: &str) -> bool {
-    !p.is_empty()
-        && !p.starts_with('/')
-        && !p.contains('\\')
-        && !p.contains('\0')
-        && p.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
-}
-
 /// Dependency names appear in versions, branch names and PR titles.
 pub fn is_valid_name(name: &str) -> bool {
     name_problem(name).is_none()
@@ -415,7 +399,7 @@ pub fn name_problem(name: &str) -> Option<&'static str> {
         Some("is empty")
     } else if name.len() > 100 {
         Some("is longer than 100 characters")
-    } else if name == crate::concourse::UP_TO_DATE {
+    } else if name == UP_TO_DATE {
         Some("is reserved for the version of a release with nothing behind")
     } else if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
         Some("has a character other than a-z, 0-9, '.', '_' and '-'")
@@ -475,11 +459,8 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
         .ok_or_else(|| Error::config(format!("{p}.repository"), format!("{:?} is not owner/name", raw.repository)))?;
     let github_api_url =
         parse_url(&format!("{p}.github_api_url"), raw.github_api_url.as_deref().unwrap_or(DEFAULT_API_URL), false)?;
-    let upstream_api_url = parse_url(
-        &format!("{p}.upstream_api_url"),
-        raw.upstream_api_url.as_deref().unwrap_or(DEFAULT_API_URL),
-        false,
-    )?;
+    let upstream_api_url =
+        parse_url(&format!("{p}.upstream_api_url"), raw.upstream_api_url.as_deref().unwrap_or(DEFAULT_API_URL), false)?;
     let go_proxy = parse_url(&format!("{p}.go_proxy"), raw.go_proxy.as_deref().unwrap_or(DEFAULT_GO_PROXY), true)?;
     let go_downloads_url = parse_url(
         &format!("{p}.go_downloads_url"),
@@ -599,7 +580,10 @@ fn validate_git_url(key: &str, u: &str) -> Result<()> {
         if authority.contains('@') && (u.starts_with("http://") || u.starts_with("https://")) {
             return Err(Error::config(key, "credentials do not belong in the URL; use access_token"));
         }
-        if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with("ssh://") || u.starts_with("file://"))
+        if !(u.starts_with("https://")
+            || u.starts_with("http://")
+            || u.starts_with("ssh://")
+            || u.starts_with("file://"))
         {
             return Err(Error::config(key, "supported schemes are https://, http://, ssh:// and file://"));
         }
@@ -614,7 +598,10 @@ fn validate_git_url(key: &str, u: &str) -> Result<()> {
 
 fn validate_dependency(d: RawDependency, key: &str) -> Result<Dependency> {
     if let Some(why) = name_problem(&d.name) {
-        return Err(Error::config(format!("{key}.name"), format!("{:?} cannot be a dependency name: it {why}", d.name)));
+        return Err(Error::config(
+            format!("{key}.name"),
+            format!("{:?} cannot be a dependency name: it {why}", d.name),
+        ));
     }
     let constraint = match &d.constraint {
         Some(c) => Some(Constraint::parse(c).map_err(|e| Error::config(format!("{key}.constraint"), e))?),
@@ -641,9 +628,10 @@ fn validate_dependency(d: RawDependency, key: &str) -> Result<Dependency> {
         "github-release" => {
             forbid("module", d.module.is_some(), "github-release")?;
             forbid("go_mod", d.go_mod.is_some(), "github-release")?;
-            let upstream = d.upstream.as_deref().ok_or_else(|| {
-                Error::config(format!("{key}.upstream"), "required key is missing (owner/repo)")
-            })?;
+            let upstream = d
+                .upstream
+                .as_deref()
+                .ok_or_else(|| Error::config(format!("{key}.upstream"), "required key is missing (owner/repo)"))?;
             let upstream = RepoSlug::parse(upstream)
                 .ok_or_else(|| Error::config(format!("{key}.upstream"), format!("{upstream:?} is not owner/repo")))?;
             let blob = blob_template(
@@ -795,14 +783,20 @@ mod tests {
 
     #[test]
     fn branch_names_follow_git_check_ref_format() {
-        for bad in ["", "-x", "@", "a b", "a~1", "a^1", "a:b", "a?", "a*", "a[b", "a\\b", "a..b", "a@{1}", "x.", "/a", "a/", "a//b", "a/.b", "a.lock", "a.lock/b", "a\u{7f}"] {
+        for bad in [
+            "", "-x", "@", "a b", "a~1", "a^1", "a:b", "a?", "a*", "a[b", "a\\b", "a..b", "a@{1}", "x.", "/a", "a/",
+            "a//b", "a/.b", "a.lock", "a.lock/b", "a\u{7f}",
+        ] {
             assert!(branch_problem(bad).is_some(), "{bad:?}");
         }
         for good in ["main", "release/1.2", "currency/golang-1.23", "a@b", "v1.0", "x-y_z"] {
             assert_eq!(branch_problem(good), None, "{good:?}");
         }
         let e = err(json!({"repository": "o/r", "branch": "a:b"}));
-        assert_eq!(e, "source.branch: \"a:b\" is not a branch name: it has a space, a control character or one of ~ ^ : ? * [ \\");
+        assert_eq!(
+            e,
+            "source.branch: \"a:b\" is not a branch name: it has a space, a control character or one of ~ ^ : ? * [ \\"
+        );
         let e = err(json!({"repository": "o/r", "pull_request": {"branch_prefix": "x~"}}));
         assert!(e.starts_with("source.pull_request.branch_prefix: \"x~\" cannot start a branch name"), "{e}");
         let e = err(json!({"repository": "o/r", "dependencies": [{"name": "a..b", "kind": "golang"}]}));

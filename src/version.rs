@@ -158,25 +158,19 @@ pub struct Constraint {
 
 impl Constraint {
     pub fn parse(text: &str) -> Result<Constraint, String> {
-        let req = semver::VersionReq::parse(text.trim())
-            .map_err(|e| format!("invalid constraint {text:?}: {e}"))?;
+        let req = semver::VersionReq::parse(text.trim()).map_err(|e| format!("invalid constraint {text:?}: {e}"))?;
         Ok(Constraint { text: text.trim().to_string(), req })
     }
 
     /// The requirement `^MAJOR` (`^0.MINOR` below 1.0): "stay on this major version".
     pub fn same_major(v: &Version) -> Constraint {
-        let text = if v.major() > 0 {
-            format!("^{}", v.major())
-        } else {
-            format!("^0.{}", v.minor())
-        };
+        let text = if v.major() > 0 { format!("^{}", v.major()) } else { format!("^0.{}", v.minor()) };
         Constraint::parse(&text).expect("a caret requirement always parses")
     }
 
     /// The requirement `~MAJOR.MINOR`: "stay on this minor line".
     pub fn same_minor(v: &Version) -> Constraint {
-        Constraint::parse(&format!("~{}.{}", v.major(), v.minor()))
-            .expect("a tilde requirement always parses")
+        Constraint::parse(&format!("~{}.{}", v.major(), v.minor())).expect("a tilde requirement always parses")
     }
 
     pub fn as_str(&self) -> &str {

@@ -11,7 +11,9 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use git2::{Cred, CredentialType, Direction, FetchOptions, Oid, RemoteCallbacks, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{
+    Cred, CredentialType, Direction, FetchOptions, Oid, RemoteCallbacks, Repository, TreeWalkMode, TreeWalkResult,
+};
 
 use crate::cache::Cache;
 use crate::error::{Error, Result};
@@ -64,7 +66,9 @@ impl<'a> GitRemote<'a> {
 
     fn error(&self, e: git2::Error) -> Error {
         let mut message = e.message().to_string();
-        if e.code() == git2::ErrorCode::Auth || message.contains("authentication") || e.class() == git2::ErrorClass::Http && message.contains("401")
+        if e.code() == git2::ErrorCode::Auth
+            || message.contains("authentication")
+            || e.class() == git2::ErrorClass::Http && message.contains("401")
         {
             message = format!(
                 "authentication failed ({message}); check {}",
@@ -87,11 +91,7 @@ impl<'a> GitRemote<'a> {
                 return Cred::username(username.unwrap_or("git"));
             }
             if tried.replace(true) {
-                return Err(git2::Error::new(
-                    git2::ErrorCode::Auth,
-                    git2::ErrorClass::Http,
-                    "authentication rejected",
-                ));
+                return Err(git2::Error::new(git2::ErrorCode::Auth, git2::ErrorClass::Http, "authentication rejected"));
             }
             if allowed.contains(CredentialType::SSH_KEY)
                 && let Some(k) = key
@@ -239,8 +239,10 @@ fn fetch_into(
             branches.insert(name.to_string(), h.oid());
         }
     }
-    let base_oid = base_oid
-        .ok_or_else(|| Error::Git { url: remote.display_url(), message: format!("branch {base_branch:?} not found") })?;
+    let base_oid = base_oid.ok_or_else(|| Error::Git {
+        url: remote.display_url(),
+        message: format!("branch {base_branch:?} not found"),
+    })?;
     let mut specs = Vec::new();
     if repo.find_commit(base_oid).is_err() {
         specs.push(format!("+refs/heads/{base_branch}:refs/currency/base"));
@@ -356,13 +358,8 @@ pub fn commit_changes(
 
 /// Author and committer e-mail of a commit.
 pub fn commit_identity(repo: &Repository, oid: Oid) -> Result<(String, String)> {
-    let c = repo
-        .find_commit(oid)
-        .map_err(|e| Error::Git { url: "local".into(), message: e.message().into() })?;
-    Ok((
-        c.author().email().unwrap_or_default().to_string(),
-        c.committer().email().unwrap_or_default().to_string(),
-    ))
+    let c = repo.find_commit(oid).map_err(|e| Error::Git { url: "local".into(), message: e.message().into() })?;
+    Ok((c.author().email().unwrap_or_default().to_string(), c.committer().email().unwrap_or_default().to_string()))
 }
 
 /// What a leased push found.
@@ -415,7 +412,12 @@ pub fn push_leased(
 ) -> Result<Pushed> {
     let now = remote_heads(repo, remote, &[base.0, branch])?;
     if now[0] != Some(base.1) {
-        return Ok(Pushed::Moved(format!("base branch {} moved from {} to {}", base.0, short(Some(base.1)), short(now[0]))));
+        return Ok(Pushed::Moved(format!(
+            "base branch {} moved from {} to {}",
+            base.0,
+            short(Some(base.1)),
+            short(now[0])
+        )));
     }
     if now[1] != expected {
         return Ok(Pushed::Moved(format!("branch {branch} moved from {} to {}", short(expected), short(now[1]))));

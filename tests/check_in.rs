@@ -86,7 +86,13 @@ fn go_upstream(up: &Upstream) {
 fn module_upstream(up: &Upstream) {
     let t = "2024-10-01T00:00:00Z";
     for v in ["v2.10.22", "v2.10.23", "v2.11.0-RC.1"] {
-        up.add_module("github.com/nats-io/nats-server/v2", v, "module github.com/nats-io/nats-server/v2\n\ngo 1.21.0\n", t, &[]);
+        up.add_module(
+            "github.com/nats-io/nats-server/v2",
+            v,
+            "module github.com/nats-io/nats-server/v2\n\ngo 1.21.0\n",
+            t,
+            &[],
+        );
     }
     for v in ["v1.37.0", "v1.38.0"] {
         up.add_module("github.com/nats-io/nats.go", v, "module github.com/nats-io/nats.go\n\ngo 1.20\n", t, &[]);
@@ -335,10 +341,7 @@ fn a_repeated_check_costs_one_conditional_request_per_upstream_and_no_download()
     module_upstream(&w.up);
     let git = GitServer::start_token(w.repos.path(), TOKEN);
     w.repo("nats-release");
-    let source = w.source(
-        Path::new("unused"),
-        json!({"git_url": git.url_for("nats-release"), "access_token": TOKEN}),
-    );
+    let source = w.source(Path::new("unused"), json!({"git_url": git.url_for("nats-release"), "access_token": TOKEN}));
     let first = versions(&w.check(&source, None));
     w.up.clear_requests();
     git.clear_requests();
@@ -525,7 +528,13 @@ fn the_token_appears_in_no_output_and_no_written_file() {
         w.get(&dest, &source, json!({"etcd": "3.5.17"}), json!({"download": true})),
         // Failures: a version upstream lacks, a bad key, a rejected token.
         w.get(&dest, &source, json!({"etcd": "9.9.9"}), json!({})),
-        w.check(&w.source(Path::new("x"), json!({"git_url": git.url_for("etcd-release"), "access_token": TOKEN, "bogus": 1})), None),
+        w.check(
+            &w.source(
+                Path::new("x"),
+                json!({"git_url": git.url_for("etcd-release"), "access_token": TOKEN, "bogus": 1}),
+            ),
+            None,
+        ),
     ];
     w.up.require_token("a-different-token-000");
     outputs.push(w.check(&source, None));
@@ -538,10 +547,6 @@ fn the_token_appears_in_no_output_and_no_written_file() {
     }
     for file in support::files_under(&dest).into_iter().chain(support::files_under(&w.tmp.tmpdir())) {
         let bytes = std::fs::read(&file).unwrap();
-        assert!(
-            !bytes.windows(TOKEN.len()).any(|win| win == TOKEN.as_bytes()),
-            "token written to {}",
-            file.display()
-        );
+        assert!(!bytes.windows(TOKEN.len()).any(|win| win == TOKEN.as_bytes()), "token written to {}", file.display());
     }
 }

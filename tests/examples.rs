@@ -8,16 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use currency::blobstore::Blobstore;
-use currency::bump::OutParams;
 use currency::source::{BlobstoreSecrets, Source};
+use currency::steps::OutParams;
 use serde_json::Value;
 
 /// The pipelines that must exist (each holds a currency resource, a triggered get and a put).
-const EXAMPLES: &[&str] = &[
-    "examples/nats-release.yml",
-    "examples/etcd-release.yml",
-    "examples/golang-release.yml",
-];
+const EXAMPLES: &[&str] = &["examples/nats-release.yml", "examples/etcd-release.yml", "examples/golang-release.yml"];
 /// The `fly execute` task configs that must exist.
 const TASKS: &[&str] = &["tasks/bump.yml", "tasks/report.yml"];
 
@@ -28,9 +24,10 @@ const PRIVATE_YML: &str = "---\nblobstore:\n  options:\n    access_key_id: AKIAE
 /// A PEM-ish SSH key, for `((…-private-key))` / `((…ssh-key))`.
 const PEM: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBleGFtcGxlZXhhbXBsZWV4YW1wbGVleGFtcGxlZXhhbXBsZQ==\n-----END OPENSSH PRIVATE KEY-----\n";
 /// config/final.yml of a release with an S3 blobstore (the examples' private.yml completes it).
-const S3_FINAL_YML: &str = "---\nname: example\nblobstore:\n  provider: s3\n  options:\n    bucket_name: example-release-blobs\n";
+const S3_FINAL_YML: &str =
+    "---\nname: example\nblobstore:\n  provider: s3\n  options:\n    bucket_name: example-release-blobs\n";
 
-use currency::concourse::InParams;
+use currency::steps::InParams;
 
 fn ci() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("ci")
@@ -56,17 +53,14 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 
 fn load(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let value: Value = yaml_serde::from_str(&text)
-        .unwrap_or_else(|e| panic!("{}: not valid YAML: {e}", path.display()));
+    let value: Value =
+        yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{}: not valid YAML: {e}", path.display()));
     assert!(value.is_object(), "{}: not a YAML mapping", path.display());
     value
 }
 
 fn rel(path: &Path) -> String {
-    path.strip_prefix(ci())
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    path.strip_prefix(ci()).unwrap_or(path).display().to_string()
 }
 
 /// The pipelines: ci/pipeline.yml and ci/examples/*.yml.
@@ -131,10 +125,7 @@ fn currency_resources(pipeline: &Value) -> BTreeMap<String, Value> {
     let mut found = BTreeMap::new();
     for r in pipeline["resources"].as_array().into_iter().flatten() {
         if r["type"].as_str().is_some_and(|t| types.contains(t)) {
-            found.insert(
-                r["name"].as_str().expect("resource name").to_string(),
-                r["source"].clone(),
-            );
+            found.insert(r["name"].as_str().expect("resource name").to_string(), r["source"].clone());
         }
     }
     found
@@ -156,10 +147,7 @@ fn steps<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
 
 /// The resource a get or put step uses: `resource:`, else the step's name.
 fn step_resource<'a>(step: &'a Value, kind: &str) -> &'a str {
-    step["resource"]
-        .as_str()
-        .or_else(|| step[kind].as_str())
-        .expect("step name")
+    step["resource"].as_str().or_else(|| step[kind].as_str()).expect("step name")
 }
 
 fn parsed_source(file: &str, name: &str, source: &Value) -> (Source, BTreeSet<String>) {
@@ -176,10 +164,7 @@ fn every_yaml_under_ci_parses() {
     let files = yaml_files(&ci());
     let names: BTreeSet<String> = files.iter().map(|p| rel(p)).collect();
     for expected in EXAMPLES.iter().chain(TASKS).chain(&["pipeline.yml"]) {
-        assert!(
-            names.contains(*expected),
-            "ci/{expected} is missing (found: {names:?})"
-        );
+        assert!(names.contains(*expected), "ci/{expected} is missing (found: {names:?})");
     }
     for file in &files {
         load(file);
@@ -194,10 +179,7 @@ fn example_sources_pass_the_real_parser() {
         let pipeline = load(&file);
         let found = currency_resources(&pipeline);
         if name.starts_with("examples/") {
-            assert!(
-                !found.is_empty(),
-                "{name}: no resource of a currency resource type"
-            );
+            assert!(!found.is_empty(), "{name}: no resource of a currency resource type");
         }
         for (resource, source) in &found {
             // Secrets come from credentials, never inline.
@@ -212,27 +194,19 @@ fn example_sources_pass_the_real_parser() {
             }
             if let Some(y) = source.get("blobstore").and_then(|b| b.get("private_yml")) {
                 let y = y.as_str().unwrap_or_default();
-                assert!(
-                    y.starts_with("((") && y.ends_with("))"),
-                    "{name}: {resource}: private_yml is not a ((var))"
-                );
+                assert!(y.starts_with("((") && y.ends_with("))"), "{name}: {resource}: private_yml is not a ((var))");
             }
             let (parsed, _) = parsed_source(&name, resource, source);
             // The blobstore credentials fit a release's S3 config/final.yml as bosh-cli merges them.
             if !matches!(parsed.blobstore, BlobstoreSecrets::None) {
                 let dir = tempfile::tempdir().unwrap();
-                Blobstore::configure_with_env(S3_FINAL_YML, &parsed.blobstore, dir.path(), &|_| {
-                    None
-                })
-                .unwrap_or_else(|e| panic!("{name}: {resource}: blobstore: {e}"));
+                Blobstore::configure_with_env(S3_FINAL_YML, &parsed.blobstore, dir.path(), &|_| None)
+                    .unwrap_or_else(|e| panic!("{name}: {resource}: blobstore: {e}"));
             }
             resources += 1;
         }
     }
-    assert!(
-        resources >= EXAMPLES.len(),
-        "found {resources} currency resources in ci/"
-    );
+    assert!(resources >= EXAMPLES.len(), "found {resources} currency resources in ci/");
 }
 
 /// Each example is the pipeline its file name promises.
@@ -244,17 +218,9 @@ fn examples_track_what_their_users_need() {
         assert_eq!(sources.len(), 1, "{file}: one currency resource");
         let (name, source) = sources.iter().next().unwrap();
         let (parsed, _) = parsed_source(file, name, source);
-        let deps = parsed
-            .dependencies
-            .unwrap_or_else(|| panic!("{file}: no dependencies listed"));
+        let deps = parsed.dependencies.unwrap_or_else(|| panic!("{file}: no dependencies listed"));
         deps.iter()
-            .map(|d| {
-                (
-                    d.name.clone(),
-                    d.kind.name().to_string(),
-                    d.constraint.as_ref().map(|c| c.as_str().to_string()),
-                )
-            })
+            .map(|d| (d.name.clone(), d.kind.name().to_string(), d.constraint.as_ref().map(|c| c.as_str().to_string())))
             .collect()
     };
     let nats = kinds("examples/nats-release.yml");
@@ -264,35 +230,20 @@ fn examples_track_what_their_users_need() {
 
     let etcd = kinds("examples/etcd-release.yml");
     assert_eq!(etcd.len(), 1);
-    assert_eq!(
-        (etcd[0].0.as_str(), etcd[0].1.as_str()),
-        ("etcd", "github-release")
-    );
+    assert_eq!((etcd[0].0.as_str(), etcd[0].1.as_str()), ("etcd", "github-release"));
 
     let golang = kinds("examples/golang-release.yml");
     assert_eq!(golang.len(), 2, "{golang:?}");
     assert!(golang.iter().all(|(_, k, _)| k == "golang"), "{golang:?}");
-    assert!(
-        golang[0].2.as_deref().is_some_and(|c| c == "~1.22"),
-        "{golang:?}"
-    );
-    assert!(
-        golang[1].2.as_deref().is_some_and(|c| c == "~1.23"),
-        "{golang:?}"
-    );
+    assert!(golang[0].2.as_deref().is_some_and(|c| c == "~1.22"), "{golang:?}");
+    assert!(golang[1].2.as_deref().is_some_and(|c| c == "~1.23"), "{golang:?}");
 
     for file in ["examples/etcd-release.yml", "examples/golang-release.yml"] {
         let pipeline = load(&ci().join(file));
         let (name, source) = currency_resources(&pipeline).into_iter().next().unwrap();
         let (parsed, vars) = parsed_source(file, &name, &source);
-        assert!(
-            matches!(parsed.blobstore, BlobstoreSecrets::PrivateYml(_)),
-            "{file}: private_yml"
-        );
-        assert!(
-            vars.iter().any(|v| v.contains("private-yml")),
-            "{file}: private_yml from credentials: {vars:?}"
-        );
+        assert!(matches!(parsed.blobstore, BlobstoreSecrets::PrivateYml(_)), "{file}: private_yml");
+        assert!(vars.iter().any(|v| v.contains("private-yml")), "{file}: private_yml from credentials: {vars:?}");
     }
 }
 
@@ -325,10 +276,7 @@ fn steps_use_only_params_the_code_accepts() {
                 };
                 put = true;
                 puts += 1;
-                let params = step
-                    .get("params")
-                    .cloned()
-                    .unwrap_or(Value::Object(Default::default()));
+                let params = step.get("params").cloned().unwrap_or(Value::Object(Default::default()));
                 let out: OutParams = serde_json::from_value(params.clone())
                     .unwrap_or_else(|e| panic!("{name}: put {resource}: params {params}: {e}"));
                 // `only` names dependencies of that resource.
@@ -349,17 +297,11 @@ fn steps_use_only_params_the_code_accepts() {
             }
         }
         if name.starts_with("examples/") {
-            assert!(
-                triggered_get,
-                "{name}: no get of the currency resource with trigger: true"
-            );
+            assert!(triggered_get, "{name}: no get of the currency resource with trigger: true");
             assert!(put, "{name}: no put of the currency resource");
         }
     }
-    assert!(
-        puts >= EXAMPLES.len(),
-        "found {puts} puts of currency resources in ci/"
-    );
+    assert!(puts >= EXAMPLES.len(), "found {puts} puts of currency resources in ci/");
 }
 
 /// One image name everywhere: the examples' resource type, the task configs and the image the
@@ -369,31 +311,17 @@ fn one_image_name_everywhere() {
     let mut images = BTreeMap::new();
     for file in EXAMPLES {
         let pipeline = load(&ci().join(file));
-        let types = pipeline["resource_types"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{file}: no resource_types"));
+        let types = pipeline["resource_types"].as_array().unwrap_or_else(|| panic!("{file}: no resource_types"));
         let currency = types
             .iter()
             .find(|t| t["name"] == "currency")
             .unwrap_or_else(|| panic!("{file}: no resource type named currency"));
         assert_eq!(currency["type"], "registry-image", "{file}");
-        images.insert(
-            file.to_string(),
-            currency["source"]["repository"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
+        images.insert(file.to_string(), currency["source"]["repository"].as_str().unwrap().to_string());
     }
     for file in TASKS {
         let task = load(&ci().join(file));
-        images.insert(
-            file.to_string(),
-            task["image_resource"]["source"]["repository"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
+        images.insert(file.to_string(), task["image_resource"]["source"]["repository"].as_str().unwrap().to_string());
     }
     let pipeline = load(&ci().join("pipeline.yml"));
     let pushed = pipeline["resources"]
@@ -402,10 +330,7 @@ fn one_image_name_everywhere() {
         .iter()
         .find(|r| r["type"] == "registry-image")
         .expect("pipeline.yml: the registry-image resource the image is pushed to");
-    images.insert(
-        "pipeline.yml".into(),
-        pushed["source"]["repository"].as_str().unwrap().to_string(),
-    );
+    images.insert("pipeline.yml".into(), pushed["source"]["repository"].as_str().unwrap().to_string());
     let distinct: BTreeSet<&String> = images.values().collect();
     assert_eq!(distinct.len(), 1, "image names differ: {images:#?}");
 }
@@ -418,25 +343,14 @@ fn fly_execute_tasks_take_release_and_source() {
         let path = ci().join(file);
         let task = load(&path);
         assert_eq!(task["platform"], "linux", "{file}");
-        let inputs: Vec<&str> = task["inputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["name"].as_str().unwrap())
-            .collect();
+        let inputs: Vec<&str> =
+            task["inputs"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
         assert!(inputs.contains(&"release"), "{file}: inputs {inputs:?}");
         assert_eq!(task["params"]["SOURCE"], "((source))", "{file}");
         let script = task["run"]["args"].to_string();
-        assert!(
-            script.contains("currency ") && script.contains("--repo"),
-            "{file}: does not run currency: {script}"
-        );
+        assert!(script.contains("currency ") && script.contains("--repo"), "{file}: does not run currency: {script}");
         let text = std::fs::read_to_string(&path).unwrap();
-        let header: String = text
-            .lines()
-            .take_while(|l| l.starts_with('#'))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let header: String = text.lines().take_while(|l| l.starts_with('#')).collect::<Vec<_>>().join("\n");
         assert!(
             header.contains(&format!("execute -c ci/{file}")) && header.contains("-i release="),
             "{file}: the fly execute command line is not in the header comment"

@@ -79,7 +79,10 @@ impl World {
 fn etcd_upstream(up: &Upstream) {
     for tag in ["v3.3.15", "v3.3.27", "v3.5.17"] {
         let name = format!("etcd-{tag}-linux-amd64.tar.gz");
-        up.add_release("etcd-io/etcd", Release::new(tag).asset(&name, format!("etcd {tag}").into_bytes()).with_sha256sums());
+        up.add_release(
+            "etcd-io/etcd",
+            Release::new(tag).asset(&name, format!("etcd {tag}").into_bytes()).with_sha256sums(),
+        );
     }
 }
 
@@ -130,7 +133,11 @@ fn two_5xx_answers_then_ok_are_retried_and_check_succeeds() {
     assert!(seen.iter().all(|s| s.authorized), "every try carries the token");
     let retries: Vec<&str> = out.stderr.lines().filter(|l| l.contains("retrying in")).collect();
     assert_eq!(retries.len(), 2, "{}", out.stderr);
-    assert!(retries[0].contains(&format!("{}{RELEASES}", w.proxy.url())) && retries[0].contains("503"), "{}", retries[0]);
+    assert!(
+        retries[0].contains(&format!("{}{RELEASES}", w.proxy.url())) && retries[0].contains("503"),
+        "{}",
+        retries[0]
+    );
 }
 
 #[test]
@@ -297,25 +304,40 @@ fn garbage_instead_of_json_is_one_line_naming_the_url_and_the_upstream() {
         w.up.add_module("github.com/nats-io/nats.go", v, "module github.com/nats-io/nats.go\n\ngo 1.20\n", t, &[]);
     }
     for v in ["v2.10.22", "v2.10.23"] {
-        w.up.add_module("github.com/nats-io/nats-server/v2", v, "module github.com/nats-io/nats-server/v2\n\ngo 1.21.0\n", t, &[]);
+        w.up.add_module(
+            "github.com/nats-io/nats-server/v2",
+            v,
+            "module github.com/nats-io/nats-server/v2\n\ngo 1.21.0\n",
+            t,
+            &[],
+        );
     }
 
     w.proxy.always(RELEASES, Fault::Garbage);
     let line = error_line(&w.check(&etcd_source(&w), &[]));
-    assert_names(&line, &[&format!("{}{RELEASES}", w.proxy.url()), "not a list of GitHub releases", "upstream etcd-io/etcd"]);
+    assert_names(
+        &line,
+        &[&format!("{}{RELEASES}", w.proxy.url()), "not a list of GitHub releases", "upstream etcd-io/etcd"],
+    );
     assert_eq!(w.proxy.seen_under(RELEASES).len(), 1, "a 200 is not retried");
 
     w.proxy.always(GO_INDEX, Fault::Garbage);
     let golang = w.source(&w.repo("golang-old-release"), json!({}));
     let line = error_line(&w.check(&golang, &[]));
-    assert_names(&line, &[&format!("{}/dl/?mode=json&include=all", w.proxy.url()), "not a Go downloads index", "upstream Go downloads"]);
+    assert_names(
+        &line,
+        &[&format!("{}/dl/?mode=json&include=all", w.proxy.url()), "not a Go downloads index", "upstream Go downloads"],
+    );
 
     w.proxy.clear();
     let module = "/goproxy/github.com/nats-io/nats.go/@v/list";
     w.proxy.always(module, Fault::Garbage);
     let nats = w.source(&w.repo("nats-release"), json!({}));
     let line = error_line(&w.check(&nats, &[]));
-    assert_names(&line, &[&format!("{}{module}", w.proxy.url()), "not a module version list", "upstream github.com/nats-io/nats.go"]);
+    assert_names(
+        &line,
+        &[&format!("{}{module}", w.proxy.url()), "not a module version list", "upstream github.com/nats-io/nats.go"],
+    );
 
     // Once the upstreams answer properly, nothing bad was kept in the cache.
     w.proxy.clear();
@@ -382,7 +404,10 @@ impl OutWorld {
             None => release.with_sha256sums(),
             Some(text) => release.asset("SHA256SUMS", text.as_bytes().to_vec()),
         };
-        w.up.add_release("golang/go", Release::new("go1.9.7").asset("go1.9.7.linux-amd64.tar.gz", b"old".to_vec()).with_sha256sums());
+        w.up.add_release(
+            "golang/go",
+            Release::new("go1.9.7").asset("go1.9.7.linux-amd64.tar.gz", b"old".to_vec()).with_sha256sums(),
+        );
         w.up.add_release("golang/go", release);
         let blobstore = w.tmp.path().join("blobstore");
         std::fs::create_dir_all(&blobstore).unwrap();
@@ -420,7 +445,8 @@ impl OutWorld {
 
     /// The path of the asset's bytes through the API (the token goes with upstream requests).
     fn asset_path(&self) -> String {
-        let release = support::http::get(&format!("{}/repos/golang/go/releases/tags/go1.10.3", self.w.up.url()), &[]).json();
+        let release =
+            support::http::get(&format!("{}/repos/golang/go/releases/tags/go1.10.3", self.w.up.url()), &[]).json();
         let asset = release["assets"].as_array().unwrap().iter().find(|a| a["name"] == ASSET).unwrap().clone();
         let url = asset["url"].as_str().unwrap();
         url.strip_prefix(&self.w.up.url()).unwrap().to_string()
@@ -448,7 +474,11 @@ fn a_download_cut_half_way_is_fetched_again_and_uploaded_once() {
     let out = o.out();
     out.assert_success();
     assert_eq!(out.json()["version"], json!({"golang": "1.10.3"}));
-    assert!(out.stderr.contains("golang: ") && out.stderr.contains("downloading again from the start"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("golang: ") && out.stderr.contains("downloading again from the start"),
+        "{}",
+        out.stderr
+    );
     let seen = o.w.proxy.seen_under(&asset);
     assert_eq!(seen.len(), 2, "{seen:#?}");
     assert_eq!(seen[0].fault, Some(Fault::ResetMidBody));

@@ -56,11 +56,7 @@ fn inputs() -> Vec<(String, PathBuf)> {
     let mut found = Vec::new();
     for dir in std::fs::read_dir(&root).expect("tests/fuzz_regressions") {
         let dir = dir.expect("a directory entry").path();
-        let target = dir
-            .file_name()
-            .expect("a name")
-            .to_string_lossy()
-            .into_owned();
+        let target = dir.file_name().expect("a name").to_string_lossy().into_owned();
         for file in std::fs::read_dir(&dir).expect("a target directory") {
             found.push((target.clone(), file.expect("a directory entry").path()));
         }

@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use currency::gomod::spec_sync::{gosub_module_prefix, sync_spec};
-use currency::gomod::toolchain::{self, GoBumpOutcome, GoSettings, ModuleChange, bump};
+use currency::go_toolchain::spec_sync::{gosub_module_prefix, sync_spec};
+use currency::go_toolchain::{self as toolchain, GoBumpOutcome, GoSettings, ModuleChange, bump};
 use support::Upstream;
 
 const NATS_SERVER: &str = "github.com/nats-io/nats-server/v2";
@@ -53,11 +53,7 @@ fn proxy() -> Upstream {
     let root = manifest_dir().join("tests/fixtures/modules/proxy");
     let mut found = Vec::new();
     find_module_dirs(&root, &root, &mut found);
-    assert!(
-        !found.is_empty(),
-        "no fixture modules under {}",
-        root.display()
-    );
+    assert!(!found.is_empty(), "no fixture modules under {}", root.display());
     for (path, version, dir) in found {
         let go_mod = std::fs::read_to_string(dir.join("go.mod")).unwrap();
         let files: Vec<(String, String)> = tree(&dir)
@@ -65,20 +61,14 @@ fn proxy() -> Upstream {
             .filter(|(name, _)| name != "go.mod")
             .map(|(name, bytes)| (name, String::from_utf8(bytes).unwrap()))
             .collect();
-        let refs: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(n, c)| (n.as_str(), c.as_str()))
-            .collect();
+        let refs: Vec<(&str, &str)> = files.iter().map(|(n, c)| (n.as_str(), c.as_str())).collect();
         up.add_module(&path, &version, &go_mod, "2024-10-01T00:00:00Z", &refs);
     }
     up
 }
 
 fn find_module_dirs(root: &Path, dir: &Path, out: &mut Vec<(String, String, PathBuf)>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
     for p in entries {
         if !p.is_dir() {
@@ -86,9 +76,7 @@ fn find_module_dirs(root: &Path, dir: &Path, out: &mut Vec<(String, String, Path
         }
         let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
         match rel.rsplit_once('@') {
-            Some((path, version)) if !version.contains('/') => {
-                out.push((path.into(), version.into(), p))
-            }
+            Some((path, version)) if !version.contains('/') => out.push((path.into(), version.into(), p)),
             _ => find_module_dirs(root, &p, out),
         }
     }
@@ -102,11 +90,7 @@ fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 walk(root, &p, out);
             } else {
-                let rel = p
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
                 out.insert(rel, std::fs::read(&p).unwrap());
             }
         }
@@ -128,13 +112,7 @@ fn assert_same_tree(got: &Path, want: &Path) {
     let (g, w) = (tree(got), tree(want));
     let gk: Vec<_> = g.keys().collect();
     let wk: Vec<_> = w.keys().collect();
-    assert_eq!(
-        gk,
-        wk,
-        "files differ between {} and the by-hand copy {}",
-        got.display(),
-        want.display()
-    );
+    assert_eq!(gk, wk, "files differ between {} and the by-hand copy {}", got.display(), want.display());
     for (k, v) in &g {
         assert!(
             v == &w[k],
@@ -158,13 +136,8 @@ const MODULE_DIR: &str = "src/code.cloudfoundry.org";
 
 impl Checkouts {
     fn new(release: &str) -> Checkouts {
-        let dir = tempfile::Builder::new()
-            .prefix("currency-gomod-")
-            .tempdir()
-            .unwrap();
-        let src = manifest_dir()
-            .join("tests/fixtures/modules/releases")
-            .join(release);
+        let dir = tempfile::Builder::new().prefix("currency-gomod-").tempdir().unwrap();
+        let src = manifest_dir().join("tests/fixtures/modules/releases").join(release);
         assert!(src.is_dir(), "no fixture release {}", src.display());
         let ours = dir.path().join("ours");
         let hand = dir.path().join("hand");
@@ -172,12 +145,7 @@ impl Checkouts {
         copy_tree(&src, &hand);
         let scratch = dir.path().join("scratch");
         std::fs::create_dir_all(&scratch).unwrap();
-        Checkouts {
-            _dir: dir,
-            ours,
-            hand,
-            scratch,
-        }
+        Checkouts { _dir: dir, ours, hand, scratch }
     }
 
     fn ours_module(&self) -> PathBuf {
@@ -190,11 +158,7 @@ impl Checkouts {
 }
 
 fn settings(up: &Upstream) -> GoSettings {
-    GoSettings {
-        go: go(),
-        proxy: up.goproxy_url(),
-        sumdb: "off".into(),
-    }
+    GoSettings { go: go(), proxy: up.goproxy_url(), sumdb: "off".into() }
 }
 
 /// Runs the bump's commands by hand in `module_dir`, with the same environment.
@@ -225,11 +189,7 @@ fn by_hand(go: &Path, proxy: &str, scratch: &Path, module_dir: &Path, module: &s
             .env("GOENV", "off")
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "go {args:?} by hand: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "go {args:?} by hand: {}", String::from_utf8_lossy(&out.stderr));
     }
     make_writable(scratch);
 }
@@ -240,11 +200,7 @@ fn make_writable(dir: &Path) {
 
 /// `go build ./...` in vendor mode (or module mode without vendor/), offline.
 fn go_build_all(go: &Path, module_dir: &Path, scratch: &Path) {
-    let mode = if module_dir.join("vendor/modules.txt").exists() {
-        "-mod=vendor"
-    } else {
-        "-mod=mod"
-    };
+    let mode = if module_dir.join("vendor/modules.txt").exists() { "-mod=vendor" } else { "-mod=mod" };
     let gopath = scratch.join("gopath-build");
     let out = Command::new(go)
         .args(["build", "./..."])
@@ -271,11 +227,7 @@ fn go_build_all(go: &Path, module_dir: &Path, scratch: &Path) {
 }
 
 fn change(path: &str, from: Option<&str>, to: Option<&str>) -> ModuleChange {
-    ModuleChange {
-        path: path.into(),
-        from: from.map(Into::into),
-        to: to.map(Into::into),
-    }
+    ModuleChange { path: path.into(), from: from.map(Into::into), to: to.map(Into::into) }
 }
 
 /// Bumps `module` in `release` both ways and checks that both trees are equal.
@@ -284,20 +236,9 @@ fn bump_and_compare(release: &str, module: &str, version: &str) -> (Checkouts, G
     let s = settings(&up);
     let c = Checkouts::new(release);
     let started = std::time::Instant::now();
-    let outcome =
-        bump(&s, &c.ours_module(), module, version).unwrap_or_else(|e| panic!("bump failed: {e}"));
-    eprintln!(
-        "bump {module}@{version} in {release}: {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
-    by_hand(
-        &s.go,
-        &s.proxy,
-        &c.scratch,
-        &c.hand_module(),
-        module,
-        version,
-    );
+    let outcome = bump(&s, &c.ours_module(), module, version).unwrap_or_else(|e| panic!("bump failed: {e}"));
+    eprintln!("bump {module}@{version} in {release}: {:.1}s", started.elapsed().as_secs_f64());
+    by_hand(&s.go, &s.proxy, &c.scratch, &c.hand_module(), module, version);
     assert_same_tree(&c.ours, &c.hand);
     (c, outcome)
 }
@@ -315,11 +256,7 @@ fn bump_without_vendor_reports_transitive_upgrades_and_leaves_the_go_directive_a
         outcome.changes,
         vec![
             change(NATS_SERVER, Some("v2.10.22"), Some("v2.10.24")),
-            change(
-                "github.com/nats-io/nats.go",
-                Some("v1.37.0"),
-                Some("v1.38.0")
-            ),
+            change("github.com/nats-io/nats.go", Some("v1.37.0"), Some("v1.38.0")),
             change("github.com/nats-io/nkeys", Some("v0.4.7"), Some("v0.4.8")),
             change("golang.org/x/sys", Some("v0.26.0"), Some("v0.27.0")),
         ]
@@ -328,29 +265,14 @@ fn bump_without_vendor_reports_transitive_upgrades_and_leaves_the_go_directive_a
     assert_eq!(outcome.go_directive, None);
     assert_eq!(outcome.toolchain_directive, None);
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
-    assert!(
-        outcome
-            .go_mod_path
-            .ends_with("src/code.cloudfoundry.org/go.mod")
-    );
+    assert!(outcome.go_mod_path.ends_with("src/code.cloudfoundry.org/go.mod"));
     let go_mod = read(&c.ours_module().join("go.mod"));
-    assert!(
-        go_mod.contains("\ngo 1.22.0\n\ntoolchain go1.22.3\n"),
-        "{go_mod}"
-    );
+    assert!(go_mod.contains("\ngo 1.22.0\n\ntoolchain go1.22.3\n"), "{go_mod}");
     // The version replace is kept, and the module still builds.
-    assert!(
-        go_mod.contains("replace github.com/nats-io/gnatsd => github.com/nats-io/gnatsd v1.4.1")
-    );
+    assert!(go_mod.contains("replace github.com/nats-io/gnatsd => github.com/nats-io/gnatsd v1.4.1"));
     let go_sum = read(&c.ours_module().join("go.sum"));
-    assert!(
-        go_sum.contains("github.com/nats-io/nats-server/v2 v2.10.24 h1:"),
-        "{go_sum}"
-    );
-    assert!(
-        !go_sum.contains("github.com/nats-io/nats-server/v2 v2.10.22 "),
-        "{go_sum}"
-    );
+    assert!(go_sum.contains("github.com/nats-io/nats-server/v2 v2.10.24 h1:"), "{go_sum}");
+    assert!(!go_sum.contains("github.com/nats-io/nats-server/v2 v2.10.22 "), "{go_sum}");
     assert!(!c.ours_module().join("vendor").exists());
 }
 
@@ -364,41 +286,19 @@ fn bump_with_vendor_changes_modules_txt_and_the_vendored_files_and_keeps_a_local
         vec![
             change("github.com/BurntSushi/toml", None, Some("v1.4.0")),
             change(NATS_SERVER, Some("v2.10.22"), Some("v2.10.24")),
-            change(
-                "github.com/nats-io/nats.go",
-                Some("v1.37.0"),
-                Some("v1.38.0")
-            ),
+            change("github.com/nats-io/nats.go", Some("v1.37.0"), Some("v1.38.0")),
             change("github.com/nats-io/nkeys", Some("v0.4.7"), Some("v0.4.8")),
             change("golang.org/x/sys", Some("v0.26.0"), Some("v0.27.0")),
         ]
     );
     let modules = read(&m.join("vendor/modules.txt"));
-    assert!(
-        modules.contains("# github.com/nats-io/nats-server/v2 v2.10.24\n"),
-        "{modules}"
-    );
-    assert!(
-        modules.contains("# github.com/BurntSushi/toml v1.4.0\n"),
-        "{modules}"
-    );
-    assert!(
-        modules.contains("# github.com/nats-io/nuid v1.0.1 => ./local/nuid\n"),
-        "{modules}"
-    );
+    assert!(modules.contains("# github.com/nats-io/nats-server/v2 v2.10.24\n"), "{modules}");
+    assert!(modules.contains("# github.com/BurntSushi/toml v1.4.0\n"), "{modules}");
+    assert!(modules.contains("# github.com/nats-io/nuid v1.0.1 => ./local/nuid\n"), "{modules}");
     // A vendored package appeared, another vanished, files changed.
-    assert!(
-        m.join("vendor/github.com/nats-io/nats-server/v2/server/stree/stree.go")
-            .is_file()
-    );
-    assert!(
-        !m.join("vendor/github.com/nats-io/nats-server/v2/server/avl")
-            .exists()
-    );
-    assert!(
-        read(&m.join("vendor/github.com/nats-io/nats-server/v2/server/server.go"))
-            .contains("\"2.10.24\"")
-    );
+    assert!(m.join("vendor/github.com/nats-io/nats-server/v2/server/stree/stree.go").is_file());
+    assert!(!m.join("vendor/github.com/nats-io/nats-server/v2/server/avl").exists());
+    assert!(read(&m.join("vendor/github.com/nats-io/nats-server/v2/server/server.go")).contains("\"2.10.24\""));
     // The local replace still wins and the module builds from vendor/.
     assert!(read(&m.join("go.mod")).contains("replace github.com/nats-io/nuid => ./local/nuid"));
     assert!(read(&m.join("vendor/github.com/nats-io/nuid/nuid.go")).contains("nuid-local"));
@@ -408,31 +308,16 @@ fn bump_with_vendor_changes_modules_txt_and_the_vendored_files_and_keeps_a_local
 #[test]
 fn bump_of_a_module_with_upper_case_letters() {
     let (c, outcome) = bump_and_compare("plain", "github.com/BurntSushi/toml", "v1.5.0");
-    assert_eq!(
-        outcome.changes,
-        vec![change(
-            "github.com/BurntSushi/toml",
-            Some("v1.4.0"),
-            Some("v1.5.0")
-        )]
-    );
-    assert!(
-        read(&c.ours_module().join("go.sum")).contains("github.com/BurntSushi/toml v1.5.0 h1:")
-    );
+    assert_eq!(outcome.changes, vec![change("github.com/BurntSushi/toml", Some("v1.4.0"), Some("v1.5.0"))]);
+    assert!(read(&c.ours_module().join("go.sum")).contains("github.com/BurntSushi/toml v1.5.0 h1:"));
 }
 
 #[test]
 fn bump_to_a_retracted_version_works_as_go_does_and_reports_the_warning() {
     let (_c, outcome) = bump_and_compare("vendored", NATS_SERVER, "v2.10.23");
-    assert_eq!(
-        outcome.changes,
-        vec![change(NATS_SERVER, Some("v2.10.22"), Some("v2.10.23"))]
-    );
+    assert_eq!(outcome.changes, vec![change(NATS_SERVER, Some("v2.10.22"), Some("v2.10.23"))]);
     assert!(
-        outcome
-            .warnings
-            .iter()
-            .any(|w| w.contains("v2.10.23: retracted by module author")),
+        outcome.warnings.iter().any(|w| w.contains("v2.10.23: retracted by module author")),
         "{:?}",
         outcome.warnings
     );
@@ -441,15 +326,9 @@ fn bump_to_a_retracted_version_works_as_go_does_and_reports_the_warning() {
 #[test]
 fn go_raising_the_go_directive_is_reported() {
     let (c, outcome) = bump_and_compare("vendored", NATS_SERVER, "v2.10.25");
-    assert_eq!(
-        outcome.go_directive,
-        Some(("1.22.0".into(), "1.23.0".into()))
-    );
+    assert_eq!(outcome.go_directive, Some(("1.22.0".into(), "1.23.0".into())));
     // Go drops a toolchain line that is older than the new go line.
-    assert_eq!(
-        outcome.toolchain_directive,
-        Some((Some("go1.22.3".into()), None))
-    );
+    assert_eq!(outcome.toolchain_directive, Some((Some("go1.22.3".into()), None)));
     assert!(read(&c.ours_module().join("go.mod")).contains("\ngo 1.23.0\n"));
 }
 
@@ -473,9 +352,7 @@ fn unknown_version_is_a_clear_error_and_go_mod_is_untouched() {
     let s = settings(&up);
     let c = Checkouts::new("vendored");
     let before = tree(&c.ours);
-    let err = bump(&s, &c.ours_module(), NATS_SERVER, "v2.10.99")
-        .unwrap_err()
-        .to_string();
+    let err = bump(&s, &c.ours_module(), NATS_SERVER, "v2.10.99").unwrap_err().to_string();
     assert_eq!(
         err,
         "dependency github.com/nats-io/nats-server/v2: github.com/nats-io/nats-server/v2@v2.10.99 not found (404 from the module proxy)"
@@ -488,9 +365,7 @@ fn a_module_needing_a_newer_go_is_a_clear_error() {
     let up = proxy();
     let s = settings(&up);
     let c = Checkouts::new("plain");
-    let err = bump(&s, &c.ours_module(), NATS_SERVER, "v2.11.0")
-        .unwrap_err()
-        .to_string();
+    let err = bump(&s, &c.ours_module(), NATS_SERVER, "v2.11.0").unwrap_err().to_string();
     let running = toolchain::check_go(&s.go).unwrap();
     assert_eq!(
         err,
@@ -508,26 +383,16 @@ fn a_checksum_mismatch_against_go_sum_is_a_clear_error() {
     let c = Checkouts::new("plain");
     let sum = c.ours_module().join("go.sum");
     let text = read(&sum);
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("github.com/nats-io/nats.go v1.37.0 h1:"))
-        .unwrap();
+    let line = text.lines().find(|l| l.starts_with("github.com/nats-io/nats.go v1.37.0 h1:")).unwrap();
     std::fs::write(
         &sum,
-        text.replace(
-            line,
-            "github.com/nats-io/nats.go v1.37.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        ),
+        text.replace(line, "github.com/nats-io/nats.go v1.37.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
     )
     .unwrap();
     // Already at the target would not run Go: ask for a module that needs nats.go's zip.
-    let err = bump(&s, &c.ours_module(), "github.com/BurntSushi/toml", "v1.5.0")
-        .unwrap_err()
-        .to_string();
+    let err = bump(&s, &c.ours_module(), "github.com/BurntSushi/toml", "v1.5.0").unwrap_err().to_string();
     assert!(
-        err.contains(
-            "github.com/nats-io/nats.go@v1.37.0: checksum mismatch against go.sum (SECURITY ERROR"
-        ),
+        err.contains("github.com/nats-io/nats.go@v1.37.0: checksum mismatch against go.sum (SECURITY ERROR"),
         "{err}"
     );
     assert!(!err.contains('\n'), "{err}");
@@ -545,40 +410,21 @@ fn an_unreachable_proxy_is_a_network_error_without_its_credentials() {
     };
     let c = Checkouts::new("plain");
     let before = tree(&c.ours);
-    let err = bump(&s, &c.ours_module(), NATS_SERVER, "v2.10.24")
-        .unwrap_err()
-        .to_string();
+    let err = bump(&s, &c.ours_module(), NATS_SERVER, "v2.10.24").unwrap_err().to_string();
     // Go first fetches whichever go.mod it needs: the failing module is named, with the target.
-    assert!(
-        err.starts_with("dependency github.com/nats-io/nats-server/v2: github.com/"),
-        "{err}"
-    );
-    assert!(
-        err.contains(": network error reaching the module proxy (connection refused)"),
-        "{err}"
-    );
-    assert!(
-        !err.contains("pr0xyS3cretPassw0rd") && !err.contains("fixture:"),
-        "{err}"
-    );
+    assert!(err.starts_with("dependency github.com/nats-io/nats-server/v2: github.com/"), "{err}");
+    assert!(err.contains(": network error reaching the module proxy (connection refused)"), "{err}");
+    assert!(!err.contains("pr0xyS3cretPassw0rd") && !err.contains("fixture:"), "{err}");
     assert_eq!(tree(&c.ours), before);
 }
 
 #[test]
 fn credentials_on_a_plain_http_proxy_are_refused_clearly() {
     let up = proxy();
-    let url = up
-        .goproxy_url()
-        .replacen("http://", "http://fixture:pr0xyS3cretPassw0rd@", 1);
-    let s = GoSettings {
-        go: go(),
-        proxy: url,
-        sumdb: "off".into(),
-    };
+    let url = up.goproxy_url().replacen("http://", "http://fixture:pr0xyS3cretPassw0rd@", 1);
+    let s = GoSettings { go: go(), proxy: url, sumdb: "off".into() };
     let c = Checkouts::new("plain");
-    let err = bump(&s, &c.ours_module(), NATS_SERVER, "v2.10.24")
-        .unwrap_err()
-        .to_string();
+    let err = bump(&s, &c.ours_module(), NATS_SERVER, "v2.10.24").unwrap_err().to_string();
     assert_eq!(
         err,
         "dependency github.com/nats-io/nats-server/v2: the module proxy URL carries credentials but is not https: \
@@ -598,38 +444,16 @@ fn the_go_binary_is_found_and_recent() {
 #[test]
 fn bump_with_vendor_then_spec_sync_gains_and_loses_packages() {
     let (c, _outcome) = bump_and_compare("vendored", NATS_SERVER, "v2.10.24");
-    let s = GoSettings {
-        go: go(),
-        proxy: "off".into(),
-        sumdb: "off".into(),
-    };
+    let s = GoSettings { go: go(), proxy: "off".into(), sumdb: "off".into() };
     let spec_path = c.ours.join("packages/nats-server/spec");
     let spec = read(&spec_path);
     let packaging = read(&c.ours.join("packages/nats-server/packaging"));
-    assert_eq!(
-        gosub_module_prefix(&spec).unwrap().as_deref(),
-        Some("code.cloudfoundry.org")
-    );
-    let new = sync_spec(&s, &c.ours.join("src"), &spec, &packaging)
-        .unwrap()
-        .expect("the spec changes");
-    let gosub = |t: &str| -> Vec<String> {
-        t.lines()
-            .filter(|l| l.ends_with("# gosub"))
-            .map(String::from)
-            .collect()
-    };
+    assert_eq!(gosub_module_prefix(&spec).unwrap().as_deref(), Some("code.cloudfoundry.org"));
+    let new = sync_spec(&s, &c.ours.join("src"), &spec, &packaging).unwrap().expect("the spec changes");
+    let gosub = |t: &str| -> Vec<String> { t.lines().filter(|l| l.ends_with("# gosub")).map(String::from).collect() };
     let (old_lines, new_lines) = (gosub(&spec), gosub(&new));
-    let added: Vec<_> = new_lines
-        .iter()
-        .filter(|l| !old_lines.contains(l))
-        .cloned()
-        .collect();
-    let removed: Vec<_> = old_lines
-        .iter()
-        .filter(|l| !new_lines.contains(l))
-        .cloned()
-        .collect();
+    let added: Vec<_> = new_lines.iter().filter(|l| !old_lines.contains(l)).cloned().collect();
+    let removed: Vec<_> = old_lines.iter().filter(|l| !new_lines.contains(l)).cloned().collect();
     assert_eq!(
         added,
         vec![
@@ -639,56 +463,31 @@ fn bump_with_vendor_then_spec_sync_gains_and_loses_packages() {
     );
     assert_eq!(
         removed,
-        vec![
-            "  - code.cloudfoundry.org/vendor/github.com/nats-io/nats-server/v2/server/avl/*.go # gosub"
-        ]
+        vec!["  - code.cloudfoundry.org/vendor/github.com/nats-io/nats-server/v2/server/avl/*.go # gosub"]
     );
     // The other package's spec names no vendored package of another module: untouched or synced
     // the same way.
     let migrate = read(&c.ours.join("packages/nats-v2-migrate/spec"));
     let migrate_packaging = read(&c.ours.join("packages/nats-v2-migrate/packaging"));
-    let synced = sync_spec(&s, &c.ours.join("src"), &migrate, &migrate_packaging)
-        .unwrap()
-        .expect("changes");
-    assert!(
-        synced
-            .contains("  - code.cloudfoundry.org/vendor/github.com/BurntSushi/toml/*.go # gosub\n"),
-        "{synced}"
-    );
-    assert!(
-        synced.contains("  - code.cloudfoundry.org/nats-v2-migrate/config/*.go # gosub\n"),
-        "{synced}"
-    );
+    let synced = sync_spec(&s, &c.ours.join("src"), &migrate, &migrate_packaging).unwrap().expect("changes");
+    assert!(synced.contains("  - code.cloudfoundry.org/vendor/github.com/BurntSushi/toml/*.go # gosub\n"), "{synced}");
+    assert!(synced.contains("  - code.cloudfoundry.org/nats-v2-migrate/config/*.go # gosub\n"), "{synced}");
 }
 
 // --- spec cases -------------------------------------------------------------------------------
 
 #[test]
 fn spec_sync_cases() {
-    let s = GoSettings {
-        go: go(),
-        proxy: "off".into(),
-        sumdb: "off".into(),
-    };
+    let s = GoSettings { go: go(), proxy: "off".into(), sumdb: "off".into() };
     let root = manifest_dir().join("tests/gomod_specs");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut cases: Vec<PathBuf> =
+        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     cases.sort();
-    assert!(
-        cases.len() >= 4,
-        "expected the spec cases under {}",
-        root.display()
-    );
+    assert!(cases.len() >= 4, "expected the spec cases under {}", root.display());
     let mut failures = Vec::new();
     for case in &cases {
         if let Err(m) = run_spec_case(&s, case) {
-            failures.push(format!(
-                "{}: {m}",
-                case.file_name().unwrap().to_string_lossy()
-            ));
+            failures.push(format!("{}: {m}", case.file_name().unwrap().to_string_lossy()));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -696,10 +495,8 @@ fn spec_sync_cases() {
 
 fn run_spec_case(s: &GoSettings, case: &Path) -> Result<(), String> {
     let input = case.join("in");
-    let mut packages: Vec<PathBuf> = std::fs::read_dir(input.join("packages"))
-        .map_err(|e| e.to_string())?
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut packages: Vec<PathBuf> =
+        std::fs::read_dir(input.join("packages")).map_err(|e| e.to_string())?.map(|e| e.unwrap().path()).collect();
     packages.sort();
     let expected_error = std::fs::read_to_string(case.join("error")).ok();
     for pkg in packages {
@@ -710,15 +507,8 @@ fn run_spec_case(s: &GoSettings, case: &Path) -> Result<(), String> {
         if let Some(want) = &expected_error {
             return match result {
                 Err(e) if e.to_string().contains(want.trim()) => Ok(()),
-                Err(e) => Err(format!(
-                    "error {:?} should contain {:?}",
-                    e.to_string(),
-                    want.trim()
-                )),
-                Ok(_) => Err(format!(
-                    "{name}: an error containing {:?} was expected",
-                    want.trim()
-                )),
+                Err(e) => Err(format!("error {:?} should contain {:?}", e.to_string(), want.trim())),
+                Ok(_) => Err(format!("{name}: an error containing {:?} was expected", want.trim())),
             };
         }
         let got = result.map_err(|e| format!("{name}: {e}"))?;
@@ -727,16 +517,12 @@ fn run_spec_case(s: &GoSettings, case: &Path) -> Result<(), String> {
             None if want == spec => {}
             None => return Err(format!("{name}: sync said unchanged, expected:\n{want}")),
             Some(_) if want == spec => {
-                return Err(format!(
-                    "{name}: the spec is current, sync must answer None"
-                ));
+                return Err(format!("{name}: the spec is current, sync must answer None"));
             }
             Some(g) if g == want => {}
             Some(g) => {
-                let diff = similar::TextDiff::from_lines(&want, &g)
-                    .unified_diff()
-                    .header("expected", "got")
-                    .to_string();
+                let diff =
+                    similar::TextDiff::from_lines(&want, &g).unified_diff().header("expected", "got").to_string();
                 return Err(format!("{name}: spec differs\n{diff}"));
             }
         }

@@ -231,7 +231,11 @@ fn error_lines<'a>(step: &str, out: &'a Output) -> Vec<&'a str> {
     assert!(!out.success(), "{step} succeeded:\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
     assert_eq!(out.stdout, "", "{step}: stdout must stay empty on failure");
     let lines: Vec<&str> = out.stderr.lines().collect();
-    assert!(lines.last().is_some_and(|l| l.starts_with("error: ")), "{step}: the last line is not the error:\n{}", out.stderr);
+    assert!(
+        lines.last().is_some_and(|l| l.starts_with("error: ")),
+        "{step}: the last line is not the error:\n{}",
+        out.stderr
+    );
     for l in &lines[..lines.len() - 1] {
         assert!(!l.to_lowercase().contains("error") && !l.starts_with("warning"), "{step}: a second error line {l:?}");
     }
@@ -387,22 +391,52 @@ fn dependency_names_that_are_not_branch_names_are_refused() {
     assert_refused(
         "check",
         &w.check(&source),
-        &format!("error: source.dependencies[0].name: {long:?} cannot be a dependency name: it is longer than 100 characters"),
+        &format!(
+            "error: source.dependencies[0].name: {long:?} cannot be a dependency name: it is longer than 100 characters"
+        ),
     );
 }
 
 #[test]
 fn base_branches_and_branch_prefixes_git_cannot_take_are_refused() {
     let w = World::golang();
-    for branch in ["a b", "a..b", "a~1", "a^2", "a:b", "main.lock", "-main", "a\\b", "a?", "a*", "a[b", "@", "a@{1}", "a//b", "/main", "main/", "a/.b"] {
+    for branch in [
+        "a b",
+        "a..b",
+        "a~1",
+        "a^2",
+        "a:b",
+        "main.lock",
+        "-main",
+        "a\\b",
+        "a?",
+        "a*",
+        "a[b",
+        "@",
+        "a@{1}",
+        "a//b",
+        "/main",
+        "main/",
+        "a/.b",
+    ] {
         let source = w.source(json!({"branch": branch}));
         let out = w.check(&source);
-        assert_refused_starting(&format!("branch {branch:?}"), &out, &format!("error: source.branch: {branch:?} is not a branch name"));
+        assert_refused_starting(
+            &format!("branch {branch:?}"),
+            &out,
+            &format!("error: source.branch: {branch:?} is not a branch name"),
+        );
         let out = w.put(&source, json!({}));
-        assert_refused_starting(&format!("branch {branch:?}"), &out, &format!("error: source.branch: {branch:?} is not a branch name"));
+        assert_refused_starting(
+            &format!("branch {branch:?}"),
+            &out,
+            &format!("error: source.branch: {branch:?} is not a branch name"),
+        );
         w.assert_untouched();
     }
-    for prefix in ["a b/", "a..b/", "x~", "x^", "x:", "/x", "-x/", "x\\", "x?", "x*", "x[", "x@{", "x//", "x/.y", "x.lock/"] {
+    for prefix in
+        ["a b/", "a..b/", "x~", "x^", "x:", "/x", "-x/", "x\\", "x?", "x*", "x[", "x@{", "x//", "x/.y", "x.lock/"]
+    {
         let source = w.source(json!({"pull_request": {"branch_prefix": prefix}}));
         let out = w.put(&source, json!({}));
         assert_refused_starting(
@@ -454,7 +488,10 @@ fn a_blobs_yml_that_is_a_symlink_is_never_read() {
         }
         let checkout = w.checkout();
         let before = tree_listing(&checkout);
-        for (step, out) in [("currency report --repo", w.report(&source, Some(&checkout))), ("currency bump", w.bump(&source, &checkout))] {
+        for (step, out) in [
+            ("currency report --repo", w.report(&source, Some(&checkout))),
+            ("currency bump", w.bump(&source, &checkout)),
+        ] {
             assert_refused(step, &out, "error: config/blobs.yml: is a symbolic link; refusing to follow it");
             assert_eq!(tree_listing(&checkout), before, "{step} changed the checkout");
             w.assert_untouched();
@@ -476,7 +513,9 @@ fn a_package_spec_that_is_a_symlink_is_refused() {
     }
     let checkout = w.checkout();
     let before = tree_listing(&checkout);
-    for (step, out) in [("currency report --repo", w.report(&source, Some(&checkout))), ("currency bump", w.bump(&source, &checkout))] {
+    for (step, out) in
+        [("currency report --repo", w.report(&source, Some(&checkout))), ("currency bump", w.bump(&source, &checkout))]
+    {
         assert_refused(step, &out, "error: packages/golang/spec: is a symbolic link; refusing to follow it");
         assert_eq!(tree_listing(&checkout), before, "{step} changed the checkout");
         w.assert_untouched();
@@ -496,7 +535,9 @@ fn a_checkout_whose_config_or_blobs_directory_is_a_symlink_is_refused() {
     std::fs::rename(checkout.join("config"), &config).unwrap();
     std::os::unix::fs::symlink(&config, checkout.join("config")).unwrap();
     let before = tree_listing(&config);
-    for (step, out) in [("currency report --repo", w.report(&source, Some(&checkout))), ("currency bump", w.bump(&source, &checkout))] {
+    for (step, out) in
+        [("currency report --repo", w.report(&source, Some(&checkout))), ("currency bump", w.bump(&source, &checkout))]
+    {
         assert_refused(step, &out, "error: config: is a symbolic link; refusing to follow it");
         assert_eq!(tree_listing(&config), before, "{step} wrote outside the checkout");
         w.assert_untouched();
@@ -551,7 +592,11 @@ fn a_checkout_whose_config_or_blobs_directory_is_a_symlink_is_refused() {
     std::fs::create_dir_all(checkout.join(".blobs")).unwrap();
     std::fs::write(checkout.join(".blobs/0123abcd"), "old go").unwrap();
     std::fs::create_dir_all(checkout.join("blobs/golang")).unwrap();
-    std::os::unix::fs::symlink(checkout.join(".blobs/0123abcd"), checkout.join("blobs/golang/go1.9.7.linux-amd64.tar.gz")).unwrap();
+    std::os::unix::fs::symlink(
+        checkout.join(".blobs/0123abcd"),
+        checkout.join("blobs/golang/go1.9.7.linux-amd64.tar.gz"),
+    )
+    .unwrap();
     let out = w.bump(&source, &checkout);
     out.assert_success();
     assert!(checkout.join("blobs/golang/go1.10.3.linux-amd64.tar.gz").is_file(), "{}", out.stderr);
@@ -568,10 +613,16 @@ fn an_enormous_request_is_refused_without_reading_it_all() {
     let w = World::golang();
     let pad = "x".repeat(50 * 1024 * 1024);
     let req = format!("{{\"source\": {}, \"pad\": \"{pad}\"}}", w.source(json!({})));
-    for (bin, args) in [("check", vec![]), ("in", vec![w.dest.to_str().unwrap()]), ("out", vec![w.tmp.path().to_str().unwrap()])] {
+    for (bin, args) in
+        [("check", vec![]), ("in", vec![w.dest.to_str().unwrap()]), ("out", vec![w.tmp.path().to_str().unwrap()])]
+    {
         let started = std::time::Instant::now();
         let out = w.run(bin, &args, &req);
-        assert_refused(bin, &out, "error: request: is larger than 8 MiB; a request holds only source, version and params");
+        assert_refused(
+            bin,
+            &out,
+            "error: request: is larger than 8 MiB; a request holds only source, version and params",
+        );
         assert!(started.elapsed() < std::time::Duration::from_secs(30), "{bin} took {:?}", started.elapsed());
         w.assert_untouched();
     }
@@ -579,14 +630,20 @@ fn an_enormous_request_is_refused_without_reading_it_all() {
     let file = w.tmp.path().join("big.yml");
     std::fs::write(&file, format!("repository: {REPO}\n# {pad}\n")).unwrap();
     let out = w.run("currency", &["report", "--source", file.to_str().unwrap()], "");
-    assert_refused("currency report", &out, &format!("error: {}: is larger than 8 MiB; refusing to read it", file.display()));
+    assert_refused(
+        "currency report",
+        &out,
+        &format!("error: {}: is larger than 8 MiB; refusing to read it", file.display()),
+    );
 }
 
 #[test]
 fn deeply_nested_requests_and_source_files_are_refused() {
     let w = World::golang();
     let deep = "[".repeat(100_000);
-    for (bin, args) in [("check", vec![]), ("in", vec![w.dest.to_str().unwrap()]), ("out", vec![w.tmp.path().to_str().unwrap()])] {
+    for (bin, args) in
+        [("check", vec![]), ("in", vec![w.dest.to_str().unwrap()]), ("out", vec![w.tmp.path().to_str().unwrap()])]
+    {
         let out = w.run(bin, &args, &deep);
         assert_refused(bin, &out, "error: request: not valid JSON (recursion limit exceeded)");
         // Nested inside the source, under a key that exists.
@@ -599,8 +656,16 @@ fn deeply_nested_requests_and_source_files_are_refused() {
     for (name, text, expected) in [
         ("deep-seq.yml", deep.clone(), too_deep),
         ("deep-map.yml", format!("repository: {REPO}\ndependencies: {}", "{a: ".repeat(100_000)), too_deep),
-        ("deep-200.yml", format!("repository: {REPO}\ndependencies: {}", "[".repeat(200)), "not valid YAML or JSON at line 2 (nested too deeply)"),
-        ("laughs.yml", billion_laughs(&format!("repository: {REPO}\n")), "not valid YAML or JSON (aliases expand too far)"),
+        (
+            "deep-200.yml",
+            format!("repository: {REPO}\ndependencies: {}", "[".repeat(200)),
+            "not valid YAML or JSON at line 2 (nested too deeply)",
+        ),
+        (
+            "laughs.yml",
+            billion_laughs(&format!("repository: {REPO}\n")),
+            "not valid YAML or JSON (aliases expand too far)",
+        ),
     ] {
         let file = w.tmp.path().join(name);
         std::fs::write(&file, text).unwrap();
@@ -628,13 +693,21 @@ fn blobs_yml_that_is_huge_deep_or_explosive_is_refused() {
     let huge = format!("# {}\n", "x".repeat(80)).repeat(200_000); // 16.6 MB of comments
     for (what, text, expected) in [
         ("huge", huge, "error: config/blobs.yml: is larger than 8 MiB; refusing to parse it"),
-        ("deep", "[".repeat(100_000), "error: config/blobs.yml: has more than 1000 '[' and '{' (nested too deeply?); refusing to parse it as YAML"),
+        (
+            "deep",
+            "[".repeat(100_000),
+            "error: config/blobs.yml: has more than 1000 '[' and '{' (nested too deeply?); refusing to parse it as YAML",
+        ),
         ("deep map", "a:\n  ".to_string() + &"{b: ".repeat(100_000), "error: config/blobs.yml: has more than 1000 '['"),
         ("deep 200", "a:\n  ".to_string() + &"{b: ".repeat(200), "error: config/blobs.yml:2: "),
         ("laughs", billion_laughs(""), "error: config/blobs.yml:"),
         ("garbage", "golang/go1.9.7.linux-amd64.tar.gz:\n  size: [1\n  sha: \"\n".into(), "error: config/blobs.yml:"),
         ("not a map", "- just\n- a list\n".into(), "error: config/blobs.yml:"),
-        ("escaping key", "../../etc/passwd:\n  size: 1\n  object_id: x\n  sha: abc\n".into(), "error: config/blobs.yml:1: "),
+        (
+            "escaping key",
+            "../../etc/passwd:\n  size: 1\n  object_id: x\n  sha: abc\n".into(),
+            "error: config/blobs.yml:1: ",
+        ),
         ("absolute key", "/etc/passwd:\n  size: 1\n  object_id: x\n  sha: abc\n".into(), "error: config/blobs.yml:1: "),
     ] {
         let w = World::new("golang-old-release", &[Edit::File("config/blobs.yml", text)]);
@@ -704,9 +777,14 @@ fn a_final_yml_that_is_deep_or_explosive_fails_the_bump_before_anything_is_uploa
 fn an_unparseable_go_mod_is_named_with_its_line() {
     let w = World::new(
         "nats-release",
-        &[Edit::File("src/code.cloudfoundry.org/go.mod", "module code.cloudfoundry.org\n\ngo 1.23\n\nrequire (\n\tgithub.com/nats-io/nats.go v1.37.0\n".into())],
+        &[Edit::File(
+            "src/code.cloudfoundry.org/go.mod",
+            "module code.cloudfoundry.org\n\ngo 1.23\n\nrequire (\n\tgithub.com/nats-io/nats.go v1.37.0\n".into(),
+        )],
     );
-    let source = w.source(json!({"dependencies": [{"name": "nats.go", "kind": "go-module", "module": "github.com/nats-io/nats.go"}]}));
+    let source = w.source(
+        json!({"dependencies": [{"name": "nats.go", "kind": "go-module", "module": "github.com/nats-io/nats.go"}]}),
+    );
     for (step, out) in [
         ("check", w.check(&source)),
         ("in", w.get(&source, json!({"nats.go": "1.38.0"}), json!({}))),

@@ -127,10 +127,21 @@ fn a_golang_bump_uploads_the_blob_pushes_a_branch_and_opens_a_pr() {
             sha256_hex(&served)
         )
     );
-    assert!(w.branch_file("currency/golang", "packages/golang/spec").unwrap().contains("- golang/go1.10.3.linux-amd64.tar.gz\n"));
-    assert!(w.branch_file("currency/golang", "packages/golang/packaging").unwrap().contains("tar xzf golang/go1.10.3.linux-amd64.tar.gz"));
+    assert!(
+        w.branch_file("currency/golang", "packages/golang/spec")
+            .unwrap()
+            .contains("- golang/go1.10.3.linux-amd64.tar.gz\n")
+    );
+    assert!(
+        w.branch_file("currency/golang", "packages/golang/packaging")
+            .unwrap()
+            .contains("tar xzf golang/go1.10.3.linux-amd64.tar.gz")
+    );
     let changed = fixtures::git(&w.bare, ["diff", "--name-only", "main", "currency/golang"]);
-    assert_eq!(changed.lines().collect::<Vec<_>>(), ["config/blobs.yml", "packages/golang/packaging", "packages/golang/spec"]);
+    assert_eq!(
+        changed.lines().collect::<Vec<_>>(),
+        ["config/blobs.yml", "packages/golang/packaging", "packages/golang/spec"]
+    );
     let log = fixtures::git(&w.bare, ["log", "--format=%an <%ae>|%s", "main..currency/golang"]);
     assert_eq!(log.trim(), "currency-bot <bot@currency.invalid>|Bump golang from 1.9.7 to 1.10.3");
 
@@ -200,7 +211,11 @@ fn a_human_commit_on_the_branch_is_left_alone() {
     assert_eq!(fixtures::head_of(&w.bare, "currency/golang"), human, "the branch is untouched");
     let value = out.json()["metadata"][0]["value"].as_str().unwrap().to_string();
     assert!(value.starts_with("skipped:"), "{value}");
-    assert!(out.stderr.contains("warning: golang: branch currency/golang has commits by someone else"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning: golang: branch currency/golang has commits by someone else"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(w.pulls()[0]["title"], "Bump golang from 1.9.7 to 1.10.3", "its PR is left as it is");
 }
 
@@ -248,7 +263,11 @@ fn dry_run_prints_the_diff_and_changes_nothing_remote() {
     let out = w.out(&w.source(json!({})), json!({"dry_run": true}));
     out.assert_success();
     assert!(out.stderr.contains("+++ b/config/blobs.yml"), "{}", out.stderr);
-    assert!(out.stderr.contains("-- golang/go1.9.7.linux-amd64.tar.gz") || out.stderr.contains("-- golang/go1.9.7"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("-- golang/go1.9.7.linux-amd64.tar.gz") || out.stderr.contains("-- golang/go1.9.7"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("+- golang/go1.10.3.linux-amd64.tar.gz"), "{}", out.stderr);
     assert_eq!(fixtures::branches(&w.bare), ["main"]);
     assert!(w.pulls().is_empty());
@@ -291,7 +310,8 @@ fn a_rejected_token_fails_before_anything_is_written() {
     // git takes this token, GitHub does not know it.
     let stranger = "ghp_UNKNOWNtoGITHUB00000000000000000001";
     let git = GitServer::start_token(w.repos.path(), stranger);
-    let out = w.out(&w.source(json!({"access_token": stranger, "git_url": git.url_for("golang-old-release")})), json!({}));
+    let out =
+        w.out(&w.source(json!({"access_token": stranger, "git_url": git.url_for("golang-old-release")})), json!({}));
     assert!(!out.stderr.contains(stranger));
     out.assert_failure();
     assert_eq!(out.stdout, "");
@@ -347,7 +367,10 @@ fn a_spec_glob_that_would_stop_matching_fails_naming_the_file_and_line() {
     let w = World::new("etcd-release");
     for tag in ["v3.3.15", "v3.5.17"] {
         let name = format!("etcd-{tag}-linux-amd64.tar.gz");
-        w.up.add_release("etcd-io/etcd", Release::new(tag).asset(&name, format!("etcd {tag}").into_bytes()).with_sha256sums());
+        w.up.add_release(
+            "etcd-io/etcd",
+            Release::new(tag).asset(&name, format!("etcd {tag}").into_bytes()).with_sha256sums(),
+        );
     }
     let source = w.source(json!({"blobstore": {"options": {"host": "127.0.0.1", "port": 9, "use_ssl": false,
                                    "access_key_id": "AK", "secret_access_key": "SECRETkey123"}}}));
@@ -383,5 +406,8 @@ fn currency_bump_edits_a_local_checkout_and_uploads() {
     assert_eq!(w.objects().len(), 1);
     assert_eq!(fixtures::branches(&w.bare), ["main"], "bump pushes nothing");
     let status = fixtures::git(&checkout, ["status", "--porcelain"]);
-    assert_eq!(status.lines().collect::<Vec<_>>(), [" M config/blobs.yml", " M packages/golang/packaging", " M packages/golang/spec"]);
+    assert_eq!(
+        status.lines().collect::<Vec<_>>(),
+        [" M config/blobs.yml", " M packages/golang/packaging", " M packages/golang/spec"]
+    );
 }

@@ -15,8 +15,8 @@ const REPO: &str = "cloudfoundry/nats-fixture";
 const MODULE_DIR: &str = "src/code.cloudfoundry.org";
 
 fn go() -> PathBuf {
-    currency::gomod::toolchain::find_go()
-        .and_then(|g| currency::gomod::toolchain::check_go(&g).map(|_| g))
+    currency::go_toolchain::find_go()
+        .and_then(|g| currency::go_toolchain::check_go(&g).map(|_| g))
         .unwrap_or_else(|e| panic!("these tests need Go 1.22 or newer ({e}); `bash .ci/run` installs it"))
 }
 
@@ -41,7 +41,10 @@ impl World {
         let repos = tempfile::tempdir().unwrap();
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/modules/releases/vendored");
         let mut files: Vec<(&str, &str)> = vec![
-            ("config/final.yml", "---\nfinal_name: nats-fixture\nblobstore:\n  provider: local\n  options:\n    blobstore_path: /tmp/unused\n"),
+            (
+                "config/final.yml",
+                "---\nfinal_name: nats-fixture\nblobstore:\n  provider: local\n  options:\n    blobstore_path: /tmp/unused\n",
+            ),
             ("config/blobs.yml", "--- {}\n"),
         ];
         files.extend(extra.iter().map(|(p, c)| (p.as_str(), c.as_str())));
@@ -154,7 +157,8 @@ fn dry_run_shows_the_go_mod_diff_and_pushes_nothing() {
 #[test]
 fn every_go_mod_that_requires_the_module_is_bumped_in_the_same_commit() {
     // A second module without vendor/: the plain fixture release's module, as acceptance tests.
-    let plain = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/modules/releases/plain/src/code.cloudfoundry.org");
+    let plain =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/modules/releases/plain/src/code.cloudfoundry.org");
     let mut extra = Vec::new();
     for file in support::files_under(&plain) {
         let rel = file.strip_prefix(&plain).unwrap().to_string_lossy().into_owned();
@@ -168,10 +172,15 @@ fn every_go_mod_that_requires_the_module_is_bumped_in_the_same_commit() {
         let text = fixtures::read_file(&w.bare, branch, &go_mod).unwrap();
         assert!(text.contains("github.com/nats-io/nats-server/v2 v2.10.24"), "{go_mod}:\n{text}");
     }
-    assert!(fixtures::read_file(&w.bare, branch, "src/acceptance-tests/vendor/modules.txt").is_none(), "no vendor/ appears");
+    assert!(
+        fixtures::read_file(&w.bare, branch, "src/acceptance-tests/vendor/modules.txt").is_none(),
+        "no vendor/ appears"
+    );
     let log = fixtures::git(&w.bare, ["log", "--format=%s", "main..currency/nats-server"]);
     assert_eq!(log.lines().count(), 1, "{log}");
     let body = w.up.pulls(REPO)[0]["body"].as_str().unwrap().to_string();
-    assert!(body.contains("`src/acceptance-tests/go.mod`") && body.contains("`src/code.cloudfoundry.org/go.mod`"), "{body}");
+    assert!(
+        body.contains("`src/acceptance-tests/go.mod`") && body.contains("`src/code.cloudfoundry.org/go.mod`"),
+        "{body}"
+    );
 }
-

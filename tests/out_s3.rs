@@ -65,7 +65,12 @@ impl World {
         let sources = self.tmp.path().join("sources");
         std::fs::create_dir_all(&sources).unwrap();
         let req = json!({"source": source, "params": {}});
-        let out = self.tmp.run(support::bin("out"), &[sources.to_str().unwrap()], &req.to_string(), &[("CURRENCY_RETRY_BASE_MS", "5")]);
+        let out = self.tmp.run(
+            support::bin("out"),
+            &[sources.to_str().unwrap()],
+            &req.to_string(),
+            &[("CURRENCY_RETRY_BASE_MS", "5")],
+        );
         for secret in [TOKEN, SK, AK] {
             assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret), "{secret} printed:\n{out:#?}");
         }
@@ -96,14 +101,13 @@ fn an_etcd_bump_replaces_the_sha1_entry_and_uploads_to_s3_under_the_folder() {
 
     let blobs = fixtures::read_file(&w.bare, "currency/etcd", "config/blobs.yml").unwrap();
     let sha = support::sha256_hex(&bytes);
-    let id = blobs
-        .lines()
-        .find_map(|l| l.strip_prefix("  object_id: "))
-        .expect("an object id")
-        .to_string();
+    let id = blobs.lines().find_map(|l| l.strip_prefix("  object_id: ")).expect("an object id").to_string();
     assert_eq!(
         blobs,
-        format!("etcd/etcd-v3.3.27-linux-amd64.tar.gz:\n  size: {}\n  object_id: {id}\n  sha: sha256:{sha}\n", bytes.len())
+        format!(
+            "etcd/etcd-v3.3.27-linux-amd64.tar.gz:\n  size: {}\n  object_id: {id}\n  sha: sha256:{sha}\n",
+            bytes.len()
+        )
     );
     // The object is under folder_name, byte for byte.
     let stored = std::fs::read(w.s3.object_file("etcd-fixture-blobs", &format!("blobs/{id}"))).unwrap();

@@ -41,11 +41,7 @@ fn world() -> World {
     let upstream = Upstream::start();
     upstream.link_git(REPO, &bare);
     upstream.grant_push(REPO, TOKEN);
-    World {
-        upstream,
-        bare,
-        _dir: dir,
-    }
+    World { upstream, bare, _dir: dir }
 }
 
 /// An octocrab client on `rt` (its buffer task needs a runtime when built).
@@ -67,22 +63,15 @@ fn runtime() -> tokio::runtime::Runtime {
 #[track_caller]
 fn github_error<T: std::fmt::Debug>(result: octocrab::Result<T>) -> (u16, String, Vec<Value>) {
     match result {
-        Err(octocrab::Error::GitHub { source, .. }) => (
-            source.status_code.as_u16(),
-            source.message.clone(),
-            source.errors.clone().unwrap_or_default(),
-        ),
+        Err(octocrab::Error::GitHub { source, .. }) => {
+            (source.status_code.as_u16(), source.message.clone(), source.errors.clone().unwrap_or_default())
+        }
         other => panic!("expected a GitHub error, got {other:?}"),
     }
 }
 
 /// A request with a JSON body (or none), answered whole: (status, body as JSON or `null`).
-fn send(
-    method: &str,
-    url: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> (u16, Value, reqwest::header::HeaderMap) {
+fn send(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value, reqwest::header::HeaderMap) {
     runtime().block_on(async {
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let mut request = client.request(method.parse().unwrap(), url);
@@ -90,9 +79,7 @@ fn send(
             request = request.header("authorization", format!("Bearer {token}"));
         }
         if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_owned());
+            request = request.header("content-type", "application/json").body(body.to_owned());
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
@@ -110,9 +97,7 @@ fn api(upstream: &Upstream, path: &str) -> String {
 /// Every key of `value` named in `keys` is present (null counts as present).
 #[track_caller]
 fn assert_keys(value: &Value, keys: &[&str]) {
-    let object = value
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {value}"));
+    let object = value.as_object().unwrap_or_else(|| panic!("not an object: {value}"));
     let missing: Vec<&&str> = keys.iter().filter(|k| !object.contains_key(**k)).collect();
     assert!(missing.is_empty(), "missing {missing:?} in {value:#}");
 }
@@ -211,13 +196,7 @@ fn a_pull_request_goes_through_its_life_with_octocrab() {
         let permissions = repo.permissions.unwrap();
         assert!(permissions.push && permissions.pull && !permissions.admin);
 
-        let none = pulls
-            .list()
-            .state(params::State::Open)
-            .head(head.clone())
-            .send()
-            .await
-            .unwrap();
+        let none = pulls.list().state(params::State::Open).head(head.clone()).send().await.unwrap();
         assert!(none.items.is_empty());
 
         let created: PullRequest = pulls
@@ -230,10 +209,7 @@ fn a_pull_request_goes_through_its_life_with_octocrab() {
             .unwrap();
         assert_eq!(created.number, 1);
         assert_eq!(created.state, Some(IssueState::Open));
-        assert_eq!(
-            created.title.as_deref(),
-            Some("Bump nats-server to v2.10.22")
-        );
+        assert_eq!(created.title.as_deref(), Some("Bump nats-server to v2.10.22"));
         assert_eq!(created.body.as_deref(), Some("Upstream released v2.10.22."));
         assert_eq!(created.draft, Some(false));
         assert_eq!(created.user.as_ref().unwrap().login, BOT_LOGIN);
@@ -242,10 +218,7 @@ fn a_pull_request_goes_through_its_life_with_octocrab() {
         assert_eq!(created.head.sha, head_sha);
         assert_eq!(created.base.ref_field, "main");
         assert_eq!(created.base.sha, main_sha);
-        assert_eq!(
-            created.base.repo.as_ref().unwrap().full_name.as_deref(),
-            Some(REPO)
-        );
+        assert_eq!(created.base.repo.as_ref().unwrap().full_name.as_deref(), Some(REPO));
         assert_eq!(created.commits, Some(1));
         assert_eq!(created.additions, Some(2));
         assert_eq!(created.deletions, Some(0));
@@ -255,23 +228,10 @@ fn a_pull_request_goes_through_its_life_with_octocrab() {
         assert_eq!(created.mergeable_state, Some(MergeableState::Unknown));
         assert_eq!(created.maintainer_can_modify, Some(true));
         assert!(created.created_at.is_some() && created.closed_at.is_none());
-        assert_eq!(
-            created.html_url.as_ref().unwrap().as_str(),
-            format!("{}/{REPO}/pull/1", w.upstream.url())
-        );
+        assert_eq!(created.html_url.as_ref().unwrap().as_str(), format!("{}/{REPO}/pull/1", w.upstream.url()));
 
-        let found = pulls
-            .list()
-            .state(params::State::Open)
-            .head(head.clone())
-            .base("main")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            found.items.iter().map(|p| p.number).collect::<Vec<_>>(),
-            [1]
-        );
+        let found = pulls.list().state(params::State::Open).head(head.clone()).base("main").send().await.unwrap();
+        assert_eq!(found.items.iter().map(|p| p.number).collect::<Vec<_>>(), [1]);
         // The list has GitHub's simple form: no `commits`.
         assert_eq!(found.items[0].commits, None);
 
@@ -282,55 +242,27 @@ fn a_pull_request_goes_through_its_life_with_octocrab() {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            updated.title.as_deref(),
-            Some("Bump nats-server to v2.10.23")
-        );
+        assert_eq!(updated.title.as_deref(), Some("Bump nats-server to v2.10.23"));
         assert_eq!(updated.body.as_deref(), Some("Upstream released v2.10.23."));
         assert!(updated.updated_at >= created.updated_at);
 
         let issues = github.issues(OWNER, NAME);
-        let labels: Vec<Label> = issues
-            .add_labels(1, &["dependencies".to_owned(), "bosh".to_owned()])
-            .await
-            .unwrap();
+        let labels: Vec<Label> = issues.add_labels(1, &["dependencies".to_owned(), "bosh".to_owned()]).await.unwrap();
         assert_eq!(names(&labels), ["dependencies", "bosh"]);
-        let labels = issues
-            .add_labels(1, &["Dependencies".to_owned(), "automated".to_owned()])
-            .await
-            .unwrap();
+        let labels = issues.add_labels(1, &["Dependencies".to_owned(), "automated".to_owned()]).await.unwrap();
         assert_eq!(names(&labels), ["dependencies", "bosh", "automated"]);
         assert_ne!(labels[0].id, labels[1].id);
         assert!(labels[0].url.as_str().ends_with("/labels/dependencies"));
-        let labels = issues
-            .replace_all_labels(1, &["release".to_owned(), "bosh".to_owned()])
-            .await
-            .unwrap();
+        let labels = issues.replace_all_labels(1, &["release".to_owned(), "bosh".to_owned()]).await.unwrap();
         assert_eq!(names(&labels), ["release", "bosh"]);
 
         // Typed as a Review by octocrab, although GitHub answers with the pull request.
-        let review = pulls
-            .request_reviews(1, vec!["alice".to_owned()], vec!["release-team".to_owned()])
-            .await
-            .unwrap();
+        let review = pulls.request_reviews(1, vec!["alice".to_owned()], vec!["release-team".to_owned()]).await.unwrap();
         assert_eq!(review.user.as_ref().unwrap().login, BOT_LOGIN);
-        pulls
-            .request_reviews(
-                1,
-                vec!["Alice".to_owned(), "bob".to_owned()],
-                Vec::<String>::new(),
-            )
-            .await
-            .unwrap();
+        pulls.request_reviews(1, vec!["Alice".to_owned(), "bob".to_owned()], Vec::<String>::new()).await.unwrap();
 
         let got = pulls.get(1).await.unwrap();
-        let reviewers: Vec<&str> = got
-            .requested_reviewers
-            .as_ref()
-            .unwrap()
-            .iter()
-            .map(|u| u.login.as_str())
-            .collect();
+        let reviewers: Vec<&str> = got.requested_reviewers.as_ref().unwrap().iter().map(|u| u.login.as_str()).collect();
         assert_eq!(reviewers, ["alice", "bob"]);
         let teams = got.requested_teams.as_ref().unwrap();
         assert_eq!(teams.len(), 1);
@@ -341,10 +273,7 @@ fn a_pull_request_goes_through_its_life_with_octocrab() {
     assert_eq!(w.upstream.labels_of(REPO, 1), ["release", "bosh"]);
     assert_eq!(
         w.upstream.reviewers_of(REPO, 1),
-        (
-            vec!["alice".to_owned(), "bob".to_owned()],
-            vec!["release-team".to_owned()]
-        )
+        (vec!["alice".to_owned(), "bob".to_owned()], vec!["release-team".to_owned()])
     );
 
     // A push to the branch moves the open pull request's head.
@@ -357,20 +286,9 @@ fn a_pull_request_goes_through_its_life_with_octocrab() {
     w.upstream.close_pull(REPO, 1);
     commit_file(&w.bare, BRANCH, "README.md", "later\n", "After closing");
     rt.block_on(async {
-        let open = pulls
-            .list()
-            .state(params::State::Open)
-            .head(head.clone())
-            .send()
-            .await
-            .unwrap();
+        let open = pulls.list().state(params::State::Open).head(head.clone()).send().await.unwrap();
         assert!(open.items.is_empty());
-        let closed = pulls
-            .list()
-            .state(params::State::Closed)
-            .send()
-            .await
-            .unwrap();
+        let closed = pulls.list().state(params::State::Closed).send().await.unwrap();
         assert_eq!(closed.items.len(), 1);
         assert_eq!(closed.items[0].state, Some(IssueState::Closed));
         assert!(closed.items[0].closed_at.is_some());
@@ -379,31 +297,15 @@ fn a_pull_request_goes_through_its_life_with_octocrab() {
         assert_eq!(all.items.len(), 1);
 
         // The branch can get a new pull request now, numbered on.
-        let again = pulls
-            .create("Bump nats-server to v2.10.24", head.clone(), "main")
-            .send()
-            .await
-            .unwrap();
+        let again = pulls.create("Bump nats-server to v2.10.24", head.clone(), "main").send().await.unwrap();
         assert_eq!(again.number, 2);
         assert_eq!(again.body, None);
         // Reopening the first would make two open pull requests for one branch.
-        let reopen = pulls
-            .update(1)
-            .state(params::pulls::State::Open)
-            .send()
-            .await;
+        let reopen = pulls.update(1).state(params::pulls::State::Open).send().await;
         let (status, _, errors) = github_error(reopen);
         assert_eq!(status, 422);
-        assert_eq!(
-            errors[0]["message"],
-            format!("A pull request already exists for {OWNER}:{BRANCH}.")
-        );
-        let closed = pulls
-            .update(2)
-            .state(params::pulls::State::Closed)
-            .send()
-            .await
-            .unwrap();
+        assert_eq!(errors[0]["message"], format!("A pull request already exists for {OWNER}:{BRANCH}."));
+        let closed = pulls.update(2).state(params::pulls::State::Closed).send().await.unwrap();
         assert_eq!(closed.state, Some(IssueState::Closed));
     });
     let stored = w.upstream.pulls(REPO);
@@ -421,25 +323,10 @@ fn every_answer_carries_github_documented_fields() {
     let number = w.upstream.open_pull(REPO, BRANCH, "main", "Bump");
     assert_eq!(number, 1);
     let token = Some(TOKEN);
-    let (status, labels, _) = send(
-        "POST",
-        &api(&w.upstream, "/issues/1/labels"),
-        token,
-        Some(r#"{"labels": ["dependencies"]}"#),
-    );
+    let (status, labels, _) =
+        send("POST", &api(&w.upstream, "/issues/1/labels"), token, Some(r#"{"labels": ["dependencies"]}"#));
     assert_eq!(status, 200);
-    assert_keys(
-        &labels[0],
-        &[
-            "id",
-            "node_id",
-            "url",
-            "name",
-            "description",
-            "color",
-            "default",
-        ],
-    );
+    assert_keys(&labels[0], &["id", "node_id", "url", "name", "description", "color", "default"]);
     serde_json::from_value::<Vec<Label>>(labels).unwrap();
     let (status, _, _) = send(
         "POST",
@@ -476,30 +363,12 @@ fn every_answer_carries_github_documented_fields() {
         assert_keys(&full[side], &["label", "ref", "sha", "user", "repo"]);
         assert_keys(
             &full[side]["repo"],
-            &[
-                "id",
-                "name",
-                "full_name",
-                "owner",
-                "private",
-                "html_url",
-                "url",
-                "default_branch",
-            ],
+            &["id", "name", "full_name", "owner", "private", "html_url", "url", "default_branch"],
         );
     }
     assert_keys(
         &full["_links"],
-        &[
-            "self",
-            "html",
-            "issue",
-            "comments",
-            "review_comments",
-            "review_comment",
-            "commits",
-            "statuses",
-        ],
+        &["self", "html", "issue", "comments", "review_comments", "review_comment", "commits", "statuses"],
     );
     assert_eq!(full["state"], "open");
     assert_eq!(full["mergeable_state"], "unknown");
@@ -525,17 +394,7 @@ fn every_answer_carries_github_documented_fields() {
     assert_eq!(status, 200);
     assert_keys(
         &repo,
-        &[
-            "id",
-            "name",
-            "full_name",
-            "owner",
-            "private",
-            "html_url",
-            "url",
-            "default_branch",
-            "permissions",
-        ],
+        &["id", "name", "full_name", "owner", "private", "html_url", "url", "default_branch", "permissions"],
     );
     assert_eq!(
         repo["permissions"],
@@ -567,38 +426,25 @@ fn creation_is_validated_like_github() {
     assert_eq!(missing, ["title", "head", "base"]);
 
     let (status, body, _) = send("POST", &url, token, Some("{not json"));
-    assert_eq!(
-        (status, body["message"].as_str()),
-        (400, Some("Problems parsing JSON"))
-    );
+    assert_eq!((status, body["message"].as_str()), (400, Some("Problems parsing JSON")));
 
     let github = octocrab(&rt, &w.upstream, Some(TOKEN));
     let pulls = github.pulls(OWNER, NAME);
     rt.block_on(async {
-        let (status, message, errors) =
-            github_error(pulls.create("t", "no-such-branch", "main").send().await);
+        let (status, message, errors) = github_error(pulls.create("t", "no-such-branch", "main").send().await);
         assert_eq!((status, message.as_str()), (422, "Validation Failed"));
-        assert_eq!(
-            errors,
-            [json!({"resource": "PullRequest", "field": "head", "code": "invalid"})]
-        );
+        assert_eq!(errors, [json!({"resource": "PullRequest", "field": "head", "code": "invalid"})]);
         let (_, _, errors) = github_error(pulls.create("t", BRANCH, "no-such-base").send().await);
         assert_eq!(errors[0]["field"], "base");
         // A fork's branch: not modelled, so not found.
-        let (status, _, _) = github_error(
-            pulls
-                .create("t", format!("someone:{BRANCH}"), "main")
-                .send()
-                .await,
-        );
+        let (status, _, _) = github_error(pulls.create("t", format!("someone:{BRANCH}"), "main").send().await);
         assert_eq!(status, 422);
         let (_, _, errors) = github_error(pulls.create("t", "main", "main").send().await);
         assert_eq!(errors[0]["message"], "No commits between main and main");
 
         pulls.create("first", BRANCH, "main").send().await.unwrap();
         for head in [BRANCH.to_owned(), format!("{OWNER}:{BRANCH}")] {
-            let (status, message, errors) =
-                github_error(pulls.create("second", head, "main").send().await);
+            let (status, message, errors) = github_error(pulls.create("second", head, "main").send().await);
             assert_eq!((status, message.as_str()), (422, "Validation Failed"));
             assert_eq!(
                 errors,
@@ -636,43 +482,24 @@ fn writes_need_a_token_with_push_access() {
     w.upstream.grant_read(REPO, "read-token");
     let number = w.upstream.open_pull(REPO, BRANCH, "main", "Bump");
     let writes = [
-        (
-            "POST",
-            "/pulls",
-            r#"{"title": "t", "head": "x", "base": "main"}"#,
-        ),
+        ("POST", "/pulls", r#"{"title": "t", "head": "x", "base": "main"}"#),
         ("PATCH", "/pulls/1", r#"{"title": "t"}"#),
         ("POST", "/issues/1/labels", r#"{"labels": ["a"]}"#),
         ("PUT", "/issues/1/labels", r#"{"labels": ["a"]}"#),
-        (
-            "POST",
-            "/pulls/1/requested_reviewers",
-            r#"{"reviewers": ["alice"]}"#,
-        ),
+        ("POST", "/pulls/1/requested_reviewers", r#"{"reviewers": ["alice"]}"#),
     ];
     for (method, path, body) in writes {
         let url = api(&w.upstream, path);
         let (status, answer, _) = send(method, &url, Some("read-token"), Some(body));
         assert_eq!(
             (status, answer["message"].as_str()),
-            (
-                403,
-                Some("Resource not accessible by personal access token")
-            ),
+            (403, Some("Resource not accessible by personal access token")),
             "{method} {path}"
         );
         let (status, answer, _) = send(method, &url, Some("stolen-token"), Some(body));
-        assert_eq!(
-            (status, answer["message"].as_str()),
-            (401, Some("Bad credentials")),
-            "{method} {path}"
-        );
+        assert_eq!((status, answer["message"].as_str()), (401, Some("Bad credentials")), "{method} {path}");
         let (status, answer, _) = send(method, &url, None, Some(body));
-        assert_eq!(
-            (status, answer["message"].as_str()),
-            (401, Some("Requires authentication")),
-            "{method} {path}"
-        );
+        assert_eq!((status, answer["message"].as_str()), (401, Some("Requires authentication")), "{method} {path}");
     }
     let pull = w.upstream.pull(REPO, number).unwrap();
     assert_eq!(pull["title"], "Bump");
@@ -686,16 +513,8 @@ fn writes_need_a_token_with_push_access() {
         assert!(!repo.permissions.unwrap().push);
         let listed = reader.pulls(OWNER, NAME).list().send().await.unwrap();
         assert_eq!(listed.items.len(), 1);
-        let (status, message, _) = github_error(
-            reader
-                .issues(OWNER, NAME)
-                .add_labels(1, &["a".to_owned()])
-                .await,
-        );
-        assert_eq!(
-            (status, message.as_str()),
-            (403, "Resource not accessible by personal access token")
-        );
+        let (status, message, _) = github_error(reader.issues(OWNER, NAME).add_labels(1, &["a".to_owned()]).await);
+        assert_eq!((status, message.as_str()), (403, "Resource not accessible by personal access token"));
     });
     // The author cannot be asked to review.
     let (status, body, _) = send(
@@ -705,10 +524,7 @@ fn writes_need_a_token_with_push_access() {
         Some(&json!({"reviewers": [BOT_LOGIN]}).to_string()),
     );
     assert_eq!(status, 422);
-    assert_eq!(
-        body["message"],
-        "Review cannot be requested from pull request author."
-    );
+    assert_eq!(body["message"], "Review cannot be requested from pull request author.");
 }
 
 #[test]
@@ -716,47 +532,26 @@ fn the_list_filters_pages_and_sorts_like_github() {
     let rt = runtime();
     let w = world();
     for n in 2..=4 {
-        commit_file(
-            &w.bare,
-            &format!("branch-{n}"),
-            "notes.txt",
-            &n.to_string(),
-            "change",
-        );
+        commit_file(&w.bare, &format!("branch-{n}"), "notes.txt", &n.to_string(), "change");
     }
     commit_file(&w.bare, "develop", "notes.txt", "develop", "develop");
     assert_eq!(w.upstream.open_pull(REPO, BRANCH, "main", "one"), 1);
     for n in 2..=4 {
         let base = if n == 4 { "develop" } else { "main" };
         let head = format!("branch-{n}");
-        assert_eq!(
-            w.upstream.open_pull(REPO, &head, base, &format!("pr {n}")),
-            n
-        );
+        assert_eq!(w.upstream.open_pull(REPO, &head, base, &format!("pr {n}")), n);
     }
     let numbers = |query: &str| -> Vec<u64> {
-        let (status, body, _) = send(
-            "GET",
-            &api(&w.upstream, &format!("/pulls{query}")),
-            None,
-            None,
-        );
+        let (status, body, _) = send("GET", &api(&w.upstream, &format!("/pulls{query}")), None, None);
         assert_eq!(status, 200, "{query}: {body}");
-        body.as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["number"].as_u64().unwrap())
-            .collect()
+        body.as_array().unwrap().iter().map(|p| p["number"].as_u64().unwrap()).collect()
     };
     // Newest first by default; oldest first when asked.
     assert_eq!(numbers(""), [4, 3, 2, 1]);
     assert_eq!(numbers("?direction=asc"), [1, 2, 3, 4]);
     assert_eq!(numbers("?base=develop"), [4]);
     assert_eq!(numbers(&format!("?head={OWNER}:branch-2")), [2]);
-    assert_eq!(
-        numbers(&format!("?head={}:branch-2", OWNER.to_uppercase())),
-        [2]
-    );
+    assert_eq!(numbers(&format!("?head={}:branch-2", OWNER.to_uppercase())), [2]);
     assert_eq!(numbers("?head=someone-else:branch-2"), Vec::<u64>::new());
     // A bare branch name does not filter at all, as on GitHub.
     assert_eq!(numbers("?head=branch-2"), [4, 3, 2, 1]);
@@ -766,18 +561,10 @@ fn the_list_filters_pages_and_sorts_like_github() {
     assert_eq!(numbers("?state=closed"), [3]);
     assert_eq!(numbers("?state=all&per_page=3"), [4, 3, 2]);
 
-    let (_, _, headers) = send(
-        "GET",
-        &api(&w.upstream, "/pulls?state=all&per_page=3"),
-        None,
-        None,
-    );
+    let (_, _, headers) = send("GET", &api(&w.upstream, "/pulls?state=all&per_page=3"), None, None);
     let link = headers.get("link").unwrap().to_str().unwrap();
     assert!(
-        link.contains(&format!(
-            "<{}>; rel=\"next\"",
-            api(&w.upstream, "/pulls?state=all&per_page=3&page=2")
-        )),
+        link.contains(&format!("<{}>; rel=\"next\"", api(&w.upstream, "/pulls?state=all&per_page=3&page=2"))),
         "{link}"
     );
     assert_eq!(numbers("?state=all&per_page=3&page=2"), [1]);
@@ -785,32 +572,18 @@ fn the_list_filters_pages_and_sorts_like_github() {
     // octocrab follows the Link header.
     let github = octocrab(&rt, &w.upstream, None);
     let all = rt.block_on(async {
-        let page = github
-            .pulls(OWNER, NAME)
-            .list()
-            .state(params::State::All)
-            .per_page(2)
-            .send()
-            .await
-            .unwrap();
+        let page = github.pulls(OWNER, NAME).list().state(params::State::All).per_page(2).send().await.unwrap();
         assert_eq!(page.number_of_pages(), Some(2));
         github.all_pages(page).await.unwrap()
     });
-    assert_eq!(
-        all.iter().map(|p| p.number).collect::<Vec<_>>(),
-        [4, 3, 2, 1]
-    );
+    assert_eq!(all.iter().map(|p| p.number).collect::<Vec<_>>(), [4, 3, 2, 1]);
 
     // Numbers count per repository.
     let dir = tempfile::tempdir().unwrap();
     let other = fixtures::release_repo("smoke", dir.path());
     commit_file(&other, "feature", "x.txt", "x", "x");
     w.upstream.link_git("cloudfoundry/other-release", &other);
-    assert_eq!(
-        w.upstream
-            .open_pull("cloudfoundry/other-release", "feature", "main", "x"),
-        1
-    );
+    assert_eq!(w.upstream.open_pull("cloudfoundry/other-release", "feature", "main", "x"), 1);
 }
 
 #[test]
@@ -821,51 +594,26 @@ fn injected_failures_reach_the_pull_endpoints() {
     let body = json!({"title": "t", "head": BRANCH, "base": "main"}).to_string();
 
     w.upstream.fail_next(&path, 502, 1);
-    let (status, _, _) = send(
-        "POST",
-        &api(&w.upstream, "/pulls"),
-        Some(TOKEN),
-        Some(&body),
-    );
+    let (status, _, _) = send("POST", &api(&w.upstream, "/pulls"), Some(TOKEN), Some(&body));
     assert_eq!(status, 502);
-    assert!(
-        w.upstream.pulls(REPO).is_empty(),
-        "a failed request changes nothing"
-    );
+    assert!(w.upstream.pulls(REPO).is_empty(), "a failed request changes nothing");
 
     // octocrab's default client retries a 5xx, POST included: one pull request results.
     w.upstream.fail_next(&path, 502, 1);
     w.upstream.clear_requests();
     let github = octocrab(&rt, &w.upstream, Some(TOKEN));
-    let created = rt
-        .block_on(github.pulls(OWNER, NAME).create("t", BRANCH, "main").send())
-        .unwrap();
+    let created = rt.block_on(github.pulls(OWNER, NAME).create("t", BRANCH, "main").send()).unwrap();
     assert_eq!(created.number, 1);
-    let statuses: Vec<(String, u16)> = w
-        .upstream
-        .requests()
-        .iter()
-        .map(|r| (r.method.clone(), r.status))
-        .collect();
-    assert_eq!(
-        statuses,
-        [("POST".to_owned(), 502), ("POST".to_owned(), 201)]
-    );
+    let statuses: Vec<(String, u16)> = w.upstream.requests().iter().map(|r| (r.method.clone(), r.status)).collect();
+    assert_eq!(statuses, [("POST".to_owned(), 502), ("POST".to_owned(), 201)]);
     assert_eq!(w.upstream.pulls(REPO).len(), 1);
 
     // Label and reviewer writes fail the same way; a GET failure is not confused with 404.
-    w.upstream
-        .fail_next(&format!("/repos/{REPO}/issues/1/labels"), 500, 1);
-    let (status, _, _) = send(
-        "POST",
-        &api(&w.upstream, "/issues/1/labels"),
-        Some(TOKEN),
-        Some(r#"{"labels": ["a"]}"#),
-    );
+    w.upstream.fail_next(&format!("/repos/{REPO}/issues/1/labels"), 500, 1);
+    let (status, _, _) = send("POST", &api(&w.upstream, "/issues/1/labels"), Some(TOKEN), Some(r#"{"labels": ["a"]}"#));
     assert_eq!(status, 500);
     assert!(w.upstream.labels_of(REPO, 1).is_empty());
-    w.upstream
-        .fail_next(&format!("/repos/{REPO}/pulls/1"), 503, 1);
+    w.upstream.fail_next(&format!("/repos/{REPO}/pulls/1"), 503, 1);
     let (status, _, _) = send("GET", &api(&w.upstream, "/pulls/1"), Some(TOKEN), None);
     assert_eq!(status, 503);
     let (status, _, _) = send("GET", &api(&w.upstream, "/pulls/1"), Some(TOKEN), None);

@@ -50,7 +50,10 @@ impl World {
         for tag in ["v2.10.20", "v2.10.22"] {
             let name = format!("nats-server-{tag}-linux-amd64.tar.gz");
             let bytes = format!("nats-server {tag} payload ").repeat(500).into_bytes();
-            up.add_release("nats-io/nats-server", Release::new(tag).asset_without_digest(&name, bytes).with_sha256sums());
+            up.add_release(
+                "nats-io/nats-server",
+                Release::new(tag).asset_without_digest(&name, bytes).with_sha256sums(),
+            );
         }
         let repos = tempfile::tempdir().unwrap();
         let git = GitServer::start_token(repos.path(), TOKEN);
@@ -335,7 +338,13 @@ fn every_step_keeps_the_token_the_key_and_private_yml_to_itself() {
     assert!(serde_json::to_string(&w.up.pulls(REPO)).unwrap().contains("Bump nats-server"));
     assert!(!w.up.requests().is_empty() && !w.git.requests().is_empty());
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        w.assert_clean_text("self-test", &format!("Authorization: Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{TOKEN}"))));
+        w.assert_clean_text(
+            "self-test",
+            &format!(
+                "Authorization: Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{TOKEN}"))
+            ),
+        );
     }));
     assert!(caught.is_err(), "the scan must catch a base64 basic-auth pair");
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -386,7 +395,8 @@ fn every_error_path_keeps_the_secrets_too() {
 
     // A private.yml that does not parse, with the secret on the broken line.
     let mut source = https.clone();
-    source["blobstore"] = json!({"private_yml": format!("blobstore:\n  options:\n    secret_access_key: {SK}\n  - \"{SK}\n")});
+    source["blobstore"] =
+        json!({"private_yml": format!("blobstore:\n  options:\n    secret_access_key: {SK}\n  - \"{SK}\n")});
     let out = w.put("out with a broken private.yml", &source, json!({}));
     assert_one_error("out with a broken private.yml", &out, "config/private.yml");
 

@@ -36,21 +36,14 @@ impl World {
             let name = format!("etcd-{tag}-linux-amd64.tar.gz");
             up.add_release(
                 "etcd-io/etcd",
-                Release::new(tag)
-                    .asset(&name, format!("etcd {tag} linux tarball").into_bytes())
-                    .with_sha256sums(),
+                Release::new(tag).asset(&name, format!("etcd {tag} linux tarball").into_bytes()).with_sha256sums(),
             );
         }
         let repos = tempfile::tempdir().unwrap();
         let bare: PathBuf = fixtures::release_repo("etcd-release", repos.path());
         assert!(bare.ends_with("etcd-release.git"));
         let ssh = SshServer::start_with_key(repos.path(), kind);
-        World {
-            up,
-            _repos: repos,
-            ssh,
-            tmp: Tmp::new(),
-        }
+        World { up, _repos: repos, ssh, tmp: Tmp::new() }
     }
 
     /// A source reading `etcd-release` over ssh with `key`, every upstream the stand-in.
@@ -76,15 +69,9 @@ impl World {
 #[track_caller]
 fn assert_no_key_material(out: &support::Output, key: &KeyPair) {
     for (name, stream) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-        assert!(
-            !stream.contains(key.private.trim()),
-            "{name} shows the private key"
-        );
+        assert!(!stream.contains(key.private.trim()), "{name} shows the private key");
         for line in key.private_lines() {
-            assert!(
-                !stream.contains(line),
-                "{name} shows a line of the private key: {line:?}"
-            );
+            assert!(!stream.contains(line), "{name} shows a line of the private key: {line:?}");
         }
     }
 }
@@ -99,12 +86,7 @@ fn assert_reports_etcd(w: &World, out: &support::Output) {
         out.stderr,
         w.ssh.log()
     );
-    assert_eq!(
-        out.json(),
-        json!([{"etcd": "3.5.17"}]),
-        "stderr:\n{}",
-        out.stderr
-    );
+    assert_eq!(out.json(), json!([{"etcd": "3.5.17"}]), "stderr:\n{}", out.stderr);
 }
 
 #[test]
@@ -123,28 +105,11 @@ fn a_wrong_private_key_is_one_line_naming_private_key() {
     let w = World::new();
     let wrong = keygen(KeyType::Ed25519);
     let out = w.check(&w.source(&wrong.private));
-    assert!(
-        !out.success(),
-        "a key sshd does not know was accepted:\n{}",
-        out.stderr
-    );
+    assert!(!out.success(), "a key sshd does not know was accepted:\n{}", out.stderr);
     assert_eq!(out.stdout, "", "stdout must stay empty on failure");
-    let errors: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("error: "))
-        .collect();
-    assert_eq!(
-        errors.len(),
-        1,
-        "exactly one error line expected:\n{}",
-        out.stderr
-    );
-    assert!(
-        errors[0].contains("source.private_key"),
-        "the error should name source.private_key: {}",
-        errors[0]
-    );
+    let errors: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "exactly one error line expected:\n{}", out.stderr);
+    assert!(errors[0].contains("source.private_key"), "the error should name source.private_key: {}", errors[0]);
     assert_no_key_material(&out, &wrong);
     assert_no_key_material(&out, w.ssh.key());
 }
@@ -154,13 +119,7 @@ fn a_wrong_private_key_is_one_line_naming_private_key() {
 #[test]
 fn rsa_and_ecdsa_keys_in_openssh_pem_and_pkcs8_formats_work() {
     let w = World::new();
-    for kind in [
-        KeyType::Rsa,
-        KeyType::RsaPem,
-        KeyType::RsaPkcs8,
-        KeyType::Ecdsa,
-        KeyType::EcdsaPem,
-    ] {
+    for kind in [KeyType::Rsa, KeyType::RsaPem, KeyType::RsaPkcs8, KeyType::Ecdsa, KeyType::EcdsaPem] {
         let key = keygen(kind);
         w.ssh.authorize(&key);
         let out = w.check(&w.source(&key.private));

@@ -35,10 +35,7 @@ fn links(header: Option<&str>) -> BTreeMap<String, String> {
         .map(|part| {
             let (url, rel) = part.split_once(';').expect("<url>; rel=…");
             let url = url.trim().trim_start_matches('<').trim_end_matches('>');
-            let rel = rel
-                .trim()
-                .trim_start_matches("rel=\"")
-                .trim_end_matches('"');
+            let rel = rel.trim().trim_start_matches("rel=\"").trim_end_matches('"');
             (rel.to_owned(), url.to_owned())
         })
         .collect()
@@ -55,17 +52,8 @@ fn releases_are_listed_newest_first_in_pages_linked_like_github() {
         ("v2.10.21", "2024-09-20T00:00:00Z"),
         ("v2.11.0-RC.1", "2024-11-01T00:00:00Z"),
     ] {
-        let release = Release::new(tag)
-            .created(created)
-            .asset("nats-server.tar.gz", tag.as_bytes());
-        upstream.add_release(
-            REPO,
-            if tag.contains("RC") {
-                release.prerelease()
-            } else {
-                release
-            },
-        );
+        let release = Release::new(tag).created(created).asset("nats-server.tar.gz", tag.as_bytes());
+        upstream.add_release(REPO, if tag.contains("RC") { release.prerelease() } else { release });
     }
 
     let first = get(&releases_url(&upstream, "?per_page=2"), &[]);
@@ -73,30 +61,18 @@ fn releases_are_listed_newest_first_in_pages_linked_like_github() {
     assert_eq!(tags(&first.json()), ["v2.11.0-RC.1", "v2.9.25"]);
     let first_links = links(first.header("link"));
     assert_eq!(first_links.keys().collect::<Vec<_>>(), ["last", "next"]);
-    assert_eq!(
-        first_links["next"],
-        releases_url(&upstream, "?per_page=2&page=2")
-    );
-    assert_eq!(
-        first_links["last"],
-        releases_url(&upstream, "?per_page=2&page=3")
-    );
+    assert_eq!(first_links["next"], releases_url(&upstream, "?per_page=2&page=2"));
+    assert_eq!(first_links["last"], releases_url(&upstream, "?per_page=2&page=3"));
 
     let second = get(&first_links["next"], &[]);
     assert_eq!(tags(&second.json()), ["v2.10.22", "v2.10.21"]);
-    assert_eq!(
-        links(second.header("link")).keys().collect::<Vec<_>>(),
-        ["first", "last", "next", "prev"]
-    );
+    assert_eq!(links(second.header("link")).keys().collect::<Vec<_>>(), ["first", "last", "next", "prev"]);
 
     let last = get(&first_links["last"], &[]);
     assert_eq!(tags(&last.json()), ["v2.10.20"]);
     let last_links = links(last.header("link"));
     assert_eq!(last_links.keys().collect::<Vec<_>>(), ["first", "prev"]);
-    assert_eq!(
-        last_links["first"],
-        releases_url(&upstream, "?per_page=2&page=1")
-    );
+    assert_eq!(last_links["first"], releases_url(&upstream, "?per_page=2&page=1"));
 
     // One page: no Link header.
     assert_eq!(get(&releases_url(&upstream, ""), &[]).header("link"), None);
@@ -104,38 +80,15 @@ fn releases_are_listed_newest_first_in_pages_linked_like_github() {
     // A real client reads the same answers: octocrab's models and its Link-following pager.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let all = runtime.block_on(async {
-        let octocrab = octocrab::Octocrab::builder()
-            .base_uri(upstream.url())
-            .unwrap()
-            .build()
-            .unwrap();
-        let page = octocrab
-            .repos("nats-io", "nats-server")
-            .releases()
-            .list()
-            .per_page(2u8)
-            .send()
-            .await
-            .unwrap();
+        let octocrab = octocrab::Octocrab::builder().base_uri(upstream.url()).unwrap().build().unwrap();
+        let page = octocrab.repos("nats-io", "nats-server").releases().list().per_page(2u8).send().await.unwrap();
         assert_eq!(page.number_of_pages(), Some(3));
         octocrab.all_pages(page).await.unwrap()
     });
     let listed: Vec<&str> = all.iter().map(|r| r.tag_name.as_str()).collect();
-    assert_eq!(
-        listed,
-        [
-            "v2.11.0-RC.1",
-            "v2.9.25",
-            "v2.10.22",
-            "v2.10.21",
-            "v2.10.20"
-        ]
-    );
+    assert_eq!(listed, ["v2.11.0-RC.1", "v2.9.25", "v2.10.22", "v2.10.21", "v2.10.20"]);
     assert!(all[0].prerelease);
-    assert_eq!(
-        all[2].assets[0].digest.as_deref(),
-        Some(format!("sha256:{}", sha256_hex(b"v2.10.22")).as_str())
-    );
+    assert_eq!(all[2].assets[0].digest.as_deref(), Some(format!("sha256:{}", sha256_hex(b"v2.10.22")).as_str()));
 }
 
 #[test]
@@ -146,17 +99,10 @@ fn the_default_page_holds_30_releases_and_per_page_stops_at_100() {
     }
     let default = get(&releases_url(&upstream, ""), &[]);
     assert_eq!(tags(&default.json()).len(), 30);
-    assert_eq!(
-        tags(&default.json())[0],
-        "v1.0.100",
-        "undated releases are a day apart, newest added last"
-    );
+    assert_eq!(tags(&default.json())[0], "v1.0.100", "undated releases are a day apart, newest added last");
     let big = get(&releases_url(&upstream, "?per_page=500"), &[]);
     assert_eq!(tags(&big.json()).len(), 100);
-    assert_eq!(
-        links(big.header("link"))["last"],
-        releases_url(&upstream, "?per_page=500&page=2")
-    );
+    assert_eq!(links(big.header("link"))["last"], releases_url(&upstream, "?per_page=500&page=2"));
 }
 
 #[test]
@@ -170,39 +116,21 @@ fn drafts_are_seen_only_with_a_push_token() {
 
     let anonymous = get(&releases_url(&upstream, ""), &[]);
     assert_eq!(tags(&anonymous.json()), ["v2.11.0-RC.1", "v2.10.21"]);
-    let no_push = get(
-        &releases_url(&upstream, ""),
-        &[("authorization", "Bearer other-token")],
-    );
+    let no_push = get(&releases_url(&upstream, ""), &[("authorization", "Bearer other-token")]);
     assert_eq!(tags(&no_push.json()), ["v2.11.0-RC.1", "v2.10.21"]);
-    let pusher = get(
-        &releases_url(&upstream, ""),
-        &[("authorization", "token push-token")],
-    );
+    let pusher = get(&releases_url(&upstream, ""), &[("authorization", "token push-token")]);
     let body = pusher.json();
     assert_eq!(tags(&body), ["v2.11.0-RC.1", "v2.10.22", "v2.10.21"]);
     assert_eq!(body[1]["draft"], true);
     assert_eq!(body[1]["published_at"], serde_json::Value::Null);
 
     // latest skips drafts and prereleases; a draft is not found by its tag.
-    let latest = get(
-        &format!("{}/repos/{REPO}/releases/latest", upstream.url()),
-        &[("authorization", "Bearer push-token")],
-    );
+    let latest =
+        get(&format!("{}/repos/{REPO}/releases/latest", upstream.url()), &[("authorization", "Bearer push-token")]);
     assert_eq!(latest.json()["tag_name"], "v2.10.21");
-    let by_tag = get(
-        &format!("{}/repos/{REPO}/releases/tags/v2.10.22", upstream.url()),
-        &[],
-    );
+    let by_tag = get(&format!("{}/repos/{REPO}/releases/tags/v2.10.22", upstream.url()), &[]);
     assert_eq!(by_tag.status, 404);
-    assert_eq!(
-        get(
-            &format!("{}/repos/{REPO}/releases/tags/v2.10.21", upstream.url()),
-            &[]
-        )
-        .status,
-        200
-    );
+    assert_eq!(get(&format!("{}/repos/{REPO}/releases/tags/v2.10.21", upstream.url()), &[]).status, 200);
 }
 
 #[test]
@@ -214,21 +142,9 @@ fn a_repeated_request_with_its_etag_is_answered_304_and_costs_no_rate_limit() {
     let first = get(&url, &[]);
     assert_eq!(first.status, 200);
     let etag = first.header("etag").expect("an ETag").to_owned();
-    assert!(
-        etag.starts_with('"') && etag.ends_with('"'),
-        "quoted: {etag}"
-    );
-    let remaining: u64 = first
-        .header("x-ratelimit-remaining")
-        .unwrap()
-        .parse()
-        .unwrap();
-    for name in [
-        "x-ratelimit-limit",
-        "x-ratelimit-used",
-        "x-ratelimit-reset",
-        "x-ratelimit-resource",
-    ] {
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "quoted: {etag}");
+    let remaining: u64 = first.header("x-ratelimit-remaining").unwrap().parse().unwrap();
+    for name in ["x-ratelimit-limit", "x-ratelimit-used", "x-ratelimit-reset", "x-ratelimit-resource"] {
         assert!(first.header(name).is_some(), "{name} missing");
     }
 
@@ -236,39 +152,18 @@ fn a_repeated_request_with_its_etag_is_answered_304_and_costs_no_rate_limit() {
     assert_eq!(again.status, 304);
     assert!(again.body.is_empty());
     assert_eq!(again.header("etag"), Some(etag.as_str()));
-    assert_eq!(
-        again
-            .header("x-ratelimit-remaining")
-            .unwrap()
-            .parse::<u64>()
-            .unwrap(),
-        remaining
-    );
+    assert_eq!(again.header("x-ratelimit-remaining").unwrap().parse::<u64>().unwrap(), remaining);
 
     // A change upstream changes the ETag: the same conditional request gets the new list.
     upstream.add_release(REPO, Release::new("v2.10.23"));
     let changed = get(&url, &[("if-none-match", &etag)]);
     assert_eq!(changed.status, 200);
     assert_eq!(tags(&changed.json()), ["v2.10.23", "v2.10.22"]);
-    assert_eq!(
-        changed
-            .header("x-ratelimit-remaining")
-            .unwrap()
-            .parse::<u64>()
-            .unwrap(),
-        remaining - 1
-    );
+    assert_eq!(changed.header("x-ratelimit-remaining").unwrap().parse::<u64>().unwrap(), remaining - 1);
 
-    let log: Vec<(u16, bool)> = upstream
-        .requests()
-        .iter()
-        .map(|r| (r.status, r.if_none_match))
-        .collect();
+    let log: Vec<(u16, bool)> = upstream.requests().iter().map(|r| (r.status, r.if_none_match)).collect();
     assert_eq!(log, [(200, false), (304, true), (200, true)]);
-    assert_eq!(
-        upstream.requests()[0].path_and_query,
-        "/repos/nats-io/nats-server/releases?per_page=100"
-    );
+    assert_eq!(upstream.requests()[0].path_and_query, "/repos/nats-io/nats-server/releases?per_page=100");
     upstream.clear_requests();
     assert!(upstream.requests().is_empty());
 }
@@ -288,39 +183,22 @@ fn a_required_token_rejects_wrong_and_missing_credentials() {
         assert_eq!(body["status"], "401");
         assert!(body["documentation_url"].is_string());
     }
-    assert_eq!(
-        get(&url, &[("authorization", "Bearer ghp_right")]).status,
-        200
-    );
-    assert_eq!(
-        get(&url, &[("authorization", "token ghp_right")]).status,
-        200
-    );
-    assert_eq!(
-        upstream.requests().last().unwrap().token.as_deref(),
-        Some("ghp_right")
-    );
+    assert_eq!(get(&url, &[("authorization", "Bearer ghp_right")]).status, 200);
+    assert_eq!(get(&url, &[("authorization", "token ghp_right")]).status, 200);
+    assert_eq!(upstream.requests().last().unwrap().token.as_deref(), Some("ghp_right"));
 
     // Browser downloads are public on GitHub: no token needed, but a wrong one is refused.
     upstream.add_release(REPO, Release::new("v2.10.23").asset("SHA256SUMS", "sums"));
     let download = format!("{}/download/{REPO}/v2.10.23/SHA256SUMS", upstream.url());
     assert_eq!(get(&download, &[]).text(), "sums");
-    assert_eq!(
-        get(&download, &[("authorization", "Bearer ghp_wrong")]).status,
-        401
-    );
+    assert_eq!(get(&download, &[("authorization", "Bearer ghp_wrong")]).status, 401);
 
-    let unknown = get(
-        &format!("{}/repos/nobody/nothing/releases", upstream.url()),
-        &[("authorization", "Bearer ghp_right")],
-    );
+    let unknown =
+        get(&format!("{}/repos/nobody/nothing/releases", upstream.url()), &[("authorization", "Bearer ghp_right")]);
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["message"], "Not Found");
     // The Go hosts are not GitHub: no token needed there.
-    assert_eq!(
-        get(&format!("{}?mode=json", upstream.go_downloads_url()), &[]).status,
-        200
-    );
+    assert_eq!(get(&format!("{}?mode=json", upstream.go_downloads_url()), &[]).status, 200);
 }
 
 #[test]
@@ -335,17 +213,10 @@ fn assets_are_served_as_json_and_bytes_with_digests_and_sha256sums() {
             .asset_without_digest("nats-server-v2.10.22-linux-amd64.zip", zip.clone())
             .with_sha256sums(),
     );
-    let release = get(
-        &format!("{}/repos/{REPO}/releases/tags/v2.10.22", upstream.url()),
-        &[],
-    )
-    .json();
+    let release = get(&format!("{}/repos/{REPO}/releases/tags/v2.10.22", upstream.url()), &[]).json();
     let assets = release["assets"].as_array().unwrap();
     assert_eq!(assets.len(), 3);
-    assert_eq!(
-        assets[0]["digest"],
-        format!("sha256:{}", sha256_hex(&tarball))
-    );
+    assert_eq!(assets[0]["digest"], format!("sha256:{}", sha256_hex(&tarball)));
     assert_eq!(assets[1]["digest"], serde_json::Value::Null);
     assert_eq!(assets[0]["size"], tarball.len());
     assert_eq!(assets[0]["state"], "uploaded");
@@ -354,14 +225,8 @@ fn assets_are_served_as_json_and_bytes_with_digests_and_sha256sums() {
     let browser = get(assets[0]["browser_download_url"].as_str().unwrap(), &[]);
     assert_eq!(browser.body, tarball);
     let api_url = assets[1]["url"].as_str().unwrap();
-    assert_eq!(
-        get(api_url, &[("accept", "application/octet-stream")]).body,
-        zip
-    );
-    assert_eq!(
-        get(api_url, &[]).json()["name"],
-        "nats-server-v2.10.22-linux-amd64.zip"
-    );
+    assert_eq!(get(api_url, &[("accept", "application/octet-stream")]).body, zip);
+    assert_eq!(get(api_url, &[]).json()["name"], "nats-server-v2.10.22-linux-amd64.zip");
 
     let sums = get(assets[2]["browser_download_url"].as_str().unwrap(), &[]).text();
     assert_eq!(
@@ -372,15 +237,8 @@ fn assets_are_served_as_json_and_bytes_with_digests_and_sha256sums() {
             sha256_hex(&zip)
         )
     );
-    assert_eq!(
-        upstream.asset_bytes(REPO, "v2.10.22", "SHA256SUMS"),
-        Some(sums.into_bytes())
-    );
-    let counted = get(
-        &format!("{}/repos/{REPO}/releases/tags/v2.10.22", upstream.url()),
-        &[],
-    )
-    .json();
+    assert_eq!(upstream.asset_bytes(REPO, "v2.10.22", "SHA256SUMS"), Some(sums.into_bytes()));
+    let counted = get(&format!("{}/repos/{REPO}/releases/tags/v2.10.22", upstream.url()), &[]).json();
     assert_eq!(counted["assets"][0]["download_count"], 1);
 }
 
@@ -422,48 +280,19 @@ fn the_go_index_lists_versions_newest_first_with_sums_of_the_served_files() {
     let index_url = format!("{}?mode=json&include=all", upstream.go_downloads_url());
     let index = get(&index_url, &[]);
     let all = index.json();
-    let versions: Vec<&str> = all
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["version"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        versions,
-        [
-            "go1.24rc1",
-            "go1.23.10",
-            "go1.23.2",
-            "go1.22.8",
-            "go1.21.0",
-            "go1.20",
-            "go1.20rc1"
-        ]
-    );
+    let versions: Vec<&str> = all.as_array().unwrap().iter().map(|r| r["version"].as_str().unwrap()).collect();
+    assert_eq!(versions, ["go1.24rc1", "go1.23.10", "go1.23.2", "go1.22.8", "go1.21.0", "go1.20", "go1.20rc1"]);
     assert_eq!(all[0]["stable"], false);
 
     let stable_only = get(&format!("{}?mode=json", upstream.go_downloads_url()), &[]).json();
-    let stable: Vec<&str> = stable_only
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["version"].as_str().unwrap())
-        .collect();
+    let stable: Vec<&str> = stable_only.as_array().unwrap().iter().map(|r| r["version"].as_str().unwrap()).collect();
     assert_eq!(stable, ["go1.23.10", "go1.22.8"]);
 
     let files = all[1]["files"].as_array().unwrap();
-    let linux = files
-        .iter()
-        .find(|f| f["os"] == "linux")
-        .expect("a linux file");
+    let linux = files.iter().find(|f| f["os"] == "linux").expect("a linux file");
     assert_eq!(linux["filename"], "go1.23.10.linux-amd64.tar.gz");
-    assert_eq!(
-        (linux["arch"].as_str(), linux["kind"].as_str()),
-        (Some("amd64"), Some("archive"))
-    );
-    assert!(
-        files.iter().any(|f| f["kind"] == "source") && files.iter().any(|f| f["os"] == "darwin")
-    );
+    assert_eq!((linux["arch"].as_str(), linux["kind"].as_str()), (Some("amd64"), Some("archive")));
+    assert!(files.iter().any(|f| f["kind"] == "source") && files.iter().any(|f| f["os"] == "darwin"));
     for file in files {
         let name = file["filename"].as_str().unwrap();
         let served = get(&format!("{}{name}", upstream.go_downloads_url()), &[]);
@@ -475,23 +304,10 @@ fn the_go_index_lists_versions_newest_first_with_sums_of_the_served_files() {
 
     let etag = index.header("etag").unwrap().to_owned();
     assert_eq!(get(&index_url, &[("if-none-match", &etag)]).status, 304);
-    assert_eq!(
-        get(
-            &format!("{}go9.9.9.linux-amd64.tar.gz", upstream.go_downloads_url()),
-            &[]
-        )
-        .status,
-        404
-    );
+    assert_eq!(get(&format!("{}go9.9.9.linux-amd64.tar.gz", upstream.go_downloads_url()), &[]).status, 404);
 
     upstream.replace_go_file_bytes("go1.23.10.linux-amd64.tar.gz", b"tampered".to_vec());
-    let tampered = get(
-        &format!(
-            "{}go1.23.10.linux-amd64.tar.gz",
-            upstream.go_downloads_url()
-        ),
-        &[],
-    );
+    let tampered = get(&format!("{}go1.23.10.linux-amd64.tar.gz", upstream.go_downloads_url()), &[]);
     assert_eq!(tampered.body, b"tampered");
     assert_ne!(linux["sha256"], sha256_hex(&tampered.body));
 }
@@ -510,24 +326,15 @@ fn the_module_proxy_speaks_goproxy_with_case_escaped_paths() {
             &[("version.go", "package semver\n"), ("LICENSE.txt", "MIT\n")],
         );
     }
-    let base = format!(
-        "{}/github.com/!masterminds/semver/v3",
-        upstream.goproxy_url()
-    );
+    let base = format!("{}/github.com/!masterminds/semver/v3", upstream.goproxy_url());
 
     let list = get(&format!("{base}/@v/list"), &[]);
     assert_eq!(list.status, 200);
     assert_eq!(list.text(), "v3.3.0\nv3.2.1\nv3.4.0-rc.1\n");
     let info = get(&format!("{base}/@v/v3.2.1.info"), &[]).json();
-    assert_eq!(
-        info,
-        serde_json::json!({"Version": "v3.2.1", "Time": "2024-08-27T10:00:00Z"})
-    );
+    assert_eq!(info, serde_json::json!({"Version": "v3.2.1", "Time": "2024-08-27T10:00:00Z"}));
     assert_eq!(get(&format!("{base}/@v/v3.2.1.mod"), &[]).text(), go_mod);
-    assert_eq!(
-        get(&format!("{base}/@latest"), &[]).json()["Version"],
-        "v3.3.0"
-    );
+    assert_eq!(get(&format!("{base}/@latest"), &[]).json()["Version"], "v3.3.0");
 
     let zip_bytes = get(&format!("{base}/@v/v3.3.0.zip"), &[]).body;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).expect("a valid zip");
@@ -542,32 +349,15 @@ fn the_module_proxy_speaks_goproxy_with_case_escaped_paths() {
         ]
     );
     let mut contents = String::new();
-    archive
-        .by_name("github.com/Masterminds/semver/v3@v3.3.0/go.mod")
-        .unwrap()
-        .read_to_string(&mut contents)
-        .unwrap();
+    archive.by_name("github.com/Masterminds/semver/v3@v3.3.0/go.mod").unwrap().read_to_string(&mut contents).unwrap();
     assert_eq!(contents, go_mod);
 
     // An unescaped upper-case path, an unknown version or module: 404.
-    let unescaped = format!(
-        "{}/github.com/Masterminds/semver/v3/@v/list",
-        upstream.goproxy_url()
-    );
+    let unescaped = format!("{}/github.com/Masterminds/semver/v3/@v/list", upstream.goproxy_url());
     assert_eq!(get(&unescaped, &[]).status, 404);
     assert_eq!(get(&format!("{base}/@v/v9.9.9.info"), &[]).status, 404);
-    assert_eq!(
-        get(
-            &format!("{}/example.com/nothing/@v/list", upstream.goproxy_url()),
-            &[]
-        )
-        .status,
-        404
-    );
-    assert_eq!(
-        support::go_proxy::escape_path(module),
-        "github.com/!masterminds/semver/v3"
-    );
+    assert_eq!(get(&format!("{}/example.com/nothing/@v/list", upstream.goproxy_url()), &[]).status, 404);
+    assert_eq!(support::go_proxy::escape_path(module), "github.com/!masterminds/semver/v3");
 }
 
 #[test]
@@ -584,44 +374,23 @@ fn fixture_repositories_are_bare_repos_with_main_and_fixed_commits() {
     let dir = tempfile::tempdir().unwrap();
     let bare = fixtures::release_repo("smoke", dir.path());
     assert_eq!(bare, dir.path().join("smoke.git"));
-    assert_eq!(
-        git(&bare, ["symbolic-ref", "HEAD"]).trim(),
-        "refs/heads/main"
-    );
+    assert_eq!(git(&bare, ["symbolic-ref", "HEAD"]).trim(), "refs/heads/main");
     let main = fixtures::head_of(&bare, "main");
     // Same fixture, same commit: author, committer and dates are fixed.
     let again = tempfile::tempdir().unwrap();
-    assert_eq!(
-        fixtures::head_of(&fixtures::release_repo("smoke", again.path()), "main"),
-        main
-    );
+    assert_eq!(fixtures::head_of(&fixtures::release_repo("smoke", again.path()), "main"), main);
     assert_eq!(
         git(&bare, ["log", "-1", "--format=%an <%ae> %cn %ct"]).trim(),
         "Fixture <fixture@example.invalid> Fixture 1704067200"
     );
-    assert_eq!(
-        fixtures::read_file(&bare, "main", "config/blobs.yml").as_deref(),
-        Some("--- {}\n")
-    );
+    assert_eq!(fixtures::read_file(&bare, "main", "config/blobs.yml").as_deref(), Some("--- {}\n"));
 
-    let bumped = fixtures::commit_file(
-        &bare,
-        "currency/golang",
-        "config/blobs.yml",
-        "---\n",
-        "Bump",
-    );
+    let bumped = fixtures::commit_file(&bare, "currency/golang", "config/blobs.yml", "---\n", "Bump");
     assert_eq!(fixtures::head_of(&bare, "currency/golang"), bumped);
     assert_eq!(fixtures::head_of(&bare, "main"), main, "main is untouched");
-    assert_eq!(
-        git(&bare, ["rev-parse", &format!("{bumped}^")]).trim(),
-        main
-    );
+    assert_eq!(git(&bare, ["rev-parse", &format!("{bumped}^")]).trim(), main);
     assert_eq!(fixtures::branches(&bare), ["currency/golang", "main"]);
-    assert_eq!(
-        fixtures::read_file(&bare, "currency/golang", "config/blobs.yml").as_deref(),
-        Some("---\n")
-    );
+    assert_eq!(fixtures::read_file(&bare, "currency/golang", "config/blobs.yml").as_deref(), Some("---\n"));
     assert_eq!(fixtures::read_file(&bare, "main", "no/such/file"), None);
 }
 
@@ -643,74 +412,32 @@ fn the_git_server_serves_clone_and_push_to_the_git_cli_with_basic_auth() {
         command.args(args).output().unwrap()
     };
 
-    let cloned = cli(
-        work.path(),
-        &["clone", "-q", &url, clone.to_str().unwrap()],
-        true,
-    );
-    assert!(
-        cloned.status.success(),
-        "clone: {}",
-        String::from_utf8_lossy(&cloned.stderr)
-    );
+    let cloned = cli(work.path(), &["clone", "-q", &url, clone.to_str().unwrap()], true);
+    assert!(cloned.status.success(), "clone: {}", String::from_utf8_lossy(&cloned.stderr));
     assert!(clone.join("README.md").is_file());
-    assert_eq!(
-        git(&clone, ["rev-parse", "HEAD"]).trim(),
-        fixtures::head_of(&bare, "main")
-    );
+    assert_eq!(git(&clone, ["rev-parse", "HEAD"]).trim(), fixtures::head_of(&bare, "main"));
 
     std::fs::write(clone.join("NOTES.md"), "pushed over smart HTTP\n").unwrap();
     git(&clone, ["add", "NOTES.md"]);
     git(&clone, ["commit", "-q", "-m", "Add notes"]);
-    let pushed = cli(
-        &clone,
-        &["push", "-q", "origin", "HEAD:refs/heads/feature"],
-        true,
-    );
-    assert!(
-        pushed.status.success(),
-        "push: {}",
-        String::from_utf8_lossy(&pushed.stderr)
-    );
-    assert_eq!(
-        fixtures::head_of(&bare, "feature"),
-        git(&clone, ["rev-parse", "HEAD"]).trim()
-    );
-    assert!(
-        server
-            .requests()
-            .iter()
-            .any(|r| r.path_and_query == "/smoke.git/git-receive-pack" && r.status == 200)
-    );
+    let pushed = cli(&clone, &["push", "-q", "origin", "HEAD:refs/heads/feature"], true);
+    assert!(pushed.status.success(), "push: {}", String::from_utf8_lossy(&pushed.stderr));
+    assert_eq!(fixtures::head_of(&bare, "feature"), git(&clone, ["rev-parse", "HEAD"]).trim());
+    assert!(server.requests().iter().any(|r| r.path_and_query == "/smoke.git/git-receive-pack" && r.status == 200));
 
     // Many local commits make the next fetch send a long list of haves, which git gzips.
     for n in 0..60 {
-        git(
-            &clone,
-            ["commit", "-q", "--allow-empty", "-m", &format!("local {n}")],
-        );
+        git(&clone, ["commit", "-q", "--allow-empty", "-m", &format!("local {n}")]);
     }
     // Forget the remote-tracking refs, or their tips end the negotiation at once.
     git(&clone, ["update-ref", "-d", "refs/remotes/origin/main"]);
     git(&clone, ["update-ref", "-d", "refs/remotes/origin/feature"]);
-    let upstream_commit =
-        fixtures::commit_file(&bare, "main", "UPSTREAM.md", "new\n", "Upstream change");
+    let upstream_commit = fixtures::commit_file(&bare, "main", "UPSTREAM.md", "new\n", "Upstream change");
     server.clear_requests();
     let fetched = cli(&clone, &["fetch", "-q", "origin", "main"], true);
-    assert!(
-        fetched.status.success(),
-        "fetch: {}",
-        String::from_utf8_lossy(&fetched.stderr)
-    );
-    assert_eq!(
-        git(&clone, ["rev-parse", "FETCH_HEAD"]).trim(),
-        upstream_commit
-    );
-    assert!(
-        server.requests().iter().all(|r| r.status == 200),
-        "{:?}",
-        server.requests()
-    );
+    assert!(fetched.status.success(), "fetch: {}", String::from_utf8_lossy(&fetched.stderr));
+    assert_eq!(git(&clone, ["rev-parse", "FETCH_HEAD"]).trim(), upstream_commit);
+    assert!(server.requests().iter().all(|r| r.status == 200), "{:?}", server.requests());
 
     // Without credentials the CLI cannot clone, and the server said 401.
     server.clear_requests();
@@ -724,23 +451,14 @@ fn the_git_server_serves_clone_and_push_to_the_git_cli_with_basic_auth() {
     let info_refs = format!("{url}/info/refs?service=git-upload-pack");
     let anonymous = get(&info_refs, &[]);
     assert_eq!(anonymous.status, 401);
-    assert_eq!(
-        anonymous.header("www-authenticate"),
-        Some("Basic realm=\"git\"")
-    );
+    assert_eq!(anonymous.header("www-authenticate"), Some("Basic realm=\"git\""));
     use base64::Engine as _;
     let wrong = base64::engine::general_purpose::STANDARD.encode("ci:wrong");
-    assert_eq!(
-        get(&info_refs, &[("authorization", &format!("Basic {wrong}"))]).status,
-        401
-    );
+    assert_eq!(get(&info_refs, &[("authorization", &format!("Basic {wrong}"))]).status, 401);
     let right = base64::engine::general_purpose::STANDARD.encode("ci:s3cret-password");
     let advertised = get(&info_refs, &[("authorization", &format!("Basic {right}"))]);
     assert_eq!(advertised.status, 200);
-    assert_eq!(
-        advertised.header("content-type"),
-        Some("application/x-git-upload-pack-advertisement")
-    );
+    assert_eq!(advertised.header("content-type"), Some("application/x-git-upload-pack-advertisement"));
 }
 
 #[test]
@@ -770,30 +488,14 @@ fn the_git_server_takes_libgit2_clone_and_chunked_push() {
         .expect("libgit2 clone");
 
     // A commit with a blob large enough that the pack is sent in many chunks.
-    let big: Vec<u8> = (0..400_000u32)
-        .flat_map(|n| n.wrapping_mul(2_654_435_761).to_le_bytes())
-        .collect();
+    let big: Vec<u8> = (0..400_000u32).flat_map(|n| n.wrapping_mul(2_654_435_761).to_le_bytes()).collect();
     let blob = repo.blob(&big).unwrap();
     let head = repo.head().unwrap().peel_to_commit().unwrap();
     let mut tree = repo.treebuilder(Some(&head.tree().unwrap())).unwrap();
     tree.insert("big.bin", blob, 0o100644).unwrap();
     let tree = repo.find_tree(tree.write().unwrap()).unwrap();
-    let who = git2::Signature::new(
-        "Fixture",
-        "fixture@example.invalid",
-        &git2::Time::new(1_704_067_200, 0),
-    )
-    .unwrap();
-    let commit = repo
-        .commit(
-            Some("refs/heads/lg2"),
-            &who,
-            &who,
-            "Add a big blob",
-            &tree,
-            &[&head],
-        )
-        .unwrap();
+    let who = git2::Signature::new("Fixture", "fixture@example.invalid", &git2::Time::new(1_704_067_200, 0)).unwrap();
+    let commit = repo.commit(Some("refs/heads/lg2"), &who, &who, "Add a big blob", &tree, &[&head]).unwrap();
 
     let mut rejected = Vec::new();
     {
@@ -813,10 +515,7 @@ fn the_git_server_takes_libgit2_clone_and_chunked_push() {
     }
     assert!(rejected.is_empty(), "{rejected:?}");
     assert_eq!(fixtures::head_of(&bare, "lg2"), commit.to_string());
-    assert_eq!(
-        git(&bare, ["cat-file", "-s", "lg2:big.bin"]).trim(),
-        big.len().to_string()
-    );
+    assert_eq!(git(&bare, ["cat-file", "-s", "lg2:big.bin"]).trim(), big.len().to_string());
 }
 
 #[test]
@@ -825,45 +524,25 @@ fn runs_get_a_clean_environment_and_a_tmpdir_kept_by_tmp() {
         r#"cat; printf '|%s|%s|%s|%s\n' "$HOME" "$TMPDIR" "$EXTRA" "${CARGO_MANIFEST_DIR:-unset}"; "#,
         "echo to-stderr >&2; exit 3"
     );
-    let output = support::run(
-        "/bin/sh",
-        &["-c", script],
-        "from stdin",
-        &[("EXTRA", "given")],
-    );
+    let output = support::run("/bin/sh", &["-c", script], "from stdin", &[("EXTRA", "given")]);
     assert_eq!(output.status.code(), Some(3));
     output.assert_failure();
     let (echoed, env) = output.stdout.split_once('|').unwrap();
     assert_eq!(echoed, "from stdin");
     let fields: Vec<&str> = env.trim_end().split('|').collect();
-    assert!(
-        fields[0].ends_with("/home") && fields[1].ends_with("/tmp"),
-        "{fields:?}"
-    );
+    assert!(fields[0].ends_with("/home") && fields[1].ends_with("/tmp"), "{fields:?}");
     assert_eq!(&fields[2..], ["given", "unset"]);
     assert_eq!(output.stderr, "to-stderr\n");
 
     let t = Tmp::new();
-    t.run(
-        "/bin/sh",
-        &["-c", r#"echo cached > "$TMPDIR/cache""#],
-        "",
-        &[],
-    )
-    .assert_success();
+    t.run("/bin/sh", &["-c", r#"echo cached > "$TMPDIR/cache""#], "", &[]).assert_success();
     let second = t.run("/bin/sh", &["-c", r#"cat "$TMPDIR/cache""#], "", &[]);
     assert_eq!(second.assert_success().stdout, "cached\n");
     assert!(t.tmpdir().join("cache").is_file());
-    let bare = t.run_env_only(
-        "/bin/sh",
-        &["-c", r#"echo "${HOME:-nohome} ${TMPDIR:-notmp} $ONLY""#],
-        "",
-        &[("ONLY", "this")],
-    );
+    let bare =
+        t.run_env_only("/bin/sh", &["-c", r#"echo "${HOME:-nohome} ${TMPDIR:-notmp} $ONLY""#], "", &[("ONLY", "this")]);
     assert_eq!(bare.stdout, "nohome notmp this\n");
-    let json = t
-        .run("/bin/sh", &["-c", r#"echo '[{"a":"1"}]'"#], "", &[])
-        .json();
+    let json = t.run("/bin/sh", &["-c", r#"echo '[{"a":"1"}]'"#], "", &[]).json();
     assert_eq!(json[0]["a"], "1");
 }
 
@@ -871,24 +550,9 @@ fn runs_get_a_clean_environment_and_a_tmpdir_kept_by_tmp() {
 fn a_run_that_hangs_is_killed_and_fails_the_test() {
     let t = Tmp::new().with_timeout(std::time::Duration::from_millis(300));
     let started = std::time::Instant::now();
-    let outcome = std::panic::catch_unwind(|| {
-        t.run(
-            "/bin/sh",
-            &["-c", "echo waiting >&2; sleep 30; echo never"],
-            "",
-            &[],
-        )
-    });
-    let message = *outcome
-        .expect_err("the run must panic")
-        .downcast::<String>()
-        .unwrap();
-    assert!(
-        message.contains("did not finish within 300ms") && message.contains("waiting"),
-        "{message}"
-    );
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(10),
-        "the child was not killed in time"
-    );
+    let outcome =
+        std::panic::catch_unwind(|| t.run("/bin/sh", &["-c", "echo waiting >&2; sleep 30; echo never"], "", &[]));
+    let message = *outcome.expect_err("the run must panic").downcast::<String>().unwrap();
+    assert!(message.contains("did not finish within 300ms") && message.contains("waiting"), "{message}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "the child was not killed in time");
 }

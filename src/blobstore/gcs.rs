@@ -68,10 +68,8 @@ impl std::fmt::Debug for Gcs {
 impl Gcs {
     pub(crate) fn configure(options: &Options<'_>, env: &dyn Fn(&str) -> Option<String>) -> Result<Gcs> {
         let bucket = options.required_string("bucket_name")?;
-        options.unsupported(
-            "encryption_key",
-            "(customer-supplied encryption keys) is not supported yet by currency",
-        )?;
+        options
+            .unsupported("encryption_key", "(customer-supplied encryption keys) is not supported yet by currency")?;
         let storage_class = options.string("storage_class")?;
         let json_key = options.string("json_key")?;
         let mut scrubber = Scrubber::default();
@@ -85,9 +83,8 @@ impl Gcs {
             Some(h) => {
                 let h = h.trim().trim_end_matches('/');
                 let u = if h.contains("://") { h.to_string() } else { format!("http://{h}") };
-                Url::parse(&u).map_err(|_| {
-                    Error::config("STORAGE_EMULATOR_HOST", "must be host:port or an http(s) URL")
-                })?
+                Url::parse(&u)
+                    .map_err(|_| Error::config("STORAGE_EMULATOR_HOST", "must be host:port or an http(s) URL"))?
             }
             None => Url::parse(DEFAULT_BASE).expect("valid URL"),
         };
@@ -131,10 +128,7 @@ impl Gcs {
                 _ => None,
             },
             (Some(_), _) => {
-                return Err(Error::config(
-                    Options::key("credentials_source"),
-                    "must be static, none or empty",
-                ));
+                return Err(Error::config(Options::key("credentials_source"), "must be static, none or empty"));
             }
         };
 
@@ -268,7 +262,9 @@ impl Gcs {
             .and_then(|v| v.pointer("/error/message").and_then(|m| m.as_str()).map(String::from))
             .unwrap_or(body);
         let hint = match status.as_u16() {
-            401 | 403 if self.credentials.is_none() => "; no credentials are configured (set credentials_source static and json_key)",
+            401 | 403 if self.credentials.is_none() => {
+                "; no credentials are configured (set credentials_source static and json_key)"
+            }
             401 | 403 => "; check json_key and the service account's access to the bucket",
             404 => "; no such object (or no such bucket: check bucket_name)",
             _ => "",

@@ -400,7 +400,8 @@ mod tests {
 
     #[test]
     fn private_options_win_over_final_ones() {
-        let final_yml = "name: r\nblobstore:\n  provider: s3\n  options:\n    bucket_name: from-final\n    folder_name: f\n";
+        let final_yml =
+            "name: r\nblobstore:\n  provider: s3\n  options:\n    bucket_name: from-final\n    folder_name: f\n";
         let private = BlobstoreSecrets::PrivateYml(Secret::new(
             "blobstore:\n  options:\n    bucket_name: from-private\n    access_key_id: AKIDEXAMPLE\n    secret_access_key: s3cr3t-value\n",
         ));

@@ -64,14 +64,10 @@ impl std::fmt::Debug for S3 {
 impl S3 {
     pub(crate) fn configure(options: &Options<'_>, env: &dyn Fn(&str) -> Option<String>) -> Result<S3> {
         let bucket = options.required_string("bucket_name")?;
-        let folder = options
-            .string("folder_name")?
-            .map(|f| f.trim_matches('/').to_string())
-            .filter(|f| !f.is_empty());
+        let folder = options.string("folder_name")?.map(|f| f.trim_matches('/').to_string()).filter(|f| !f.is_empty());
         if let Some(f) = &folder {
-            ObjectPath::parse(f).map_err(|_| {
-                Error::config(Options::key("folder_name"), "is not a valid object key prefix")
-            })?;
+            ObjectPath::parse(f)
+                .map_err(|_| Error::config(Options::key("folder_name"), "is not a valid object key prefix"))?;
         }
         options.unsupported("assume_role_arn", "is not supported by currency yet; use static keys")?;
 
@@ -265,10 +261,7 @@ impl S3 {
         if size <= PART_SIZE as u64 {
             let mut buf = Vec::with_capacity(size as usize);
             input.read_to_end(&mut buf).await.map_err(|e| Error::io(file, e))?;
-            self.store
-                .put(&path, PutPayload::from(buf))
-                .await
-                .map_err(|e| self.error("PUT", &key, e))?;
+            self.store.put(&path, PutPayload::from(buf)).await.map_err(|e| self.error("PUT", &key, e))?;
             return Ok(());
         }
         let upload = self.store.put_multipart(&path).await.map_err(|e| self.error("POST (multipart)", &key, e))?;
@@ -345,7 +338,11 @@ impl S3 {
         Error::Http {
             url,
             status,
-            message: format!("{method} to {} failed: {status_text} ({}){hint}", self.describe(), truncate(&detail, 300)),
+            message: format!(
+                "{method} to {} failed: {status_text} ({}){hint}",
+                self.describe(),
+                truncate(&detail, 300)
+            ),
         }
     }
 }

@@ -1,5 +1,4 @@
-//! go.mod reading, the Go-toolchain driven bump, and package spec sync for vendored packages.
+//! Go modules as files: go.mod read in both the strict and the lax form, and the module proxy's
+//! path and version escaping.
 
 pub mod modfile;
-pub mod spec_sync;
-pub mod toolchain;

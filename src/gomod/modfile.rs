@@ -75,12 +75,10 @@ impl GoMod {
         let Some(v) = semver_key(version) else {
             return false;
         };
-        self.retracts
-            .iter()
-            .any(|r| match (semver_key(&r.low), semver_key(&r.high)) {
-                (Some(low), Some(high)) => low <= v && v <= high,
-                _ => false,
-            })
+        self.retracts.iter().any(|r| match (semver_key(&r.low), semver_key(&r.high)) {
+            (Some(low), Some(high)) => low <= v && v <= high,
+            _ => false,
+        })
     }
 
     /// The first `require` of `path`.
@@ -104,10 +102,7 @@ pub fn parse_lax(text: &str) -> Result<GoMod, ParseError> {
 
 fn parse_mode(text: &str, strict: bool) -> Result<GoMod, ParseError> {
     let lines = lex(text)?;
-    let mut m = Builder {
-        strict,
-        ..Builder::default()
-    };
+    let mut m = Builder { strict, ..Builder::default() };
     let mut before: Vec<String> = Vec::new();
     let mut i = 0;
     while i < lines.len() {
@@ -128,10 +123,7 @@ fn parse_mode(text: &str, strict: bool) -> Result<GoMod, ParseError> {
         // line opens a block, `( )` ending it is an empty block; elsewhere parens are plain tokens.
         let tokens = &line.tokens;
         let verb = tokens[0].as_str();
-        let own = Comments {
-            before: std::mem::take(&mut before),
-            suffix: line.suffix.clone(),
-        };
+        let own = Comments { before: std::mem::take(&mut before), suffix: line.suffix.clone() };
         let n = tokens.len();
         let opens_block = n >= 2 && tokens[n - 1] == "(";
         let empty_block = n >= 3 && tokens[n - 2] == "(" && tokens[n - 1] == ")";
@@ -142,28 +134,19 @@ fn parse_mode(text: &str, strict: bool) -> Result<GoMod, ParseError> {
         let head_len = if opens_block { n - 1 } else { n - 2 };
         let known_block = head_len == 1 && BLOCK_VERBS.contains(&verb);
         if !known_block && strict {
-            return Err(ParseError::at(
-                line.number,
-                format!("unknown block type: {}", tokens[..head_len].join(" ")),
-            ));
+            return Err(ParseError::at(line.number, format!("unknown block type: {}", tokens[..head_len].join(" "))));
         }
         if empty_block {
             continue;
         }
         // A block's own comments are those above it: modfile attaches a comment after `(` to the
         // parenthesis, not to the block.
-        let block_comments = Comments {
-            before: own.before.clone(),
-            suffix: None,
-        };
+        let block_comments = Comments { before: own.before.clone(), suffix: None };
         // Block body up to the line starting with `)`.
         let mut inner_before: Vec<String> = Vec::new();
         loop {
             let Some(inner) = lines.get(i) else {
-                return Err(ParseError::at(
-                    line.number,
-                    format!("{verb} block is not closed"),
-                ));
+                return Err(ParseError::at(line.number, format!("{verb} block is not closed")));
             };
             i += 1;
             match inner.kind {
@@ -176,17 +159,11 @@ fn parse_mode(text: &str, strict: bool) -> Result<GoMod, ParseError> {
             }
             if inner.tokens[0] == ")" {
                 if inner.tokens.len() > 1 {
-                    return Err(ParseError::at(
-                        inner.number,
-                        "syntax error (expected newline after closing paren)",
-                    ));
+                    return Err(ParseError::at(inner.number, "syntax error (expected newline after closing paren)"));
                 }
                 break;
             }
-            let c = Comments {
-                before: std::mem::take(&mut inner_before),
-                suffix: inner.suffix.clone(),
-            };
+            let c = Comments { before: std::mem::take(&mut inner_before), suffix: inner.suffix.clone() };
             if !known_block {
                 continue; // lax: an unknown block is skipped
             }
@@ -196,9 +173,7 @@ fn parse_mode(text: &str, strict: bool) -> Result<GoMod, ParseError> {
     m.finish()
 }
 
-const BLOCK_VERBS: [&str; 8] = [
-    "module", "godebug", "require", "exclude", "replace", "retract", "tool", "ignore",
-];
+const BLOCK_VERBS: [&str; 8] = ["module", "godebug", "require", "exclude", "replace", "retract", "tool", "ignore"];
 
 #[derive(Default)]
 struct Builder {
@@ -274,9 +249,7 @@ impl Builder {
                     match lax_go_version(&v).filter(|_| !self.strict) {
                         Some(fixed) => v = fixed,
                         None => {
-                            return Err(err(format!(
-                                "invalid go version {v:?}: must match format 1.23.0"
-                            )));
+                            return Err(err(format!("invalid go version {v:?}: must match format 1.23.0")));
                         }
                     }
                 }
@@ -290,13 +263,10 @@ impl Builder {
                     return Err(err("repeated toolchain statement".into()));
                 }
                 let v = word(v).map_err(err)?;
-                let valid = v == "default"
-                    || v.strip_prefix("go")
-                        .is_some_and(|rest| rest == "1" || rest.starts_with("1."));
+                let valid =
+                    v == "default" || v.strip_prefix("go").is_some_and(|rest| rest == "1" || rest.starts_with("1."));
                 if !valid {
-                    return Err(err(format!(
-                        "invalid toolchain {v:?}: must match format go1.23.0 or default"
-                    )));
+                    return Err(err(format!("invalid toolchain {v:?}: must match format go1.23.0 or default")));
                 }
                 self.toolchain = Some(v);
             }
@@ -316,12 +286,7 @@ impl Builder {
                 let version = version_arg(verb, version).map_err(err)?;
                 if verb == "require" {
                     let indirect = comments.suffix.as_deref().is_some_and(is_indirect);
-                    self.requires.push(Require {
-                        path,
-                        version,
-                        indirect,
-                        line,
-                    });
+                    self.requires.push(Require { path, version, indirect, line });
                 } else {
                     self.excludes.push((path, version));
                 }
@@ -337,11 +302,7 @@ impl Builder {
                     Some(b) if comments.is_empty() => b,
                     _ => comments,
                 };
-                self.retracts.push(Retract {
-                    low,
-                    high,
-                    rationale: source.text(),
-                });
+                self.retracts.push(Retract { low, high, rationale: source.text() });
             }
             "tool" | "ignore" => {
                 let [path] = args else {
@@ -384,29 +345,18 @@ fn parse_replace(args: &[String]) -> Result<Replace, String> {
         "\t or replace module/path [v1.2.3] => ../local/directory"
     );
     let is_arrow = |t: &String| t == "=>";
-    let arrow = if args.len() >= 2 && is_arrow(&args[1]) {
-        1
-    } else {
-        2
-    };
+    let arrow = if args.len() >= 2 && is_arrow(&args[1]) { 1 } else { 2 };
     if args.len() < arrow + 2 || args.len() > arrow + 3 || !is_arrow(&args[arrow]) {
         return Err(USAGE.to_string());
     }
     let old_path = word(&args[0])?;
-    let old_version = if arrow == 2 {
-        Some(version_arg("replace", &args[1])?)
-    } else {
-        None
-    };
+    let old_version = if arrow == 2 { Some(version_arg("replace", &args[1])?) } else { None };
     let new_path = word(&args[arrow + 1])?;
     let new_version = match args.get(arrow + 2) {
         None => {
             if !is_directory_path(&new_path) {
                 if new_path.contains('@') {
-                    return Err(
-                        "replacement module must match format 'path version', not 'path@version'"
-                            .into(),
-                    );
+                    return Err("replacement module must match format 'path version', not 'path@version'".into());
                 }
                 return Err(concat!(
                     "replacement module without version must be directory path ",
@@ -416,28 +366,18 @@ fn parse_replace(args: &[String]) -> Result<Replace, String> {
             }
             // The Go toolchain on Linux (where currency runs) refuses these.
             if new_path.contains('\\') {
-                return Err(
-                    "replacement directory appears to be Windows path (on a non-windows system)"
-                        .into(),
-                );
+                return Err("replacement directory appears to be Windows path (on a non-windows system)".into());
             }
             None
         }
         Some(v) => {
             if is_directory_path(&new_path) {
-                return Err(format!(
-                    "replacement module directory path {new_path:?} cannot have version"
-                ));
+                return Err(format!("replacement module directory path {new_path:?} cannot have version"));
             }
             Some(version_arg("replace", v)?)
         }
     };
-    Ok(Replace {
-        old_path,
-        old_version,
-        new_path,
-        new_version,
-    })
+    Ok(Replace { old_path, old_version, new_path, new_version })
 }
 
 /// modfile's `IsDirectoryPath`: Unix and Windows spellings of a local path.
@@ -445,9 +385,7 @@ fn is_directory_path(p: &str) -> bool {
     let b = p.as_bytes();
     p == "."
         || p == ".."
-        || ["./", ".\\", "../", "..\\", "/", "\\"]
-            .iter()
-            .any(|pre| p.starts_with(pre))
+        || ["./", ".\\", "../", "..\\", "/", "\\"].iter().any(|pre| p.starts_with(pre))
         || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
 }
 
@@ -490,9 +428,7 @@ fn word(t: &str) -> Result<String, String> {
     if t.starts_with('"') {
         unquote(t)
     } else if t.contains(['"', '\'', '`']) {
-        Err(format!(
-            "invalid quoted string {t}: unquoted string cannot contain quote"
-        ))
+        Err(format!("invalid quoted string {t}: unquoted string cannot contain quote"))
     } else {
         Ok(t.to_string())
     }
@@ -500,8 +436,7 @@ fn word(t: &str) -> Result<String, String> {
 
 fn version_arg(verb: &str, t: &str) -> Result<String, String> {
     let v = word(t)?;
-    canonical_version(&v)
-        .ok_or_else(|| format!("{verb}: invalid version {v:?}: must be of the form v1.2.3"))
+    canonical_version(&v).ok_or_else(|| format!("{verb}: invalid version {v:?}: must be of the form v1.2.3"))
 }
 
 /// `^([1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?([a-z]+[0-9]+)?$` (modfile's `GoVersionRE`).
@@ -527,9 +462,7 @@ fn is_go_version(v: &str) -> bool {
     if rest.is_empty() {
         return true;
     }
-    let letters = rest
-        .find(|c: char| !c.is_ascii_lowercase())
-        .unwrap_or(rest.len());
+    let letters = rest.find(|c: char| !c.is_ascii_lowercase()).unwrap_or(rest.len());
     let digits = &rest[letters..];
     letters > 0 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
@@ -583,13 +516,7 @@ fn parse_go_semver(v: &str) -> Option<GoSemver<'_>> {
     }
     let rest = v.strip_prefix('v')?;
     let (major, rest) = number(rest)?;
-    let mut out = GoSemver {
-        major,
-        minor: None,
-        patch: None,
-        prerelease: "",
-        build: "",
-    };
+    let mut out = GoSemver { major, minor: None, patch: None, prerelease: "", build: "" };
     if rest.is_empty() {
         return Some(out);
     }
@@ -622,13 +549,7 @@ fn parse_go_semver(v: &str) -> Option<GoSemver<'_>> {
 /// `+incompatible`. `None` if `v` is not Go semver.
 fn canonical_version(v: &str) -> Option<String> {
     let p = parse_go_semver(v)?;
-    let mut out = format!(
-        "v{}.{}.{}{}",
-        p.major,
-        p.minor.unwrap_or("0"),
-        p.patch.unwrap_or("0"),
-        p.prerelease
-    );
+    let mut out = format!("v{}.{}.{}{}", p.major, p.minor.unwrap_or("0"), p.patch.unwrap_or("0"), p.prerelease);
     if p.build == "+incompatible" {
         out.push_str(p.build);
     }
@@ -707,17 +628,8 @@ fn lex(text: &str) -> Result<Vec<LexLine>, ParseError> {
             ([], Some(c)) => LineKind::Comment(c.clone()),
             _ => LineKind::Tokens,
         };
-        let suffix = if matches!(kind, LineKind::Tokens) {
-            suffix
-        } else {
-            None
-        };
-        out.push(LexLine {
-            number,
-            kind,
-            tokens,
-            suffix,
-        });
+        let suffix = if matches!(kind, LineKind::Tokens) { suffix } else { None };
+        out.push(LexLine { number, kind, tokens, suffix });
     }
     Ok(out)
 }
@@ -733,10 +645,7 @@ fn lex_line(line: &str) -> Result<(Vec<String>, Option<String>), String> {
             continue;
         }
         if c == '/' && chars.get(i + 1) == Some(&'/') {
-            return Ok((
-                tokens,
-                Some(chars[i..].iter().collect::<String>().trim_end().to_string()),
-            ));
+            return Ok((tokens, Some(chars[i..].iter().collect::<String>().trim_end().to_string())));
         }
         if c == '/' && chars.get(i + 1) == Some(&'*') {
             return Err("mod files must use // comments, not /* comments".into());
@@ -791,10 +700,8 @@ fn is_ident(c: char) -> bool {
 
 /// Go's `strconv.Unquote` for a `"…"` token.
 fn unquote(s: &str) -> Result<String, String> {
-    let inner = s
-        .strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .ok_or_else(|| format!("invalid quoted string {s}"))?;
+    let inner =
+        s.strip_prefix('"').and_then(|r| r.strip_suffix('"')).ok_or_else(|| format!("invalid quoted string {s}"))?;
     let bad = || format!("invalid quoted string {s}");
     let mut out = String::new();
     let mut chars = inner.chars();
@@ -880,17 +787,11 @@ require (
         assert_eq!(m.requires.len(), 9);
         assert_eq!(m.requires.iter().filter(|r| r.indirect).count(), 4);
         let server = m.require("github.com/example/server/v2").unwrap();
-        assert_eq!(
-            (server.version.as_str(), server.indirect, server.line),
-            ("v2.10.22", false, 13)
-        );
+        assert_eq!((server.version.as_str(), server.indirect, server.line), ("v2.10.22", false, 13));
         let crypto = m.require("golang.org/x/crypto").unwrap();
         assert!(crypto.indirect);
         assert_eq!(crypto.line, 21);
-        assert_eq!(
-            m.require("github.com/example/ifrit").unwrap().version,
-            "v0.0.0-20230516164442-7862c310ad26"
-        );
+        assert_eq!(m.require("github.com/example/ifrit").unwrap().version, "v0.0.0-20230516164442-7862c310ad26");
         assert_eq!(
             m.replaces,
             [Replace {
@@ -923,20 +824,14 @@ require (
         assert_eq!(m.requires[0].path, "example.com/a");
         assert_eq!(m.requires[0].line, 3);
         assert!(m.requires[1].indirect);
-        assert_eq!(
-            m.excludes,
-            [("example.com/a".to_string(), "v1.2.2".to_string())]
-        );
+        assert_eq!(m.excludes, [("example.com/a".to_string(), "v1.2.2".to_string())]);
         assert_eq!(m.replaces[0].old_version.as_deref(), Some("v1.2.3"));
         assert_eq!(m.replaces[0].new_version.as_deref(), Some("v1.2.4"));
     }
 
     #[test]
     fn a_local_directory_replacement_has_no_version() {
-        let m = parse(
-            "module m\nreplace (\n\texample.com/a => ../a\n\texample.com/b v1.0.0 => ./b\n)\n",
-        )
-        .unwrap();
+        let m = parse("module m\nreplace (\n\texample.com/a => ../a\n\texample.com/b v1.0.0 => ./b\n)\n").unwrap();
         assert_eq!(m.replaces[0].new_path, "../a");
         assert_eq!(m.replaces[0].new_version, None);
         assert_eq!(m.replaces[1].old_version.as_deref(), Some("v1.0.0"));
@@ -963,11 +858,8 @@ require (
              )\n",
         )
         .unwrap();
-        let r: Vec<(&str, &str, &str)> = m
-            .retracts
-            .iter()
-            .map(|r| (r.low.as_str(), r.high.as_str(), r.rationale.as_str()))
-            .collect();
+        let r: Vec<(&str, &str, &str)> =
+            m.retracts.iter().map(|r| (r.low.as_str(), r.high.as_str(), r.rationale.as_str())).collect();
         assert_eq!(
             r,
             [
@@ -981,9 +873,7 @@ require (
 
     #[test]
     fn inside_a_block_comments_above_a_blank_line_still_count() {
-        let m =
-            parse("module m\nretract ( // not a rationale\n\tv1.0.0\n\t// inner\n\n\tv1.0.1\n)\n")
-                .unwrap();
+        let m = parse("module m\nretract ( // not a rationale\n\tv1.0.0\n\t// inner\n\n\tv1.0.1\n)\n").unwrap();
         assert_eq!(m.retracts[0].rationale, "");
         assert_eq!(m.retracts[1].rationale, "inner");
     }
@@ -1006,13 +896,7 @@ require (
             let err = parse(&format!("module m\nreplace example.com/a => {target}\n")).unwrap_err();
             assert!(err.message.contains("Windows path"), "{target}: {err}");
         }
-        assert_eq!(
-            parse("module m\nreplace example.com/a => ..\n")
-                .unwrap()
-                .replaces[0]
-                .new_path,
-            ".."
-        );
+        assert_eq!(parse("module m\nreplace example.com/a => ..\n").unwrap().replaces[0].new_path, "..");
     }
 
     #[test]
@@ -1039,11 +923,7 @@ retract v1.1.0 and more
         assert_eq!(m.toolchain, None);
         assert!(m.replaces.is_empty() && m.excludes.is_empty());
         assert_eq!(m.requires.len(), 1);
-        let r: Vec<(&str, &str)> = m
-            .retracts
-            .iter()
-            .map(|r| (r.low.as_str(), r.high.as_str()))
-            .collect();
+        let r: Vec<(&str, &str)> = m.retracts.iter().map(|r| (r.low.as_str(), r.high.as_str())).collect();
         assert_eq!(r, [("v1.0.0", "v1.0.5"), ("v1.1.0", "v1.1.0")]);
         assert!(m.retracted("v1.0.3"));
     }
@@ -1052,35 +932,17 @@ retract v1.1.0 and more
     fn a_dependency_go_mod_still_needs_sound_syntax() {
         assert!(parse_lax("module m\nrequire (\n").is_err());
         assert!(parse_lax("module m\nrequire example.com/a master\n").is_err());
-        assert_eq!(
-            parse_lax("require example.com/a v1.0.0\n").unwrap().module,
-            ""
-        );
+        assert_eq!(parse_lax("require example.com/a v1.0.0\n").unwrap().module, "");
     }
 
     #[test]
     fn retracted_versions_are_recognised_by_semver_order() {
-        let m = parse("module m\nretract [v1.1.0, v1.1.5]\nretract v2.0.0+incompatible\nretract v1.3.0-rc.1\n").unwrap();
-        for v in [
-            "v1.1.0",
-            "v1.1.3",
-            "v1.1.5",
-            "v1.1.5-pre",
-            "v2.0.0+incompatible",
-            "v2.0.0",
-            "v1.3.0-rc.1",
-        ] {
+        let m =
+            parse("module m\nretract [v1.1.0, v1.1.5]\nretract v2.0.0+incompatible\nretract v1.3.0-rc.1\n").unwrap();
+        for v in ["v1.1.0", "v1.1.3", "v1.1.5", "v1.1.5-pre", "v2.0.0+incompatible", "v2.0.0", "v1.3.0-rc.1"] {
             assert!(m.retracted(v), "{v}");
         }
-        for v in [
-            "v1.0.9",
-            "v1.1.6",
-            "v1.1.0-rc.1",
-            "v1.3.0",
-            "v1.3.0-rc.2",
-            "not-a-version",
-            "v1.1.10",
-        ] {
+        for v in ["v1.0.9", "v1.1.6", "v1.1.0-rc.1", "v1.3.0", "v1.3.0-rc.2", "not-a-version", "v1.1.10"] {
             assert!(!m.retracted(v), "{v}");
         }
     }
@@ -1108,12 +970,7 @@ retract v1.1.0 and more
 
     #[test]
     fn a_missing_module_is_an_error() {
-        assert!(
-            parse("go 1.22\n")
-                .unwrap_err()
-                .message
-                .contains("missing module")
-        );
+        assert!(parse("go 1.22\n").unwrap_err().message.contains("missing module"));
         assert!(parse("").is_err());
     }
 
@@ -1137,9 +994,7 @@ retract v1.1.0 and more
 
     #[test]
     fn an_empty_block_and_comments_everywhere_are_fine() {
-        let m =
-            parse("// header\nmodule m // the module\nrequire ()\nrequire (\n\t// nothing\n)\n")
-                .unwrap();
+        let m = parse("// header\nmodule m // the module\nrequire ()\nrequire (\n\t// nothing\n)\n").unwrap();
         assert!(m.requires.is_empty());
     }
 
@@ -1155,14 +1010,8 @@ retract v1.1.0 and more
 
     #[test]
     fn upper_case_letters_are_escaped_for_the_proxy() {
-        assert_eq!(
-            escape_module_path("github.com/Azure/azure-sdk"),
-            "github.com/!azure/azure-sdk"
-        );
-        assert_eq!(
-            escape_module_path("github.com/BurntSushi/toml"),
-            "github.com/!burnt!sushi/toml"
-        );
+        assert_eq!(escape_module_path("github.com/Azure/azure-sdk"), "github.com/!azure/azure-sdk");
+        assert_eq!(escape_module_path("github.com/BurntSushi/toml"), "github.com/!burnt!sushi/toml");
         assert_eq!(escape_module_path("golang.org/x/mod"), "golang.org/x/mod");
         assert_eq!(escape_version("v1.0.0-RC1"), "v1.0.0-!r!c1");
     }

@@ -186,7 +186,8 @@ fn mentions(line: &str, version: &str) -> bool {
         let a0 = after.next();
         let a1 = after.next();
         let bad_before = before.is_some_and(|c| c.is_ascii_digit() || c == '.');
-        let bad_after = a0.is_some_and(|c| c.is_ascii_digit()) || (a0 == Some('.') && a1.is_some_and(|c| c.is_ascii_digit()));
+        let bad_after =
+            a0.is_some_and(|c| c.is_ascii_digit()) || (a0 == Some('.') && a1.is_some_and(|c| c.is_ascii_digit()));
         if !bad_before && !bad_after {
             return true;
         }

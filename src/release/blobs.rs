@@ -75,19 +75,14 @@ impl BlobsFile {
             Value::Null => return Ok(BlobsFile::default()),
             Value::Mapping(m) => m,
             _ => {
-                return Err(ParseError::new(
-                    "expected a map from blob path to blob entry",
-                ));
+                return Err(ParseError::new("expected a map from blob path to blob entry"));
             }
         };
         let mut entries = BTreeMap::new();
         let mut file_order = Vec::new();
         for (key, entry) in mapping {
             let Value::String(path) = key else {
-                return Err(ParseError::new(format!(
-                    "blob path {} is not a string",
-                    describe_key(&key)
-                )));
+                return Err(ParseError::new(format!("blob path {} is not a string", describe_key(&key))));
             };
             let at = |msg: String| match top_level_key_line(text, &path) {
                 Some(l) => ParseError::at(l, msg),
@@ -98,10 +93,7 @@ impl BlobsFile {
             file_order.push(path.clone());
             entries.insert(path, entry);
         }
-        Ok(BlobsFile {
-            entries,
-            file_order,
-        })
+        Ok(BlobsFile { entries, file_order })
     }
 
     /// The file as bosh-cli v2 writes it (see the module doc).
@@ -125,11 +117,7 @@ impl BlobsFile {
         if self.entries.is_empty() {
             return "{}\n".to_string();
         }
-        let mut keys: Vec<&String> = self
-            .file_order
-            .iter()
-            .filter(|k| self.entries.contains_key(*k))
-            .collect();
+        let mut keys: Vec<&String> = self.file_order.iter().filter(|k| self.entries.contains_key(*k)).collect();
         let mut seen: std::collections::HashSet<&String> = keys.iter().copied().collect();
         keys.extend(self.entries.keys().filter(|k| seen.insert(*k)));
         sort_tolerant(&mut keys, |a, b| yaml_v2_key_cmp(a, b));
@@ -200,13 +188,11 @@ fn parse_entry(path: &str, value: Value) -> Result<BlobEntry, String> {
         match name {
             "size" => {
                 size = Some(match &v {
-                    Value::Number(n) => n.as_u64().ok_or_else(|| {
-                        format!("blob {path:?}: size must be a non-negative integer, got {n}")
-                    })?,
+                    Value::Number(n) => n
+                        .as_u64()
+                        .ok_or_else(|| format!("blob {path:?}: size must be a non-negative integer, got {n}"))?,
                     _ => {
-                        return Err(format!(
-                            "blob {path:?}: size must be a non-negative integer"
-                        ));
+                        return Err(format!("blob {path:?}: size must be a non-negative integer"));
                     }
                 });
             }
@@ -235,10 +221,7 @@ fn parse_entry(path: &str, value: Value) -> Result<BlobEntry, String> {
     }
     if !unknown.is_empty() {
         let s = if unknown.len() == 1 { "" } else { "s" };
-        return Err(format!(
-            "blob {path:?}: unknown field{s} {}",
-            unknown.join(", ")
-        ));
+        return Err(format!("blob {path:?}: unknown field{s} {}", unknown.join(", ")));
     }
     Ok(BlobEntry {
         size: size.ok_or_else(|| format!("blob {path:?}: missing size"))?,
@@ -259,14 +242,8 @@ fn describe_key(v: &Value) -> String {
 
 /// 1-based line of a top-level key (plain or quoted) in `text`, for error messages. Best effort.
 fn top_level_key_line(text: &str, key: &str) -> Option<usize> {
-    let candidates = [
-        format!("{key}:"),
-        format!("\"{key}\":"),
-        format!("'{key}':"),
-    ];
-    text.lines()
-        .position(|line| candidates.iter().any(|c| line.starts_with(c.as_str())))
-        .map(|i| i + 1)
+    let candidates = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")];
+    text.lines().position(|line| candidates.iter().any(|c| line.starts_with(c.as_str()))).map(|i| i + 1)
 }
 
 /// Check that `path` names a file strictly below `blobs/`: relative, no `..`, `.` or empty
@@ -276,11 +253,7 @@ fn top_level_key_line(text: &str, key: &str) -> Option<usize> {
 /// rejected here as well because they make two spellings of one blob possible or cannot be written
 /// back as a simple YAML key.
 pub fn validate_blob_path(path: &str) -> Result<(), ParseError> {
-    let bad = |why: &str| {
-        Err(ParseError::new(format!(
-            "invalid blob path {path:?}: {why}"
-        )))
-    };
+    let bad = |why: &str| Err(ParseError::new(format!("invalid blob path {path:?}: {why}")));
     if path.is_empty() {
         return bad("empty");
     }
@@ -380,9 +353,7 @@ fn parse_one_digest(s: &str) -> Result<Digest, ParseError> {
         }
     };
     if hex.len() != len || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ParseError::new(format!(
-            "digest {s:?}: expected {len} hex digits for {algo}"
-        )));
+        return Err(ParseError::new(format!("digest {s:?}: expected {len} hex digits for {algo}")));
     }
     Ok(make(hex.to_ascii_lowercase()))
 }
@@ -416,19 +387,11 @@ pub fn yaml_v2_key_cmp(a: &str, b: &str) -> Ordering {
 }
 
 fn is_letter(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_alphabetic()
-    } else {
-        c.is_alphabetic()
-    }
+    if c.is_ascii() { c.is_ascii_alphabetic() } else { c.is_alphabetic() }
 }
 
 fn is_digit(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_digit()
-    } else {
-        c.is_numeric()
-    }
+    if c.is_ascii() { c.is_ascii_digit() } else { c.is_numeric() }
 }
 
 /// Go's `int64(r - '0')` for a rune, as yaml.v2 accumulates digit runs.
@@ -723,12 +686,7 @@ impl Writer {
                 }
                 spaces = false;
             } else if c == ' ' {
-                if ctx.allow_breaks()
-                    && !spaces
-                    && self.column > BEST_WIDTH
-                    && i > 0
-                    && i + 1 < chars.len()
-                {
+                if ctx.allow_breaks() && !spaces && self.column > BEST_WIDTH && i > 0 && i + 1 < chars.len() {
                     self.fold(ctx.fold_indent());
                     if chars.get(i + 1) == Some(&' ') {
                         self.push('\\');
@@ -796,11 +754,7 @@ struct Analysis {
 /// libyaml's `yaml_emitter_analyze_scalar`, reduced to what a block-context scalar needs.
 fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
-        return Analysis {
-            block_plain_allowed: true,
-            single_quoted_allowed: true,
-            block_allowed: false,
-        };
+        return Analysis { block_plain_allowed: true, single_quoted_allowed: true, block_allowed: false };
     }
     let chars: Vec<char> = s.chars().collect();
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
@@ -816,8 +770,9 @@ fn analyze(s: &str) -> Analysis {
         let followed_by_whitespace = i + 1 >= n || is_blank(chars[i + 1]);
         if i == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
-                | '%' | '@' | '`' => block_indicators = true,
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
+                    block_indicators = true
+                }
                 '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
                 _ => {}
             }
@@ -871,20 +826,15 @@ fn analyze(s: &str) -> Analysis {
     if line_breaks || block_indicators {
         block_plain_allowed = false;
     }
-    Analysis {
-        block_plain_allowed,
-        single_quoted_allowed,
-        block_allowed,
-    }
+    Analysis { block_plain_allowed, single_quoted_allowed, block_allowed }
 }
 
 /// Whether yaml.v2's resolver (YAML 1.1 flavoured) reads `s`, unquoted, back as a string.
 fn yaml_v2_resolves_to_str(s: &str) -> bool {
     const SPECIAL: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "n", "N", "no",
-        "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "", "~", "null", "Null",
-        "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
-        "-.Inf", "-.INF",
+        "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "n", "N", "no", "No", "NO", "false",
+        "False", "FALSE", "off", "Off", "OFF", "", "~", "null", "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf",
+        ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
     ];
     let hint = match s.as_bytes().first() {
         None => return false, // null
@@ -913,15 +863,12 @@ fn yaml_v2_resolves_to_str(s: &str) -> bool {
 }
 
 /// What Go's `strconv.ParseFloat` accepts after a leading `.`: underscores only between digits.
-static DOT_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\.[0-9](_?[0-9])*([eE][-+]?[0-9](_?[0-9])*)?$").expect("valid regex")
-});
-static YAML_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$").expect("valid regex")
-});
-static BASE60_FLOAT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$").expect("valid regex")
-});
+static DOT_FLOAT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\.[0-9](_?[0-9])*([eE][-+]?[0-9](_?[0-9])*)?$").expect("valid regex"));
+static YAML_FLOAT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$").expect("valid regex"));
+static BASE60_FLOAT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$").expect("valid regex"));
 static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})",
@@ -938,9 +885,7 @@ fn finite_float(s: &str) -> bool {
 
 /// yaml.v2 quotes strings that YAML 1.1 would read as sexagesimal numbers (`1:20`).
 fn is_base60_float(s: &str) -> bool {
-    matches!(s.as_bytes().first(), Some(b'+' | b'-' | b'0'..=b'9'))
-        && s.contains(':')
-        && BASE60_FLOAT.is_match(s)
+    matches!(s.as_bytes().first(), Some(b'+' | b'-' | b'0'..=b'9')) && s.contains(':') && BASE60_FLOAT.is_match(s)
 }
 
 /// yaml.v2's timestamp formats (`2006-1-2`, `2006-1-2T15:4:5.999999999Z07:00`, its `t` variant
@@ -949,10 +894,7 @@ fn looks_like_timestamp(s: &str) -> bool {
     let Some(c) = TIMESTAMP.captures(s) else {
         return false;
     };
-    let num = |i: usize| {
-        c.get(i)
-            .map(|m| m.as_str().parse::<u32>().unwrap_or(u32::MAX))
-    };
+    let num = |i: usize| c.get(i).map(|m| m.as_str().parse::<u32>().unwrap_or(u32::MAX));
     let (Some(year), Some(month), Some(day)) = (num(1), num(2), num(3)) else {
         return false;
     };
@@ -1052,17 +994,12 @@ golang/go1.4.2.linux-amd64.tar.gz:
 ";
 
     fn entry(size: u64, object_id: Option<&str>, sha: &str) -> BlobEntry {
-        BlobEntry {
-            size,
-            object_id: object_id.map(str::to_string),
-            sha: sha.to_string(),
-        }
+        BlobEntry { size, object_id: object_id.map(str::to_string), sha: sha.to_string() }
     }
 
     fn single(key: &str) -> BlobsFile {
         let mut f = BlobsFile::default();
-        f.entries
-            .insert(key.to_string(), entry(1, None, "sha256:ab"));
+        f.entries.insert(key.to_string(), entry(1, None, "sha256:ab"));
         f
     }
 
@@ -1072,11 +1009,7 @@ golang/go1.4.2.linux-amd64.tar.gz:
         assert_eq!(f.entries.len(), 4);
         assert_eq!(
             f.entries["etcd/etcd-v3.3.15-linux-amd64.tar.gz"],
-            entry(
-                14194932,
-                Some("0b6c1a52-8f0e-4c1e-5a7d-1f2e3d4c5b6a"),
-                "6c8fa2fb13d01c6c2a4b0a7e3f0e1f59a3c1c6d1"
-            )
+            entry(14194932, Some("0b6c1a52-8f0e-4c1e-5a7d-1f2e3d4c5b6a"), "6c8fa2fb13d01c6c2a4b0a7e3f0e1f59a3c1c6d1")
         );
     }
 
@@ -1090,9 +1023,7 @@ golang/go1.4.2.linux-amd64.tar.gz:
     fn a_legacy_ruby_file_is_read_and_written_in_v2_form() {
         let f = BlobsFile::parse(LEGACY).unwrap();
         assert_eq!(
-            f.entries["golang/go1.4.2.linux-amd64.tar.gz"]
-                .object_id
-                .as_deref(),
+            f.entries["golang/go1.4.2.linux-amd64.tar.gz"].object_id.as_deref(),
             Some("a0b1c2d3-e4f5-4a6b-9c8d-7e6f5a4b3c2d")
         );
         assert_eq!(f.to_bosh_yaml(), LEGACY_AS_V2);
@@ -1108,24 +1039,15 @@ golang/go1.4.2.linux-amd64.tar.gz:
 
     #[test]
     fn an_empty_or_null_object_id_reads_as_none() {
-        let f = BlobsFile::parse(
-            "a:\n  size: 1\n  object_id: ''\n  sha: x\nb:\n  size: 1\n  object_id:\n  sha: y\n",
-        )
-        .unwrap();
+        let f = BlobsFile::parse("a:\n  size: 1\n  object_id: ''\n  sha: x\nb:\n  size: 1\n  object_id:\n  sha: y\n")
+            .unwrap();
         assert_eq!(f.entries["a"].object_id, None);
         assert_eq!(f.entries["b"].object_id, None);
     }
 
     #[test]
     fn empty_indexes_in_every_spelling_parse_to_nothing() {
-        for text in [
-            "",
-            "--- {}\n",
-            "{}\n",
-            "# no blobs yet\n",
-            "---\n",
-            "\n\n# a\n# b\n",
-        ] {
+        for text in ["", "--- {}\n", "{}\n", "# no blobs yet\n", "---\n", "\n\n# a\n# b\n"] {
             let f = BlobsFile::parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
             assert!(f.entries.is_empty(), "{text:?}");
         }
@@ -1146,43 +1068,19 @@ golang/go1.4.2.linux-amd64.tar.gz:
 
     #[test]
     fn unsafe_paths_are_rejected() {
-        for bad in [
-            "/etc/passwd",
-            "a/../../x",
-            "a//b",
-            "a/",
-            "a\\b",
-            "a\0b",
-            "",
-            "./a",
-            "a/./b",
-        ] {
+        for bad in ["/etc/passwd", "a/../../x", "a//b", "a/", "a\\b", "a\0b", "", "./a", "a/./b"] {
             let err = validate_blob_path(bad).unwrap_err();
-            assert!(
-                err.message.starts_with("invalid blob path"),
-                "{bad:?}: {}",
-                err.message
-            );
+            assert!(err.message.starts_with("invalid blob path"), "{bad:?}: {}", err.message);
         }
-        for good in [
-            "a",
-            "golang/go1.22.0.linux-amd64.tar.gz",
-            "a..b/c",
-            ".hidden/x",
-        ] {
+        for good in ["a", "golang/go1.22.0.linux-amd64.tar.gz", "a..b/c", ".hidden/x"] {
             validate_blob_path(good).unwrap();
         }
     }
 
     #[test]
     fn an_unknown_field_is_an_error_naming_it() {
-        let err = BlobsFile::parse("a:\n  size: 1\n  sha: abc\n  sha1: abc\n  colour: red\n")
-            .unwrap_err();
-        assert!(
-            err.message.contains("unknown fields \"sha1\", \"colour\""),
-            "{}",
-            err.message
-        );
+        let err = BlobsFile::parse("a:\n  size: 1\n  sha: abc\n  sha1: abc\n  colour: red\n").unwrap_err();
+        assert!(err.message.contains("unknown fields \"sha1\", \"colour\""), "{}", err.message);
         assert!(err.message.contains("blob \"a\""), "{}", err.message);
     }
 
@@ -1191,10 +1089,7 @@ golang/go1.4.2.linux-amd64.tar.gz:
         for size in ["-1", "1.5", "\"12\"", "~"] {
             let text = format!("a:\n  size: {size}\n  sha: abc\n");
             let err = BlobsFile::parse(&text).unwrap_err();
-            assert!(
-                err.message.contains("size must be a non-negative integer"),
-                "{size}"
-            );
+            assert!(err.message.contains("size must be a non-negative integer"), "{size}");
         }
     }
 
@@ -1209,18 +1104,8 @@ golang/go1.4.2.linux-amd64.tar.gz:
 
     #[test]
     fn missing_size_or_sha_is_an_error() {
-        assert!(
-            BlobsFile::parse("a:\n  sha: abc\n")
-                .unwrap_err()
-                .message
-                .contains("missing size")
-        );
-        assert!(
-            BlobsFile::parse("a:\n  size: 3\n")
-                .unwrap_err()
-                .message
-                .contains("missing sha")
-        );
+        assert!(BlobsFile::parse("a:\n  sha: abc\n").unwrap_err().message.contains("missing size"));
+        assert!(BlobsFile::parse("a:\n  size: 3\n").unwrap_err().message.contains("missing sha"));
     }
 
     #[test]
@@ -1232,20 +1117,11 @@ golang/go1.4.2.linux-amd64.tar.gz:
     #[test]
     fn keys_sort_in_yaml_v2_order() {
         assert_eq!(
-            yaml_v2_key_cmp(
-                "golang/go1.9.7.linux-amd64.tar.gz",
-                "golang/go1.10.3.linux-amd64.tar.gz"
-            ),
+            yaml_v2_key_cmp("golang/go1.9.7.linux-amd64.tar.gz", "golang/go1.10.3.linux-amd64.tar.gz"),
             Ordering::Less
         );
-        assert_eq!(
-            yaml_v2_key_cmp("golang-darwin/x", "golang/x"),
-            Ordering::Less
-        );
-        assert_eq!(
-            yaml_v2_key_cmp("go1.24.0.tar.gz", "go1.24rc1.tar.gz"),
-            Ordering::Less
-        );
+        assert_eq!(yaml_v2_key_cmp("golang-darwin/x", "golang/x"), Ordering::Less);
+        assert_eq!(yaml_v2_key_cmp("go1.24.0.tar.gz", "go1.24rc1.tar.gz"), Ordering::Less);
         assert_eq!(yaml_v2_key_cmp("a2", "a10"), Ordering::Less);
         assert_eq!(yaml_v2_key_cmp("a10", "a2"), Ordering::Greater);
         assert_eq!(yaml_v2_key_cmp("a", "ab"), Ordering::Less);
@@ -1273,29 +1149,12 @@ golang/go1.4.2.linux-amd64.tar.gz:
     #[test]
     fn the_writer_orders_entries_like_bosh_not_by_bytes() {
         let mut f = BlobsFile::default();
-        for k in [
-            "golang/go1.10.3.tgz",
-            "golang/go1.9.7.tgz",
-            "golang-darwin/go1.9.tgz",
-            "a",
-        ] {
+        for k in ["golang/go1.10.3.tgz", "golang/go1.9.7.tgz", "golang-darwin/go1.9.tgz", "a"] {
             f.entries.insert(k.to_string(), entry(1, None, "sha256:ab"));
         }
         let out = f.to_bosh_yaml();
-        let keys: Vec<&str> = out
-            .lines()
-            .filter(|l| !l.starts_with(' '))
-            .map(|l| l.trim_end_matches(':'))
-            .collect();
-        assert_eq!(
-            keys,
-            [
-                "a",
-                "golang-darwin/go1.9.tgz",
-                "golang/go1.9.7.tgz",
-                "golang/go1.10.3.tgz"
-            ]
-        );
+        let keys: Vec<&str> = out.lines().filter(|l| !l.starts_with(' ')).map(|l| l.trim_end_matches(':')).collect();
+        assert_eq!(keys, ["a", "golang-darwin/go1.9.tgz", "golang/go1.9.7.tgz", "golang/go1.10.3.tgz"]);
     }
 
     #[test]
@@ -1313,14 +1172,7 @@ golang/go1.4.2.linux-amd64.tar.gz:
             assert!(out.starts_with(written), "{key}: {out}");
         }
         // Not numbers or dates for yaml.v2: plain.
-        for key in [
-            "1.2.3.tgz",
-            "2024-13-01",
-            "v1.5",
-            "go1.22",
-            "yesterday",
-            "0x",
-        ] {
+        for key in ["1.2.3.tgz", "2024-13-01", "v1.5", "go1.22", "yesterday", "0x"] {
             let out = single(key).to_bosh_yaml();
             assert!(out.starts_with(&format!("{key}:")), "{key}: {out}");
         }
@@ -1345,10 +1197,7 @@ golang/go1.4.2.linux-amd64.tar.gz:
     #[test]
     fn values_that_read_as_numbers_are_double_quoted() {
         let mut f = BlobsFile::default();
-        f.entries.insert(
-            "a".into(),
-            entry(1, Some("1234"), "1234567890123456789012345678901234567890"),
-        );
+        f.entries.insert("a".into(), entry(1, Some("1234"), "1234567890123456789012345678901234567890"));
         assert_eq!(
             f.to_bosh_yaml(),
             "a:\n  size: 1\n  object_id: \"1234\"\n  sha: \"1234567890123456789012345678901234567890\"\n"
@@ -1360,10 +1209,7 @@ golang/go1.4.2.linux-amd64.tar.gz:
         let key = format!("dir/{}.tgz", "x".repeat(130));
         let mut f = BlobsFile::default();
         f.entries.insert(key.clone(), entry(7, None, "sha256:ab"));
-        assert_eq!(
-            f.to_bosh_yaml(),
-            format!("? {key}\n: size: 7\n  sha: sha256:ab\n")
-        );
+        assert_eq!(f.to_bosh_yaml(), format!("? {key}\n: size: 7\n  sha: sha256:ab\n"));
     }
 
     #[test]
@@ -1380,33 +1226,19 @@ golang/go1.4.2.linux-amd64.tar.gz:
         for start in 0..3 {
             let mut text = String::new();
             for i in 0..3 {
-                text.push_str(&format!(
-                    "{}:\n  size: 1\n  sha: sha256:ab\n",
-                    keys[(start + i) % 3]
-                ));
+                text.push_str(&format!("{}:\n  size: 1\n  sha: sha256:ab\n", keys[(start + i) % 3]));
             }
-            assert_eq!(
-                BlobsFile::parse(&text).unwrap().to_bosh_yaml(),
-                text,
-                "rotation {start}"
-            );
+            assert_eq!(BlobsFile::parse(&text).unwrap().to_bosh_yaml(), text, "rotation {start}");
         }
     }
 
     #[test]
     fn a_new_key_is_slotted_into_the_order_of_the_file() {
         let mut f = BlobsFile::parse(V2).unwrap();
-        f.entries.insert(
-            "golang/go1.9.8.linux-amd64.tar.gz".into(),
-            entry(2, None, "sha256:cd"),
-        );
+        f.entries.insert("golang/go1.9.8.linux-amd64.tar.gz".into(), entry(2, None, "sha256:cd"));
         f.entries.remove("etcd/etcd-v3.3.15-linux-amd64.tar.gz");
         let out = f.to_bosh_yaml();
-        let keys: Vec<&str> = out
-            .lines()
-            .filter(|l| !l.starts_with(' '))
-            .map(|l| l.trim_end_matches(':'))
-            .collect();
+        let keys: Vec<&str> = out.lines().filter(|l| !l.starts_with(' ')).map(|l| l.trim_end_matches(':')).collect();
         assert_eq!(
             keys,
             [
@@ -1420,10 +1252,7 @@ golang/go1.4.2.linux-amd64.tar.gz:
 
     #[test]
     fn equality_ignores_the_order_of_the_file() {
-        assert_eq!(
-            BlobsFile::parse(LEGACY).unwrap(),
-            BlobsFile::parse(LEGACY_AS_V2).unwrap()
-        );
+        assert_eq!(BlobsFile::parse(LEGACY).unwrap(), BlobsFile::parse(LEGACY_AS_V2).unwrap());
     }
 
     #[test]
@@ -1435,28 +1264,20 @@ golang/go1.4.2.linux-amd64.tar.gz:
     #[test]
     fn values_with_line_breaks_are_written_as_yaml_v2_does() {
         let mut f = BlobsFile::default();
-        f.entries
-            .insert("a".into(), entry(1, Some("x\ny"), "p\u{2028}q"));
-        assert_eq!(
-            f.to_bosh_yaml(),
-            "a:\n  size: 1\n  object_id: |-\n    x\n    y\n  sha: 'p\u{2028}    q'\n"
-        );
+        f.entries.insert("a".into(), entry(1, Some("x\ny"), "p\u{2028}q"));
+        assert_eq!(f.to_bosh_yaml(), "a:\n  size: 1\n  object_id: |-\n    x\n    y\n  sha: 'p\u{2028}    q'\n");
     }
 
     #[test]
     fn long_values_with_spaces_fold_past_column_80() {
         let words: Vec<String> = (0..30).map(|i| format!("w{i}")).collect();
         let mut f = BlobsFile::default();
-        f.entries
-            .insert("a".into(), entry(1, None, &words.join(" ")));
+        f.entries.insert("a".into(), entry(1, None, &words.join(" ")));
         let out = f.to_bosh_yaml();
         let sha_lines: Vec<&str> = out.lines().skip(2).collect();
         assert_eq!(sha_lines.len(), 2, "{out}");
         assert!(sha_lines[1].starts_with("    w"), "{out}");
-        assert_eq!(
-            out.replace("\n    ", " "),
-            format!("a:\n  size: 1\n  sha: {}\n", words.join(" "))
-        );
+        assert_eq!(out.replace("\n    ", " "), format!("a:\n  size: 1\n  sha: {}\n", words.join(" ")));
     }
 
     #[test]
@@ -1464,14 +1285,8 @@ golang/go1.4.2.linux-amd64.tar.gz:
         let sha1 = "441cd763c9c59fea754786d3a7ed3d67487a8307";
         let sha256 = "f6c8a87aa03b92c4b0bf3d558e28ea03006eb29db78917daec5cfb6ec1046265";
         let sha512 = "ab".repeat(64);
-        assert_eq!(
-            parse_digests(sha1).unwrap(),
-            vec![Digest::Sha1(sha1.into())]
-        );
-        assert_eq!(
-            parse_digests(&format!("sha256:{sha256}")).unwrap(),
-            vec![Digest::Sha256(sha256.into())]
-        );
+        assert_eq!(parse_digests(sha1).unwrap(), vec![Digest::Sha1(sha1.into())]);
+        assert_eq!(parse_digests(&format!("sha256:{sha256}")).unwrap(), vec![Digest::Sha256(sha256.into())]);
         let multi = format!("{sha1};sha256:{sha256};sha512:{sha512}");
         let all = parse_digests(&multi).unwrap();
         assert_eq!(all.len(), 3);
@@ -1484,26 +1299,13 @@ golang/go1.4.2.linux-amd64.tar.gz:
 
     #[test]
     fn upper_case_hex_is_returned_in_lower_case() {
-        let d = parse_digests(
-            "sha256:F6C8A87AA03B92C4B0BF3D558E28EA03006EB29DB78917DAEC5CFB6EC1046265",
-        )
-        .unwrap();
-        assert_eq!(
-            d[0].hex(),
-            "f6c8a87aa03b92c4b0bf3d558e28ea03006eb29db78917daec5cfb6ec1046265"
-        );
+        let d = parse_digests("sha256:F6C8A87AA03B92C4B0BF3D558E28EA03006EB29DB78917DAEC5CFB6EC1046265").unwrap();
+        assert_eq!(d[0].hex(), "f6c8a87aa03b92c4b0bf3d558e28ea03006eb29db78917daec5cfb6ec1046265");
     }
 
     #[test]
     fn malformed_digests_are_rejected() {
-        for bad in [
-            "",
-            "abc",
-            "md5:abcd",
-            "sha256:xyz",
-            "sha1:12",
-            &format!("{};", "a".repeat(40)),
-        ] {
+        for bad in ["", "abc", "md5:abcd", "sha256:xyz", "sha1:12", &format!("{};", "a".repeat(40))] {
             assert!(parse_digests(bad).is_err(), "{bad:?}");
         }
     }

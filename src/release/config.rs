@@ -14,24 +14,7 @@ use serde_json::{Map, Value as Json};
 use yaml_serde::Value;
 
 use crate::error::ParseError;
-
-/// The most flow-collection openers (`[`, `{`) a YAML text may hold before it is parsed. The YAML
-/// scanner is quadratic in the depth of flow collections (100 000 nested `{a: ` take half a
-/// minute), and a count of the characters bounds that depth whatever quoting tricks the text
-/// plays. Release files and sources hold a handful.
-pub const MAX_FLOW_OPENERS: usize = 1000;
-
-/// Refuses YAML that could nest flow collections deeper than [`MAX_FLOW_OPENERS`], before any
-/// parser sees it. Never quotes the text.
-pub fn check_yaml_nesting(text: &str) -> Result<(), ParseError> {
-    let openers = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
-    if openers > MAX_FLOW_OPENERS {
-        return Err(ParseError::new(format!(
-            "has more than {MAX_FLOW_OPENERS} '[' and '{{' (nested too deeply?); refusing to parse it as YAML"
-        )));
-    }
-    Ok(())
-}
+use crate::yaml::check_yaml_nesting;
 
 /// The providers bosh-cli v2 accepts for a release blobstore.
 pub const PROVIDERS: [&str; 3] = ["local", "s3", "gcs"];
@@ -73,9 +56,7 @@ impl FinalConfig {
         let name = optional_string(&root, "name")?;
         let final_name = optional_string(&root, "final_name")?;
         if name.is_some() && final_name.is_some() {
-            return Err(ParseError::new(
-                "both name and final_name are set; keep only name",
-            ));
+            return Err(ParseError::new("both name and final_name are set; keep only name"));
         }
         let no_compression = match root.get("no_compression") {
             None | Some(Value::Null) => false,
@@ -90,20 +71,16 @@ impl FinalConfig {
                     .unwrap_or_default();
                 let options = match b.get("options") {
                     None | Some(Value::Null) => Map::new(),
-                    Some(Value::Mapping(o)) => mapping_to_json(o)
-                        .map_err(|e| ParseError::new(format!("blobstore.options{e}")))?,
+                    Some(Value::Mapping(o)) => {
+                        mapping_to_json(o).map_err(|e| ParseError::new(format!("blobstore.options{e}")))?
+                    }
                     Some(_) => return Err(ParseError::new("blobstore.options must be a map")),
                 };
                 BlobstoreConfig { provider, options }
             }
             Some(_) => return Err(ParseError::new("blobstore must be a map")),
         };
-        Ok(FinalConfig {
-            name,
-            final_name,
-            blobstore,
-            no_compression,
-        })
+        Ok(FinalConfig { name, final_name, blobstore, no_compression })
     }
 
     /// The release's name: `name`, or else the legacy `final_name`.
@@ -117,9 +94,7 @@ impl FinalConfig {
         if PROVIDERS.contains(&p) {
             Ok(())
         } else if p.is_empty() {
-            Err(ParseError::new(
-                "blobstore.provider is not set (expected local, s3 or gcs)",
-            ))
+            Err(ParseError::new("blobstore.provider is not set (expected local, s3 or gcs)"))
         } else {
             Err(ParseError::new(format!(
                 "blobstore.provider {p:?} is not supported by bosh-cli (expected local, s3 or gcs)"
@@ -170,10 +145,7 @@ pub fn parse_private_options(text: &str) -> Result<Map<String, Json>, ParseError
 }
 
 /// `final` overlaid key by key with `private`; `private` wins on a clash.
-pub fn merge_options(
-    final_options: &Map<String, Json>,
-    private: &Map<String, Json>,
-) -> Map<String, Json> {
+pub fn merge_options(final_options: &Map<String, Json>, private: &Map<String, Json>) -> Map<String, Json> {
     let mut merged = final_options.clone();
     for (k, v) in private {
         merged.insert(k.clone(), v.clone());
@@ -209,9 +181,7 @@ fn yaml_to_json(v: &Value) -> Result<Json, String> {
                 Json::from(i)
             } else {
                 let f = n.as_f64().unwrap_or(f64::NAN);
-                Json::Number(
-                    serde_json::Number::from_f64(f).ok_or(": not a finite number".to_string())?,
-                )
+                Json::Number(serde_json::Number::from_f64(f).ok_or(": not a finite number".to_string())?)
             }
         }
         Value::String(s) => Json::String(s.clone()),
@@ -259,10 +229,7 @@ no_compression: true
         assert_eq!(c.name, None);
         assert_eq!(c.release_name(), Some("nats-like"));
         assert_eq!(c.blobstore.provider, "gcs");
-        assert_eq!(
-            c.blobstore.options["bucket_name"],
-            json!("some-release-blobs")
-        );
+        assert_eq!(c.blobstore.options["bucket_name"], json!("some-release-blobs"));
         assert!(!c.no_compression);
         c.validate_provider().unwrap();
     }
@@ -278,8 +245,7 @@ no_compression: true
 
     #[test]
     fn name_and_final_name_together_are_an_error() {
-        let err =
-            FinalConfig::parse("name: a\nfinal_name: b\nblobstore: {provider: s3}\n").unwrap_err();
+        let err = FinalConfig::parse("name: a\nfinal_name: b\nblobstore: {provider: s3}\n").unwrap_err();
         assert!(err.message.contains("both name and final_name"));
     }
 
@@ -301,8 +267,7 @@ no_compression: true
     #[test]
     fn every_supported_provider_validates() {
         for p in PROVIDERS {
-            let c =
-                FinalConfig::parse(&format!("name: x\nblobstore: {{provider: {p}}}\n")).unwrap();
+            let c = FinalConfig::parse(&format!("name: x\nblobstore: {{provider: {p}}}\n")).unwrap();
             c.validate_provider().unwrap();
         }
     }
@@ -337,13 +302,7 @@ blobstore:
 
     #[test]
     fn a_private_file_without_options_yields_nothing() {
-        for text in [
-            "",
-            "# nothing\n",
-            "blobstore:\n",
-            "blobstore:\n  provider: s3\n",
-            "other: 1\n",
-        ] {
+        for text in ["", "# nothing\n", "blobstore:\n", "blobstore:\n  provider: s3\n", "other: 1\n"] {
             assert!(parse_private_options(text).unwrap().is_empty(), "{text:?}");
         }
     }
@@ -351,8 +310,7 @@ blobstore:
     #[test]
     fn private_yaml_errors_give_a_line_and_never_the_content() {
         let secret = "hunter2-SECRET";
-        let text =
-            format!("blobstore:\n  options:\n    secret_access_key: {secret}\n  - \"{secret}\n");
+        let text = format!("blobstore:\n  options:\n    secret_access_key: {secret}\n  - \"{secret}\n");
         let err = parse_private_options(&text).unwrap_err();
         assert!(err.line.is_some());
         assert_eq!(err.message, "not valid YAML");

@@ -1,8 +1,8 @@
 //! What a BOSH release holds: `config/blobs.yml`, `config/final.yml` / `private.yml`,
 //! `packages/*/spec` and `packages/*/spec.lock`.
 
+pub mod blob_bump;
 pub mod blobs;
 pub mod config;
-pub mod spec;
 pub mod snapshot;
-pub mod blob_bump;
+pub mod spec;

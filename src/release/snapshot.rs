@@ -78,7 +78,7 @@ impl RepoFiles for DirFiles {
     }
 
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        if !crate::source::is_safe_relative_path(path) {
+        if !crate::files::is_safe_relative_path(path) {
             return Err(Error::Parse { file: path.into(), message: "path leaves the repository".into() });
         }
         // Every component, not only the last: `config -> /elsewhere` leaves the checkout too.
@@ -191,7 +191,7 @@ fn text(path: &str, bytes: Vec<u8>) -> Result<String> {
 /// [`text`] for a YAML file: also refuses nesting the YAML parser would take minutes over.
 fn yaml_text(path: &str, bytes: Vec<u8>) -> Result<String> {
     let t = text(path, bytes)?;
-    crate::release::config::check_yaml_nesting(&t).map_err(|e| e.in_file(path))?;
+    crate::yaml::check_yaml_nesting(&t).map_err(|e| e.in_file(path))?;
     Ok(t)
 }
 
@@ -209,10 +209,8 @@ impl Snapshot {
         let paths = files.paths()?;
         // A package whose spec is not a regular file (a symlink) is refused, not skipped: `paths`
         // lists regular files only, so ask for the spec of every package directory seen.
-        let packages: std::collections::BTreeSet<&str> = paths
-            .iter()
-            .filter_map(|p| p.strip_prefix("packages/")?.split_once('/').map(|(pkg, _)| pkg))
-            .collect();
+        let packages: std::collections::BTreeSet<&str> =
+            paths.iter().filter_map(|p| p.strip_prefix("packages/")?.split_once('/').map(|(pkg, _)| pkg)).collect();
         for pkg in packages {
             let spec = format!("packages/{pkg}/spec");
             if !paths.contains(&spec) {

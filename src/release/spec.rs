@@ -57,27 +57,11 @@ impl PackageSpec {
             Some(items) => patterns
                 .into_iter()
                 .zip(items)
-                .map(|(pattern, item)| SpecFile {
-                    pattern,
-                    line: item.line,
-                    gosub: item.gosub,
-                })
+                .map(|(pattern, item)| SpecFile { pattern, line: item.line, gosub: item.gosub })
                 .collect(),
-            None => patterns
-                .into_iter()
-                .map(|pattern| SpecFile {
-                    pattern,
-                    line: key_line,
-                    gosub: false,
-                })
-                .collect(),
+            None => patterns.into_iter().map(|pattern| SpecFile { pattern, line: key_line, gosub: false }).collect(),
         };
-        Ok(PackageSpec {
-            name,
-            dependencies,
-            files,
-            excluded_files,
-        })
+        Ok(PackageSpec { name, dependencies, files, excluded_files })
     }
 }
 
@@ -132,21 +116,15 @@ fn string_list(map: &Mapping, key: &str) -> Result<Vec<String>, ParseError> {
 
 /// 1-based line of a top-level `key:` (plain or quoted).
 fn top_level_key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines()
-        .position(|l| key_rest(l, key).is_some())
-        .map(|i| i + 1)
+    text.lines().position(|l| key_rest(l, key).is_some()).map(|i| i + 1)
 }
 
 /// For a line `key: rest` at column 0 (key plain or quoted), `rest`.
 fn key_rest<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    [
-        format!("{key}:"),
-        format!("\"{key}\":"),
-        format!("'{key}':"),
-    ]
-    .iter()
-    .find_map(|p| line.strip_prefix(p.as_str()))
-    .filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+    [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")]
+        .iter()
+        .find_map(|p| line.strip_prefix(p.as_str()))
+        .filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
 }
 
 struct ScannedItem {
@@ -170,14 +148,8 @@ fn scan_block_items(text: &str, key: &str) -> Option<Vec<ScannedItem>> {
             continue;
         }
         let at_column_0 = trimmed.len() == line.len();
-        if let Some(item) = trimmed
-            .strip_prefix('-')
-            .filter(|r| r.is_empty() || r.starts_with([' ', '\t']))
-        {
-            items.push(ScannedItem {
-                line: i + 1,
-                gosub: is_gosub_comment(item.trim_start()),
-            });
+        if let Some(item) = trimmed.strip_prefix('-').filter(|r| r.is_empty() || r.starts_with([' ', '\t'])) {
+            items.push(ScannedItem { line: i + 1, gosub: is_gosub_comment(item.trim_start()) });
         } else if at_column_0 {
             break; // the next top-level key, or a document marker
         }
@@ -484,19 +456,11 @@ fn class_matches(body: &[char], c: char) -> bool {
     let mut matched = false;
     let mut i = 0;
     while i < body.len() {
-        let (lo, next) = if body[i] == '\\' {
-            (body[i + 1], i + 2)
-        } else {
-            (body[i], i + 1)
-        };
+        let (lo, next) = if body[i] == '\\' { (body[i + 1], i + 2) } else { (body[i], i + 1) };
         i = next;
         let mut hi = lo;
         if body.get(i) == Some(&'-') {
-            let (h, next) = if body[i + 1] == '\\' {
-                (body[i + 2], i + 3)
-            } else {
-                (body[i + 1], i + 2)
-            };
+            let (h, next) = if body[i + 1] == '\\' { (body[i + 2], i + 3) } else { (body[i + 1], i + 2) };
             hi = h;
             i = next;
         }
@@ -537,21 +501,8 @@ excluded_files:
         assert_eq!(s.dependencies, ["golang-1.23-linux"]);
         assert_eq!(s.excluded_files, ["code.example.org/**/*_test.go"]);
         let lines: Vec<(usize, bool)> = s.files.iter().map(|f| (f.line, f.gosub)).collect();
-        assert_eq!(
-            lines,
-            [
-                (8, false),
-                (9, false),
-                (10, false),
-                (11, true),
-                (12, true),
-                (13, false)
-            ]
-        );
-        assert_eq!(
-            s.files[4].pattern,
-            "code.example.org/vendor/github.com/example/lib/*.s"
-        );
+        assert_eq!(lines, [(8, false), (9, false), (10, false), (11, true), (12, true), (13, false)]);
+        assert_eq!(s.files[4].pattern, "code.example.org/vendor/github.com/example/lib/*.s");
     }
 
     #[test]
@@ -581,24 +532,9 @@ excluded_files:
 
     #[test]
     fn a_spec_without_a_name_or_with_bad_lists_is_rejected() {
-        assert!(
-            PackageSpec::parse("files: [a]\n")
-                .unwrap_err()
-                .message
-                .contains("missing name")
-        );
-        assert!(
-            PackageSpec::parse("name: x\nfiles: a\n")
-                .unwrap_err()
-                .message
-                .contains("files must be a list")
-        );
-        assert!(
-            PackageSpec::parse("name: x\nfiles: [[a]]\n")
-                .unwrap_err()
-                .message
-                .contains("files[0]")
-        );
+        assert!(PackageSpec::parse("files: [a]\n").unwrap_err().message.contains("missing name"));
+        assert!(PackageSpec::parse("name: x\nfiles: a\n").unwrap_err().message.contains("files must be a list"));
+        assert!(PackageSpec::parse("name: x\nfiles: [[a]]\n").unwrap_err().message.contains("files[0]"));
         assert!(PackageSpec::parse("").is_err());
     }
 
@@ -613,12 +549,7 @@ excluded_files:
         assert!(l.dependencies.is_empty());
         let l = SpecLock::parse("name: a\nfingerprint: f\ndependencies:\n- b\n").unwrap();
         assert_eq!(l.dependencies, ["b"]);
-        assert!(
-            SpecLock::parse("name: a\n")
-                .unwrap_err()
-                .message
-                .contains("fingerprint")
-        );
+        assert!(SpecLock::parse("name: a\n").unwrap_err().message.contains("fingerprint"));
     }
 
     #[test]
@@ -627,22 +558,10 @@ excluded_files:
         assert!(glob_matches(p, "etcd/etcd-v3.3.15-linux-amd64.tar.gz"));
         assert!(!glob_matches(p, "etcd/etcd-v3.4.1-linux-amd64.tar.gz"));
         assert!(!glob_matches(p, "etcd/etcd-v3.3.1/x-linux-amd64.tar.gz"));
-        assert!(glob_matches(
-            "go1.13*.linux-amd64.tar.gz",
-            "go1.13.15.linux-amd64.tar.gz"
-        ));
-        assert!(glob_matches(
-            "go1.13*.linux-amd64.tar.gz",
-            "go1.13.linux-amd64.tar.gz"
-        ));
-        assert!(!glob_matches(
-            "go1.13*.linux-amd64.tar.gz",
-            "go1.14.linux-amd64.tar.gz"
-        ));
-        assert!(!glob_matches(
-            "go1.13*.linux-amd64.tar.gz",
-            "golang/go1.13.linux-amd64.tar.gz"
-        ));
+        assert!(glob_matches("go1.13*.linux-amd64.tar.gz", "go1.13.15.linux-amd64.tar.gz"));
+        assert!(glob_matches("go1.13*.linux-amd64.tar.gz", "go1.13.linux-amd64.tar.gz"));
+        assert!(!glob_matches("go1.13*.linux-amd64.tar.gz", "go1.14.linux-amd64.tar.gz"));
+        assert!(!glob_matches("go1.13*.linux-amd64.tar.gz", "golang/go1.13.linux-amd64.tar.gz"));
         assert!(!glob_matches("*", "a/b"));
         assert!(glob_matches("*", ".hidden"));
     }

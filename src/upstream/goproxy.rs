@@ -68,11 +68,10 @@ fn parse_list(url: &Url, text: &str) -> Result<Vec<String>> {
 
 pub async fn list_versions(http: &Http, cache: &Cache, proxy: &Url, path: &str) -> Result<ModuleVersions> {
     let list_url = module_url(proxy, path, "@v/list");
-    let listed = get_cached(http, cache, &list_url, Auth::None, "text/plain", |text| parse_list(&list_url, text)).await?;
-    let mut versions: Vec<String> = listed
-        .into_iter()
-        .filter(|v| !is_pseudo(v) && Version::parse(Scheme::Semver, v).is_some())
-        .collect();
+    let listed =
+        get_cached(http, cache, &list_url, Auth::None, "text/plain", |text| parse_list(&list_url, text)).await?;
+    let mut versions: Vec<String> =
+        listed.into_iter().filter(|v| !is_pseudo(v) && Version::parse(Scheme::Semver, v).is_some()).collect();
     if versions.is_empty() {
         let latest_url = module_url(proxy, path, "@latest");
         let text = http.get_text(&latest_url, Auth::None, "application/json").await?;

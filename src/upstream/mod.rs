@@ -80,7 +80,8 @@ pub async fn lookup_all(
         k.dedup();
         k
     };
-    let futures = keys.iter().map(|key| async move { lookup(http, cache, token, key).await.map_err(|e| name_upstream(e, key)) });
+    let futures =
+        keys.iter().map(|key| async move { lookup(http, cache, token, key).await.map_err(|e| name_upstream(e, key)) });
     let results = futures_util::future::join_all(futures).await;
     let mut out = BTreeMap::new();
     for (key, result) in keys.into_iter().zip(results) {

@@ -57,14 +57,8 @@ impl S3Server {
                 .arg(&data),
             &log,
         );
-        let mut server = S3Server {
-            child,
-            port,
-            root,
-            log,
-            access_key: access_key.to_string(),
-            secret_key: secret_key.to_string(),
-        };
+        let mut server =
+            S3Server { child, port, root, log, access_key: access_key.to_string(), secret_key: secret_key.to_string() };
         let log_path = server.log.clone();
         wait_until_listening(&mut server.child, port, &log_path, S3S_FS);
         server
@@ -212,10 +206,7 @@ fn read(p: &Path) -> String {
 }
 
 fn kill_group(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", "--", &format!("-{}", child.id())])
-        .stderr(Stdio::null())
-        .status();
+    let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", child.id())]).stderr(Stdio::null()).status();
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -387,10 +387,8 @@ async fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request
     let mut lines = head.split("\r\n");
     let mut first = lines.next()?.split(' ');
     let (method, target, version) = (first.next()?.to_owned(), first.next()?.to_owned(), first.next()?.to_owned());
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
     let header = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     let length: usize = header("content-length").map(|v| v.parse().ok()).unwrap_or(Some(0))?;
     while buf.len() < length {
@@ -458,10 +456,8 @@ fn replace_bytes(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 /// The status line and headers; `length` becomes `Content-Length`, `close` adds
 /// `Connection: close`.
 fn head(answer: &Answer, length: Option<u64>, close: bool) -> String {
-    let reason = reqwest::StatusCode::from_u16(answer.status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Unknown");
+    let reason =
+        reqwest::StatusCode::from_u16(answer.status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Unknown");
     let mut head = format!("HTTP/1.1 {} {reason}\r\n", answer.status);
     for (k, v) in &answer.headers {
         head.push_str(&format!("{k}: {v}\r\n"));

@@ -29,21 +29,10 @@ pub fn release_repo(fixture: &str, dir: &Path) -> PathBuf {
     copy_tree(&source, work.path());
     git(work.path(), ["init", "-q", "-b", "main"]);
     git(work.path(), ["add", "-A"]);
-    git(
-        work.path(),
-        ["commit", "-q", "-m", &format!("Fixture {fixture}")],
-    );
+    git(work.path(), ["commit", "-q", "-m", &format!("Fixture {fixture}")]);
     let bare = dir.join(format!("{fixture}.git"));
     init_bare(&bare);
-    git(
-        work.path(),
-        [
-            OsStr::new("push"),
-            OsStr::new("-q"),
-            bare.as_os_str(),
-            OsStr::new("main:refs/heads/main"),
-        ],
-    );
+    git(work.path(), [OsStr::new("push"), OsStr::new("-q"), bare.as_os_str(), OsStr::new("main:refs/heads/main")]);
     bare
 }
 
@@ -58,31 +47,11 @@ pub fn init_bare(bare: &Path) {
 pub fn commit_file(bare: &Path, branch: &str, path: &str, contents: &str, message: &str) -> String {
     let work = tempfile::tempdir().expect("clone dir");
     let clone = work.path().join("clone");
-    git(
-        work.path(),
-        [
-            OsStr::new("clone"),
-            OsStr::new("-q"),
-            bare.as_os_str(),
-            clone.as_os_str(),
-        ],
-    );
-    let exists = git_output(
-        &clone,
-        [
-            "rev-parse",
-            "--verify",
-            "-q",
-            &format!("refs/remotes/origin/{branch}"),
-        ],
-    )
-    .status
-    .success();
+    git(work.path(), [OsStr::new("clone"), OsStr::new("-q"), bare.as_os_str(), clone.as_os_str()]);
+    let exists =
+        git_output(&clone, ["rev-parse", "--verify", "-q", &format!("refs/remotes/origin/{branch}")]).status.success();
     if exists {
-        git(
-            &clone,
-            ["checkout", "-q", "-B", branch, &format!("origin/{branch}")],
-        );
+        git(&clone, ["checkout", "-q", "-B", branch, &format!("origin/{branch}")]);
     } else {
         git(&clone, ["checkout", "-q", "-b", branch]);
     }
@@ -91,38 +60,24 @@ pub fn commit_file(bare: &Path, branch: &str, path: &str, contents: &str, messag
     fs::write(&file, contents).expect("write file");
     git(&clone, ["add", "--", path]);
     git(&clone, ["commit", "-q", "--allow-empty", "-m", message]);
-    git(
-        &clone,
-        ["push", "-q", "origin", &format!("HEAD:refs/heads/{branch}")],
-    );
+    git(&clone, ["push", "-q", "origin", &format!("HEAD:refs/heads/{branch}")]);
     git(&clone, ["rev-parse", "HEAD"]).trim().to_owned()
 }
 
 /// The commit `branch` of `bare` points at.
 pub fn head_of(bare: &Path, branch: &str) -> String {
-    git(bare, ["rev-parse", &format!("refs/heads/{branch}")])
-        .trim()
-        .to_owned()
+    git(bare, ["rev-parse", &format!("refs/heads/{branch}")]).trim().to_owned()
 }
 
 /// The branches of `bare`, sorted.
 pub fn branches(bare: &Path) -> Vec<String> {
-    git(
-        bare,
-        ["for-each-ref", "--format=%(refname:short)", "refs/heads/"],
-    )
-    .lines()
-    .map(str::to_owned)
-    .collect()
+    git(bare, ["for-each-ref", "--format=%(refname:short)", "refs/heads/"]).lines().map(str::to_owned).collect()
 }
 
 /// The contents of `path` on `rev` (a branch or commit) of `bare`, or `None` when it is absent.
 pub fn read_file(bare: &Path, rev: &str, path: &str) -> Option<String> {
     let output = git_output(bare, ["show", &format!("{rev}:{path}")]);
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// Runs the git CLI in `cwd` with the isolated environment; panics with its stderr on failure and
@@ -152,10 +107,7 @@ where
     S: AsRef<OsStr>,
 {
     let home = tempfile::tempdir().expect("git home");
-    git_command(cwd, home.path())
-        .args(args)
-        .output()
-        .expect("run git")
+    git_command(cwd, home.path()).args(args).output().expect("run git")
 }
 
 /// A git command in `cwd` with the isolated environment: only PATH survives; HOME is `home` (give
@@ -177,14 +129,7 @@ pub fn git_command(cwd: &Path, home: &Path) -> Command {
         .env("GIT_COMMITTER_NAME", AUTHOR_NAME)
         .env("GIT_COMMITTER_EMAIL", AUTHOR_EMAIL)
         .env("GIT_COMMITTER_DATE", DATE)
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "core.autocrlf=false",
-            "-c",
-            "protocol.file.allow=always",
-        ]);
+        .args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", "-c", "protocol.file.allow=always"]);
     command
 }
 
@@ -197,8 +142,7 @@ fn copy_tree(from: &Path, to: &Path) {
         if kind.is_dir() {
             copy_tree(&entry.path(), &target);
         } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(entry.path()).expect("read link"), &target)
-                .expect("symlink");
+            std::os::unix::fs::symlink(fs::read_link(entry.path()).expect("read link"), &target).expect("symlink");
         } else {
             fs::copy(entry.path(), &target).expect("copy file"); // keeps the executable bit
         }

@@ -56,9 +56,7 @@ impl GitServer {
     fn start_with(root: &Path, user: Option<&str>, password: &str) -> GitServer {
         let home = tempfile::tempdir().expect("git server home");
         let config = Arc::new(Config {
-            root: root
-                .canonicalize()
-                .unwrap_or_else(|e| panic!("git root {}: {e}", root.display())),
+            root: root.canonicalize().unwrap_or_else(|e| panic!("git root {}: {e}", root.display())),
             user: user.map(str::to_owned),
             password: password.to_owned(),
             backend: git_exec_path().join("git-http-backend"),
@@ -66,20 +64,10 @@ impl GitServer {
             log: Mutex::new(Vec::new()),
             hooks: Mutex::new(Vec::new()),
         });
-        assert!(
-            config.backend.exists(),
-            "{} not found",
-            config.backend.display()
-        );
+        assert!(config.backend.exists(), "{} not found", config.backend.display());
         let state = config.clone();
-        let server = Server::start("git", move |_| {
-            Router::new().fallback(handle).with_state(state)
-        });
-        GitServer {
-            server,
-            config,
-            _home: home,
-        }
+        let server = Server::start("git", move |_| Router::new().fallback(handle).with_state(state));
+        GitServer { server, config, _home: home }
     }
 
     /// `http://127.0.0.1:PORT`
@@ -96,20 +84,12 @@ impl GitServer {
     /// `http.extraHeader` (through `GIT_CONFIG_COUNT`, so the password is in no URL and no argv).
     pub fn git_auth_env(&self) -> Vec<(String, String)> {
         use base64::Engine as _;
-        let user = self
-            .config
-            .user
-            .clone()
-            .unwrap_or_else(|| "x-access-token".to_owned());
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("{user}:{}", self.config.password));
+        let user = self.config.user.clone().unwrap_or_else(|| "x-access-token".to_owned());
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", self.config.password));
         vec![
             ("GIT_CONFIG_COUNT".to_owned(), "1".to_owned()),
             ("GIT_CONFIG_KEY_0".to_owned(), "http.extraHeader".to_owned()),
-            (
-                "GIT_CONFIG_VALUE_0".to_owned(),
-                format!("Authorization: Basic {basic}"),
-            ),
+            ("GIT_CONFIG_VALUE_0".to_owned(), format!("Authorization: Basic {basic}")),
         ]
     }
 
@@ -134,21 +114,14 @@ impl GitServer {
 
 /// The directory `git --exec-path` prints.
 fn git_exec_path() -> PathBuf {
-    let output = std::process::Command::new("git")
-        .arg("--exec-path")
-        .output()
-        .expect("run git --exec-path");
+    let output = std::process::Command::new("git").arg("--exec-path").output().expect("run git --exec-path");
     assert!(output.status.success(), "git --exec-path failed");
     PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
 
 async fn handle(State(config): State<Arc<Config>>, request: Request) -> Response {
     let method = request.method().to_string();
-    let path_and_query = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
+    let path_and_query = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
     let token = credential(request.headers());
     let response = match authorize(&config, &request) {
         Some(user) => {
@@ -168,10 +141,7 @@ async fn handle(State(config): State<Arc<Config>>, request: Request) -> Response
         }
         None => (
             StatusCode::UNAUTHORIZED,
-            [(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"git\""),
-            )],
+            [(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"git\""))],
             "Authentication required\n",
         )
             .into_response(),
@@ -188,11 +158,7 @@ async fn handle(State(config): State<Arc<Config>>, request: Request) -> Response
 
 /// The user name, when the request's basic credentials are right.
 fn authorize(config: &Config, request: &Request) -> Option<String> {
-    let value = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+    let value = request.headers().get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, payload) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
@@ -213,13 +179,7 @@ async fn cgi(config: &Config, user: String, request: Request) -> Response {
         Ok(body) => body,
         Err(e) => return bad_gateway(format!("reading the request body: {e}")),
     };
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
 
     let mut command = tokio::process::Command::new(&config.backend);
     command
@@ -292,26 +252,15 @@ async fn cgi(config: &Config, user: String, request: Request) -> Response {
     let rest = buffer.split_off(body_start);
 
     let mut builder = Response::builder().status(StatusCode::OK);
-    for line in head
-        .lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| !l.is_empty())
-    {
+    for line in head.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty()) {
         let Some((name, value)) = line.split_once(':') else {
             continue;
         };
         let value = value.trim();
         if name.eq_ignore_ascii_case("status") {
-            let code = value
-                .split_whitespace()
-                .next()
-                .and_then(|c| c.parse::<u16>().ok())
-                .unwrap_or(500);
+            let code = value.split_whitespace().next().and_then(|c| c.parse::<u16>().ok()).unwrap_or(500);
             builder = builder.status(code);
-        } else if let (Ok(name), Ok(value)) = (
-            HeaderName::try_from(name.trim()),
-            HeaderValue::from_str(value),
-        ) {
+        } else if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.trim()), HeaderValue::from_str(value)) {
             builder = builder.header(name, value);
         }
     }
@@ -321,10 +270,7 @@ async fn cgi(config: &Config, user: String, request: Request) -> Response {
         (Some(rest), stdout, Some(child), chunk),
         |(first, mut stdout, mut child, mut chunk)| async move {
             if let Some(first) = first.filter(|f| !f.is_empty()) {
-                return Some((
-                    Ok::<Bytes, std::io::Error>(Bytes::from(first)),
-                    (None, stdout, child, chunk),
-                ));
+                return Some((Ok::<Bytes, std::io::Error>(Bytes::from(first)), (None, stdout, child, chunk)));
             }
             match stdout.read(&mut chunk).await {
                 Ok(0) | Err(_) => {
@@ -333,16 +279,11 @@ async fn cgi(config: &Config, user: String, request: Request) -> Response {
                     }
                     None
                 }
-                Ok(n) => Some((
-                    Ok(Bytes::copy_from_slice(&chunk[..n])),
-                    (None, stdout, child, chunk),
-                )),
+                Ok(n) => Some((Ok(Bytes::copy_from_slice(&chunk[..n])), (None, stdout, child, chunk))),
             }
         },
     );
-    builder
-        .body(Body::from_stream(stream))
-        .unwrap_or_else(|e| bad_gateway(format!("building the response: {e}")))
+    builder.body(Body::from_stream(stream)).unwrap_or_else(|e| bad_gateway(format!("building the response: {e}")))
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -94,21 +94,13 @@ impl Release {
 
     /// Adds an asset whose JSON carries its sha256 `digest`.
     pub fn asset(mut self, name: &str, bytes: impl Into<Vec<u8>>) -> Release {
-        self.assets.push(Asset {
-            name: name.to_owned(),
-            bytes: bytes.into(),
-            digest: true,
-        });
+        self.assets.push(Asset { name: name.to_owned(), bytes: bytes.into(), digest: true });
         self
     }
 
     /// Adds an asset whose `digest` is `null`.
     pub fn asset_without_digest(mut self, name: &str, bytes: impl Into<Vec<u8>>) -> Release {
-        self.assets.push(Asset {
-            name: name.to_owned(),
-            bytes: bytes.into(),
-            digest: false,
-        });
+        self.assets.push(Asset { name: name.to_owned(), bytes: bytes.into(), digest: false });
         self
     }
 
@@ -120,21 +112,14 @@ impl Release {
 
     /// Like `with_sha256sums`, under another name (`sha256sums.txt`, …).
     pub fn with_sums_file(self, file_name: &str) -> Release {
-        let sums = sha256sums(
-            self.assets
-                .iter()
-                .map(|a| (a.name.as_str(), a.bytes.as_slice())),
-        );
+        let sums = sha256sums(self.assets.iter().map(|a| (a.name.as_str(), a.bytes.as_slice())));
         self.asset(file_name, sums)
     }
 }
 
 /// goreleaser / `shasum -a 256` format: one `<hex>  <name>\n` line per file.
 pub fn sha256sums<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
-    files
-        .into_iter()
-        .map(|(name, bytes)| format!("{}  {name}\n", sha256_hex(bytes)))
-        .collect()
+    files.into_iter().map(|(name, bytes)| format!("{}  {name}\n", sha256_hex(bytes))).collect()
 }
 
 /// Lower-case hex sha256.
@@ -187,10 +172,7 @@ impl GitHub {
     }
 
     pub(crate) fn repo_mut(&mut self, repo: &str) -> &mut Repo {
-        assert!(
-            repo.split('/').count() == 2,
-            "repository must be owner/name, got {repo:?}"
-        );
+        assert!(repo.split('/').count() == 2, "repository must be owner/name, got {repo:?}");
         let id = 100_001 + self.repos.len() as u64;
         self.repos.entry(Self::key(repo)).or_insert_with(|| Repo {
             id,
@@ -217,16 +199,12 @@ impl GitHub {
 
     /// Whether `token` was registered for any repository, with push access or without.
     pub(crate) fn knows_token(&self, token: &str) -> bool {
-        self.repos
-            .values()
-            .any(|r| r.push_tokens.contains(token) || r.read_tokens.contains(token))
+        self.repos.values().any(|r| r.push_tokens.contains(token) || r.read_tokens.contains(token))
     }
 
     /// Whether any token at all was registered (`grant_push` or `grant_read`).
     pub(crate) fn has_any_token(&self) -> bool {
-        self.repos
-            .values()
-            .any(|r| !r.push_tokens.is_empty() || !r.read_tokens.is_empty())
+        self.repos.values().any(|r| !r.push_tokens.is_empty() || !r.read_tokens.is_empty())
     }
 
     pub(crate) fn grant_push(&mut self, repo: &str, token: &str) {
@@ -234,9 +212,7 @@ impl GitHub {
     }
 
     pub(crate) fn has_push_token(&self, repo_key: &str, token: &str) -> bool {
-        self.repos
-            .get(&Self::key(repo_key))
-            .is_some_and(|r| r.push_tokens.contains(token))
+        self.repos.get(&Self::key(repo_key)).is_some_and(|r| r.push_tokens.contains(token))
     }
 
     pub(crate) fn add_release(&mut self, repo: &str, release: Release) -> u64 {
@@ -256,21 +232,9 @@ impl GitHub {
                     + time::Duration::days(r.releases.len() as i64)
             }
         };
-        let assets = asset_ids
-            .into_iter()
-            .map(|id| StoredAsset {
-                id,
-                download_count: 0,
-            })
-            .collect();
-        r.releases.push(StoredRelease {
-            id,
-            release,
-            created,
-            assets,
-        });
-        r.releases
-            .sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
+        let assets = asset_ids.into_iter().map(|id| StoredAsset { id, download_count: 0 }).collect();
+        r.releases.push(StoredRelease { id, release, created, assets });
+        r.releases.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
         id
     }
 
@@ -286,12 +250,7 @@ impl GitHub {
     pub(crate) fn asset_bytes(&self, repo: &str, tag: &str, name: &str) -> Option<Vec<u8>> {
         let r = self.repos.get(&Self::key(repo))?;
         let release = r.releases.iter().find(|s| s.release.tag == tag)?;
-        release
-            .release
-            .assets
-            .iter()
-            .find(|a| a.name == name)
-            .map(|a| a.bytes.clone())
+        release.release.assets.iter().find(|a| a.name == name).map(|a| a.bytes.clone())
     }
 }
 
@@ -299,16 +258,10 @@ pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/repos/{owner}/{repo}/releases", get(list_releases))
         .route("/repos/{owner}/{repo}/releases/latest", get(latest_release))
-        .route(
-            "/repos/{owner}/{repo}/releases/tags/{tag}",
-            get(release_by_tag),
-        )
+        .route("/repos/{owner}/{repo}/releases/tags/{tag}", get(release_by_tag))
         .route("/repos/{owner}/{repo}/releases/assets/{id}", get(asset))
         .route("/repos/{owner}/{repo}/releases/{id}", get(release_by_id))
-        .route(
-            "/download/{owner}/{repo}/{tag}/{name}",
-            get(browser_download),
-        )
+        .route("/download/{owner}/{repo}/{tag}/{name}", get(browser_download))
         .merge(super::pulls::routes())
 }
 
@@ -336,10 +289,7 @@ struct View<'a> {
 impl<'a> View<'a> {
     fn visible(&self) -> impl Iterator<Item = &'a StoredRelease> + 'a {
         let drafts = self.drafts;
-        self.repo
-            .releases
-            .iter()
-            .filter(move |s| drafts || !s.release.draft)
+        self.repo.releases.iter().filter(move |s| drafts || !s.release.draft)
     }
 
     fn release_json(&self, s: &StoredRelease) -> Value {
@@ -407,11 +357,7 @@ fn with_view(
     };
     let token = credential(headers);
     let drafts = state.can_push(&format!("{owner}/{repo}"), token.as_deref());
-    f(&View {
-        base: &state.base,
-        repo: r,
-        drafts,
-    })
+    f(&View { base: &state.base, repo: r, drafts })
 }
 
 async fn list_releases(
@@ -421,34 +367,21 @@ async fn list_releases(
     uri: Uri,
 ) -> Response {
     let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-            .into_owned()
-            .collect();
-    let number = |key: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == key)
-            .and_then(|(_, v)| v.parse::<usize>().ok())
-            .filter(|n| *n > 0)
-    };
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect();
+    let number =
+        |key: &str| query.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse::<usize>().ok()).filter(|n| *n > 0);
     let per_page = number("per_page").unwrap_or(30).min(100);
     let page = number("page").unwrap_or(1);
 
     with_view(&shared, &owner, &repo, &headers, |view| {
         let all: Vec<&StoredRelease> = view.visible().collect();
         let last = all.len().div_ceil(per_page);
-        let items: Vec<Value> = all
-            .iter()
-            .skip((page - 1).saturating_mul(per_page))
-            .take(per_page)
-            .map(|s| view.release_json(s))
-            .collect();
+        let items: Vec<Value> =
+            all.iter().skip((page - 1).saturating_mul(per_page)).take(per_page).map(|s| view.release_json(s)).collect();
         let mut response = Json(items).into_response();
         if last > 1 {
             let link = link_header(view.base, uri.path(), &query, page, last);
-            response
-                .headers_mut()
-                .insert(LINK, HeaderValue::from_str(&link).expect("link header"));
+            response.headers_mut().insert(LINK, HeaderValue::from_str(&link).expect("link header"));
         }
         response
     })
@@ -456,13 +389,7 @@ async fn list_releases(
 
 /// GitHub's `Link` header: `<url>; rel="prev", <url>; rel="next", <url>; rel="last", <url>;
 /// rel="first"`, each URL the request's own with `page` replaced.
-pub(super) fn link_header(
-    base: &str,
-    path: &str,
-    query: &[(String, String)],
-    page: usize,
-    last: usize,
-) -> String {
+pub(super) fn link_header(base: &str, path: &str, query: &[(String, String)], page: usize, last: usize) -> String {
     let page_url = |p: usize| {
         let mut serializer = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in query.iter().filter(|(k, _)| k != "page") {
@@ -473,10 +400,7 @@ pub(super) fn link_header(
     };
     let mut links = Vec::new();
     if page > 1 {
-        links.push(format!(
-            "<{}>; rel=\"prev\"",
-            page_url((page - 1).min(last))
-        ));
+        links.push(format!("<{}>; rel=\"prev\"", page_url((page - 1).min(last))));
     }
     if page < last {
         links.push(format!("<{}>; rel=\"next\"", page_url(page + 1)));
@@ -495,12 +419,7 @@ async fn latest_release(
 ) -> Response {
     with_view(&shared, &owner, &repo, &headers, |view| {
         // Drafts never count, whoever asks.
-        match view
-            .repo
-            .releases
-            .iter()
-            .find(|s| !s.release.draft && !s.release.prerelease)
-        {
+        match view.repo.releases.iter().find(|s| !s.release.draft && !s.release.prerelease) {
             Some(s) => Json(view.release_json(s)).into_response(),
             None => not_found(),
         }
@@ -514,12 +433,7 @@ async fn release_by_tag(
 ) -> Response {
     with_view(&shared, &owner, &repo, &headers, |view| {
         // "Get a published release with the specified tag name": drafts are not found by tag.
-        match view
-            .repo
-            .releases
-            .iter()
-            .find(|s| !s.release.draft && s.release.tag == tag)
-        {
+        match view.repo.releases.iter().find(|s| !s.release.draft && s.release.tag == tag) {
             Some(s) => Json(view.release_json(s)).into_response(),
             None => not_found(),
         }
@@ -531,11 +445,9 @@ async fn release_by_id(
     Path((owner, repo, id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    with_view(&shared, &owner, &repo, &headers, |view| {
-        match view.visible().find(|s| Some(s.id) == id.parse().ok()) {
-            Some(s) => Json(view.release_json(s)).into_response(),
-            None => not_found(),
-        }
+    with_view(&shared, &owner, &repo, &headers, |view| match view.visible().find(|s| Some(s.id) == id.parse().ok()) {
+        Some(s) => Json(view.release_json(s)).into_response(),
+        None => not_found(),
     })
 }
 
@@ -547,19 +459,13 @@ async fn asset(
     let Ok(id) = id.parse::<u64>() else {
         return not_found();
     };
-    let wants_bytes = headers
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/octet-stream"));
+    let wants_bytes =
+        headers.get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/octet-stream"));
     let mut state = lock(&shared);
     let token = credential(&headers);
     let drafts = state.can_push(&format!("{owner}/{repo}"), token.as_deref());
     let base = state.base.clone();
-    let Some(r) = state
-        .github
-        .repos
-        .get_mut(&GitHub::key(&format!("{owner}/{repo}")))
-    else {
+    let Some(r) = state.github.repos.get_mut(&GitHub::key(&format!("{owner}/{repo}"))) else {
         return not_found();
     };
     let Some((ri, ai)) = r.releases.iter().enumerate().find_map(|(ri, s)| {
@@ -572,11 +478,7 @@ async fn asset(
         r.releases[ri].assets[ai].download_count += 1;
         return octet_stream(r.releases[ri].release.assets[ai].bytes.clone());
     }
-    let view = View {
-        base: &base,
-        repo: r,
-        drafts,
-    };
+    let view = View { base: &base, repo: r, drafts };
     let mut release = view.release_json(&r.releases[ri]);
     Json(release["assets"][ai].take()).into_response()
 }
@@ -589,18 +491,10 @@ async fn browser_download(
     let mut state = lock(&shared);
     let token = credential(&headers);
     let drafts = state.can_push(&format!("{owner}/{repo}"), token.as_deref());
-    let Some(r) = state
-        .github
-        .repos
-        .get_mut(&GitHub::key(&format!("{owner}/{repo}")))
-    else {
+    let Some(r) = state.github.repos.get_mut(&GitHub::key(&format!("{owner}/{repo}"))) else {
         return not_found();
     };
-    let Some(s) = r
-        .releases
-        .iter_mut()
-        .find(|s| s.release.tag == tag && (drafts || !s.release.draft))
-    else {
+    let Some(s) = r.releases.iter_mut().find(|s| s.release.tag == tag && (drafts || !s.release.draft)) else {
         return not_found();
     };
     let Some(ai) = s.release.assets.iter().position(|a| a.name == name) else {
@@ -627,9 +521,7 @@ fn content_type(name: &str) -> &'static str {
 }
 
 pub(super) fn format_time(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .expect("RFC 3339 time")
+    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).expect("RFC 3339 time")
 }
 
 /// GitHub's "simple user" object of the release uploader, every URL on this server.

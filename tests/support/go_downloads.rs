@@ -46,10 +46,7 @@ struct GoFile {
 impl GoDownloads {
     pub(crate) fn add(&mut self, version: &str, stable: bool) {
         let version = version.strip_prefix("go").unwrap_or(version).to_owned();
-        assert!(
-            version.starts_with(|c: char| c.is_ascii_digit()),
-            "Go version must look like 1.23.2, got {version:?}"
-        );
+        assert!(version.starts_with(|c: char| c.is_ascii_digit()), "Go version must look like 1.23.2, got {version:?}");
         self.releases.retain(|r| r.version != version);
         let mut files = Vec::new();
         for (suffix, os, arch, kind) in [
@@ -58,9 +55,7 @@ impl GoDownloads {
             ("linux-amd64.tar.gz", "linux", "amd64", "archive"),
         ] {
             let filename = format!("go{version}.{suffix}");
-            let bytes = format!("go{version} {kind} for {os}/{arch}: currency test download\n")
-                .repeat(8)
-                .into_bytes();
+            let bytes = format!("go{version} {kind} for {os}/{arch}: currency test download\n").repeat(8).into_bytes();
             files.push(GoFile {
                 filename: filename.clone(),
                 os,
@@ -71,13 +66,8 @@ impl GoDownloads {
             });
             self.served.insert(filename, bytes);
         }
-        self.releases.push(GoRelease {
-            version,
-            stable,
-            files,
-        });
-        self.releases
-            .sort_by(|a, b| compare_go_versions(&b.version, &a.version));
+        self.releases.push(GoRelease { version, stable, files });
+        self.releases.sort_by(|a, b| compare_go_versions(&b.version, &a.version));
     }
 
     pub(crate) fn served(&self, filename: &str) -> Option<Vec<u8>> {
@@ -85,10 +75,7 @@ impl GoDownloads {
     }
 
     pub(crate) fn replace_served(&mut self, filename: &str, bytes: Vec<u8>) {
-        let slot = self
-            .served
-            .get_mut(filename)
-            .unwrap_or_else(|| panic!("no Go download named {filename}"));
+        let slot = self.served.get_mut(filename).unwrap_or_else(|| panic!("no Go download named {filename}"));
         *slot = bytes;
     }
 
@@ -153,20 +140,12 @@ fn go_version_key(version: &str) -> (u64, u64, u8, u64, u64) {
 }
 
 pub(crate) fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/dl/", get(index))
-        .route("/dl/{filename}", get(file))
+    Router::new().route("/dl/", get(index)).route("/dl/{filename}", get(file))
 }
 
-async fn index(
-    State(shared): State<Shared>,
-    Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
+async fn index(State(shared): State<Shared>, Query(query): Query<BTreeMap<String, String>>) -> Response {
     if query.get("mode").map(String::as_str) != Some("json") {
-        return (
-            [(CONTENT_TYPE, "text/html; charset=utf-8")],
-            "<html><body>Go downloads</body></html>",
-        )
+        return ([(CONTENT_TYPE, "text/html; charset=utf-8")], "<html><body>Go downloads</body></html>")
             .into_response();
     }
     let include_all = query.get("include").map(String::as_str) == Some("all");

@@ -31,35 +31,16 @@ struct ModuleVersion {
 }
 
 impl GoProxy {
-    pub(crate) fn add(
-        &mut self,
-        path: &str,
-        version: &str,
-        go_mod: &str,
-        time: &str,
-        files: &[(&str, &str)],
-    ) {
-        let version = if version.starts_with('v') {
-            version.to_owned()
-        } else {
-            format!("v{version}")
-        };
+    pub(crate) fn add(&mut self, path: &str, version: &str, go_mod: &str, time: &str, files: &[(&str, &str)]) {
+        let version = if version.starts_with('v') { version.to_owned() } else { format!("v{version}") };
         let zip = module_zip(path, &version, go_mod, files);
         let versions = self.modules.entry(path.to_owned()).or_default();
         versions.retain(|v| v.version != version);
-        versions.push(ModuleVersion {
-            version,
-            time: time.to_owned(),
-            go_mod: go_mod.to_owned(),
-            zip,
-        });
+        versions.push(ModuleVersion { version, time: time.to_owned(), go_mod: go_mod.to_owned(), zip });
     }
 
     fn version(&self, module: &str, version: &str) -> Option<&ModuleVersion> {
-        self.modules
-            .get(module)?
-            .iter()
-            .find(|v| v.version == version)
+        self.modules.get(module)?.iter().find(|v| v.version == version)
     }
 
     /// The highest release version, else the highest pre-release (by semver).
@@ -84,12 +65,9 @@ pub fn module_zip(path: &str, version: &str, go_mod: &str, files: &[(&str, &str)
     let mut entries: BTreeMap<&str, &str> = files.iter().copied().collect();
     entries.insert("go.mod", go_mod);
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (name, contents) in entries {
-        writer
-            .start_file(format!("{path}@{version}/{name}"), options)
-            .expect("zip entry");
+        writer.start_file(format!("{path}@{version}/{name}"), options).expect("zip entry");
         writer.write_all(contents.as_bytes()).expect("zip write");
     }
     writer.finish().expect("zip finish").into_inner()
@@ -162,10 +140,7 @@ async fn proxy(State(shared): State<Shared>, Path(rest): Path<String>) -> Respon
         return not_found(&format!("module {module}: no matching versions"));
     };
     if file == "list" {
-        let list: String = versions
-            .iter()
-            .map(|v| format!("{}\n", v.version))
-            .collect();
+        let list: String = versions.iter().map(|v| format!("{}\n", v.version)).collect();
         return ([(CONTENT_TYPE, "text/plain; charset=utf-8")], list).into_response();
     }
     let Some((escaped_version, ext)) = file.rsplit_once('.') else {
@@ -179,11 +154,7 @@ async fn proxy(State(shared): State<Shared>, Path(rest): Path<String>) -> Respon
     };
     match ext {
         "info" => info_json(v),
-        "mod" => (
-            [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-            v.go_mod.clone(),
-        )
-            .into_response(),
+        "mod" => ([(CONTENT_TYPE, "text/plain; charset=utf-8")], v.go_mod.clone()).into_response(),
         "zip" => ([(CONTENT_TYPE, "application/zip")], v.zip.clone()).into_response(),
         _ => not_found(&rest),
     }

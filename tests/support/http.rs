@@ -20,46 +20,24 @@ impl HttpResponse {
 
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}), status {}: {}",
-                self.status,
-                self.text()
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}), status {}: {}", self.status, self.text()))
     }
 }
 
 /// `GET url` with the given request headers.
 pub fn get(url: &str, headers: &[(&str, &str)]) -> HttpResponse {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("client runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("client runtime");
     runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("http client");
+        let client = reqwest::Client::builder().no_proxy().build().expect("http client");
         let mut request = client.get(url);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let response = request.send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .unwrap_or_else(|e| panic!("GET {url} body: {e}"))
-            .to_vec();
-        HttpResponse {
-            status,
-            headers,
-            body,
-        }
+        let body = response.bytes().await.unwrap_or_else(|e| panic!("GET {url} body: {e}")).to_vec();
+        HttpResponse { status, headers, body }
     })
 }

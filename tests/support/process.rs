@@ -25,34 +25,23 @@ pub fn bin(name: &str) -> &'static str {
     static OUT: OnceLock<String> = OnceLock::new();
     static CURRENCY: OnceLock<String> = OnceLock::new();
     let (cell, built, in_image) = match name {
-        "check" => (
-            &CHECK,
-            option_env!("CARGO_BIN_EXE_check"),
-            "opt/resource/check",
-        ),
+        "check" => (&CHECK, option_env!("CARGO_BIN_EXE_check"), "opt/resource/check"),
         "in" => (&IN, option_env!("CARGO_BIN_EXE_in"), "opt/resource/in"),
         "out" => (&OUT, option_env!("CARGO_BIN_EXE_out"), "opt/resource/out"),
-        "currency" => (
-            &CURRENCY,
-            option_env!("CARGO_BIN_EXE_currency"),
-            "usr/local/bin/currency",
-        ),
+        "currency" => (&CURRENCY, option_env!("CARGO_BIN_EXE_currency"), "usr/local/bin/currency"),
         other => panic!("no binary {other:?}: check, in, out or currency"),
     };
     cell.get_or_init(|| match std::env::var_os(RESOURCE_DIR_VAR) {
         Some(dir) if !dir.is_empty() => {
             let dir = Path::new(&dir);
-            let dir = std::path::absolute(dir)
-                .unwrap_or_else(|e| panic!("{RESOURCE_DIR_VAR}={}: {e}", dir.display()));
+            let dir = std::path::absolute(dir).unwrap_or_else(|e| panic!("{RESOURCE_DIR_VAR}={}: {e}", dir.display()));
             let path = dir.join(in_image);
             assert!(
                 path.is_file(),
                 "{RESOURCE_DIR_VAR}={} has no {in_image} (lay it out with ci/assemble-resource)",
                 dir.display()
             );
-            path.into_os_string()
-                .into_string()
-                .unwrap_or_else(|p| panic!("{RESOURCE_DIR_VAR}: not UTF-8: {p:?}"))
+            path.into_os_string().into_string().unwrap_or_else(|p| panic!("{RESOURCE_DIR_VAR}: not UTF-8: {p:?}"))
         }
         _ => match built {
             Some(path) => path.to_owned(),
@@ -66,16 +55,10 @@ pub fn bin(name: &str) -> &'static str {
 fn beside_target_profile(name: &str) -> String {
     let exe = std::env::current_exe().expect("this executable's path");
     let mut dir = exe.parent().expect("executable directory").to_path_buf();
-    if dir
-        .file_name()
-        .is_some_and(|d| d == "deps" || d == "examples")
-    {
+    if dir.file_name().is_some_and(|d| d == "deps" || d == "examples") {
         dir.pop();
     }
-    dir.join(name)
-        .into_os_string()
-        .into_string()
-        .expect("UTF-8 target path")
+    dir.join(name).into_os_string().into_string().expect("UTF-8 target path")
 }
 
 /// A run is killed, and the test fails, after this long (`Tmp::with_timeout` changes it).
@@ -151,16 +134,10 @@ impl Default for Tmp {
 
 impl Tmp {
     pub fn new() -> Tmp {
-        let dir = tempfile::Builder::new()
-            .prefix("currency-test-")
-            .tempdir()
-            .expect("test temp dir");
+        let dir = tempfile::Builder::new().prefix("currency-test-").tempdir().expect("test temp dir");
         std::fs::create_dir(dir.path().join("home")).expect("home dir");
         std::fs::create_dir(dir.path().join("tmp")).expect("tmp dir");
-        Tmp {
-            dir,
-            timeout: TIMEOUT,
-        }
+        Tmp { dir, timeout: TIMEOUT }
     }
 
     /// Kills a run, and fails the test, after `timeout` instead of `TIMEOUT`.
@@ -187,8 +164,7 @@ impl Tmp {
     /// child is killed and the test panics). The environment is cleared except PATH, plus HOME and
     /// TMPDIR pointing into this directory, plus `env` (which may override them).
     pub fn run(&self, bin: &str, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
-        let path =
-            std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".to_owned());
+        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".to_owned());
         let home = self.home();
         let tmpdir = self.tmpdir();
         let mut full: Vec<(&str, &str)> = vec![
@@ -202,13 +178,7 @@ impl Tmp {
 
     /// Like `run`, but the environment is exactly `env` — nothing else, not even PATH or HOME, as
     /// Concourse runs `check`.
-    pub fn run_env_only(
-        &self,
-        bin: &str,
-        args: &[&str],
-        stdin: &str,
-        env: &[(&str, &str)],
-    ) -> Output {
+    pub fn run_env_only(&self, bin: &str, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
         let mut command = Command::new(bin);
         command
             .args(args)
@@ -224,9 +194,7 @@ impl Tmp {
 fn run_with_timeout(mut command: Command, stdin: &str, bin: &str, timeout: Duration) -> Output {
     // Its own process group, so that a timeout also kills whatever it started (git, go, …).
     command.process_group(0);
-    let mut child = command
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+    let mut child = command.spawn().unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
     let mut input = child.stdin.take().expect("piped stdin");
     let stdin = stdin.to_owned();
     // A binary that exits without reading stdin closes the pipe: ignore the write error.
@@ -251,30 +219,20 @@ fn run_with_timeout(mut command: Command, stdin: &str, bin: &str, timeout: Durat
             break status;
         }
         if Instant::now() >= deadline {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", child.id())])
-                .status();
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
             let _ = child.kill();
             let _ = child.wait();
-            let stderr = stderr
-                .recv_timeout(Duration::from_secs(2))
-                .unwrap_or_default();
+            let stderr = stderr.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
             panic!("{bin} did not finish within {timeout:?}; killed. stderr:\n{stderr}");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
     // Something the binary left running may still hold the pipes: wait no longer than the deadline.
     let collect = |receiver: mpsc::Receiver<String>, name: &str| {
-        let wait = deadline
-            .saturating_duration_since(Instant::now())
-            .max(Duration::from_secs(1));
-        receiver.recv_timeout(wait).unwrap_or_else(|_| {
-            panic!("{bin} exited, but a process it started still holds its {name}")
-        })
+        let wait = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
+        receiver
+            .recv_timeout(wait)
+            .unwrap_or_else(|_| panic!("{bin} exited, but a process it started still holds its {name}"))
     };
-    Output {
-        status,
-        stdout: collect(stdout, "stdout"),
-        stderr: collect(stderr, "stderr"),
-    }
+    Output { status, stdout: collect(stdout, "stdout"), stderr: collect(stderr, "stderr") }
 }

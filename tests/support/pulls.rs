@@ -57,8 +57,7 @@ pub const BOT_LOGIN: &str = "currency-bot";
 const DOCS_CREATE: &str = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request";
 const DOCS_UPDATE: &str = "https://docs.github.com/rest/pulls/pulls#update-a-pull-request";
 const DOCS_LABELS: &str = "https://docs.github.com/rest/issues/labels";
-const DOCS_REVIEWERS: &str =
-    "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request";
+const DOCS_REVIEWERS: &str = "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request";
 
 /// One repository's pull requests, labels and linked git repository.
 #[derive(Default)]
@@ -119,12 +118,7 @@ impl Rejection {
 
     /// `422 {"message": "Validation Failed", "errors": [...]}`.
     fn validation(docs: &str, errors: Vec<Value>) -> Rejection {
-        Rejection::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Validation Failed",
-            docs,
-            Some(errors),
-        )
+        Rejection::new(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed", docs, Some(errors))
     }
 
     fn problems_parsing_json(docs: &str) -> Rejection {
@@ -156,10 +150,7 @@ fn custom_error(message: &str) -> Value {
 
 fn git_text(bare: &FsPath, args: &[&str]) -> Option<String> {
     let output = git_output(bare, args);
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 /// The commit `refs/heads/<branch>` points at, if the repository is linked and has the branch.
@@ -168,20 +159,11 @@ fn resolve(git: Option<&FsPath>, branch: &str) -> Option<String> {
     if branch.is_empty() {
         return None;
     }
-    git_text(
-        bare,
-        &[
-            "rev-parse",
-            "--verify",
-            "-q",
-            &format!("refs/heads/{branch}^{{commit}}"),
-        ],
-    )
+    git_text(bare, &["rev-parse", "--verify", "-q", &format!("refs/heads/{branch}^{{commit}}")])
 }
 
 fn default_branch(git: Option<&FsPath>) -> String {
-    git.and_then(|bare| git_text(bare, &["symbolic-ref", "--short", "HEAD"]))
-        .unwrap_or_else(|| "main".to_owned())
+    git.and_then(|bare| git_text(bare, &["symbolic-ref", "--short", "HEAD"])).unwrap_or_else(|| "main".to_owned())
 }
 
 fn merge_base(git: &FsPath, a: &str, b: &str) -> Option<String> {
@@ -193,17 +175,10 @@ fn stats(git: Option<&FsPath>, base_sha: &str, head_sha: &str) -> (u64, u64, u64
     let Some(bare) = git else {
         return (0, 0, 0, 0);
     };
-    let commits = git_text(
-        bare,
-        &["rev-list", "--count", &format!("{base_sha}..{head_sha}")],
-    )
-    .and_then(|n| n.parse().ok())
-    .unwrap_or(0);
-    let numstat = git_text(
-        bare,
-        &["diff", "--numstat", &format!("{base_sha}...{head_sha}")],
-    )
-    .unwrap_or_default();
+    let commits = git_text(bare, &["rev-list", "--count", &format!("{base_sha}..{head_sha}")])
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let numstat = git_text(bare, &["diff", "--numstat", &format!("{base_sha}...{head_sha}")]).unwrap_or_default();
     let (mut additions, mut deletions, mut files) = (0, 0, 0);
     for line in numstat.lines().filter(|l| !l.is_empty()) {
         let mut parts = line.split('\t');
@@ -236,18 +211,14 @@ fn owner_of(full_name: &str) -> &str {
 }
 
 fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .expect("zero nanoseconds")
+    OffsetDateTime::now_utc().replace_nanosecond(0).expect("zero nanoseconds")
 }
 
 /// Percent-encodes a path segment (label names may hold spaces and slashes).
 fn encode_segment(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -320,10 +291,7 @@ const REPO_URLS: &[(&str, &str)] = &[
     ("issues_url", "/issues{/number}"),
     ("pulls_url", "/pulls{/number}"),
     ("milestones_url", "/milestones{/number}"),
-    (
-        "notifications_url",
-        "/notifications{?since,all,participating}",
-    ),
+    ("notifications_url", "/notifications{?since,all,participating}"),
     ("labels_url", "/labels{/name}"),
     ("releases_url", "/releases{/id}"),
     ("deployments_url", "/deployments"),
@@ -334,9 +302,7 @@ fn repo_json(base: &str, repo: &Repo, permissions: Option<Value>) -> Value {
     let full = &repo.full_name;
     let (owner, name) = full.split_once('/').unwrap_or((full, full));
     let api = format!("{base}/repos/{full}");
-    let host = base
-        .trim_start_matches("http://")
-        .trim_start_matches("https://");
+    let host = base.trim_start_matches("http://").trim_start_matches("https://");
     let open_issues = repo.pulls.list.iter().filter(|p| p.open).count();
     let created = "2024-01-01T00:00:00Z";
     let mut value = json!({
@@ -499,8 +465,7 @@ fn pull_json(base: &str, repo: &Repo, repo_value: &Value, p: &StoredPull, full: 
         object.extend(rest);
     }
     if full {
-        let (commits, additions, deletions, changed_files) =
-            stats(repo.pulls.git.as_deref(), &base_sha, &head_sha);
+        let (commits, additions, deletions, changed_files) = stats(repo.pulls.git.as_deref(), &base_sha, &head_sha);
         let extra = json!({
             "merged": false,
             "mergeable": null,
@@ -523,10 +488,7 @@ fn pull_json(base: &str, repo: &Repo, repo_value: &Value, p: &StoredPull, full: 
 }
 
 fn render(base: &str, repo: &Repo, number: u64) -> Option<Value> {
-    let p = repo
-        .pulls
-        .list
-        .get(usize::try_from(number).ok()?.checked_sub(1)?)?;
+    let p = repo.pulls.list.get(usize::try_from(number).ok()?.checked_sub(1)?)?;
     Some(pull_json(base, repo, &repo_json(base, repo, None), p, true))
 }
 
@@ -541,11 +503,7 @@ fn object_body(body: &[u8], docs: &str) -> Result<Map<String, Value>, Rejection>
 }
 
 /// A string field: `Ok(None)` when absent or null, an `invalid` error when of another type.
-fn string_field(
-    fields: &Map<String, Value>,
-    name: &str,
-    errors: &mut Vec<Value>,
-) -> Option<String> {
+fn string_field(fields: &Map<String, Value>, name: &str, errors: &mut Vec<Value>) -> Option<String> {
     match fields.get(name) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -568,19 +526,15 @@ fn bool_field(fields: &Map<String, Value>, name: &str, errors: &mut Vec<Value>) 
 }
 
 fn duplicate(repo: &Repo, except: Option<u64>, head: &str, base: &str) -> Option<Rejection> {
-    repo.pulls
-        .list
-        .iter()
-        .any(|p| p.open && Some(p.number) != except && p.head_ref == head && p.base_ref == base)
-        .then(|| {
+    repo.pulls.list.iter().any(|p| p.open && Some(p.number) != except && p.head_ref == head && p.base_ref == base).then(
+        || {
             let owner = owner_of(&repo.full_name);
             Rejection::validation(
                 DOCS_CREATE,
-                vec![custom_error(&format!(
-                    "A pull request already exists for {owner}:{head}."
-                ))],
+                vec![custom_error(&format!("A pull request already exists for {owner}:{head}."))],
             )
-        })
+        },
+    )
 }
 
 /// `POST /pulls` with the request's fields; returns the new number.
@@ -602,8 +556,7 @@ fn create(repo: &mut Repo, fields: &Map<String, Value>, user: &str) -> Result<u6
     let base = required("base", &mut errors);
     let body = string_field(fields, "body", &mut errors);
     let draft = bool_field(fields, "draft", &mut errors).unwrap_or(false);
-    let maintainer_can_modify =
-        bool_field(fields, "maintainer_can_modify", &mut errors).unwrap_or(false);
+    let maintainer_can_modify = bool_field(fields, "maintainer_can_modify", &mut errors).unwrap_or(false);
     if !errors.is_empty() {
         return Err(Rejection::validation(DOCS_CREATE, errors));
     }
@@ -635,17 +588,13 @@ fn create(repo: &mut Repo, fields: &Map<String, Value>, user: &str) -> Result<u6
         // The wording of this message is unverified.
         return Err(Rejection::validation(
             DOCS_CREATE,
-            vec![custom_error(&format!(
-                "The {head_ref} branch has no history in common with {base}"
-            ))],
+            vec![custom_error(&format!("The {head_ref} branch has no history in common with {base}"))],
         ));
     }
     if stats(git, &base_sha, &head_sha).0 == 0 {
         return Err(Rejection::validation(
             DOCS_CREATE,
-            vec![custom_error(&format!(
-                "No commits between {base} and {head_ref}"
-            ))],
+            vec![custom_error(&format!("No commits between {base} and {head_ref}"))],
         ));
     }
 
@@ -713,9 +662,7 @@ fn update(repo: &mut Repo, number: u64, fields: &Map<String, Value>) -> Result<(
             None
         }
     };
-    let base_sha = base
-        .as_deref()
-        .map(|b| resolve(repo.pulls.git.as_deref(), b));
+    let base_sha = base.as_deref().map(|b| resolve(repo.pulls.git.as_deref(), b));
     if base_sha == Some(None) {
         errors.push(field_error("PullRequest", "base", "invalid"));
     }
@@ -761,15 +708,13 @@ fn update(repo: &mut Repo, number: u64, fields: &Map<String, Value>) -> Result<(
 
 /// Label names from `{"labels": [...]}` or a bare array, items strings or `{"name": ...}`.
 fn label_names(body: &[u8]) -> Result<Vec<String>, Rejection> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|_| Rejection::problems_parsing_json(DOCS_LABELS))?;
+    let value: Value = serde_json::from_slice(body).map_err(|_| Rejection::problems_parsing_json(DOCS_LABELS))?;
     let items = match &value {
         Value::Array(items) => Some(items),
         Value::Object(map) => map.get("labels").and_then(Value::as_array),
         _ => None,
     };
-    let invalid =
-        || Rejection::validation(DOCS_LABELS, vec![field_error("Label", "labels", "invalid")]);
+    let invalid = || Rejection::validation(DOCS_LABELS, vec![field_error("Label", "labels", "invalid")]);
     let Some(items) = items else {
         return Err(invalid());
     };
@@ -799,11 +744,7 @@ fn set_labels(repo: &mut Repo, number: u64, names: &[String], replace: bool) {
             Some(l) => l.name.clone(),
             None => {
                 let id = base_id + labels.len() as u64 + 1;
-                labels.push(StoredLabel {
-                    id,
-                    name: name.clone(),
-                    color: "ededed".to_owned(),
-                });
+                labels.push(StoredLabel { id, name: name.clone(), color: "ededed".to_owned() });
                 name.clone()
             }
         };
@@ -835,11 +776,9 @@ fn labels_value(base: &str, repo: &Repo, number: u64) -> Value {
 fn string_list(fields: &Map<String, Value>, name: &str, errors: &mut Vec<Value>) -> Vec<String> {
     match fields.get(name) {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+            items.iter().filter_map(Value::as_str).map(str::to_owned).collect()
+        }
         Some(_) => {
             errors.push(field_error("PullRequest", name, "invalid"));
             Vec::new()
@@ -847,11 +786,7 @@ fn string_list(fields: &Map<String, Value>, name: &str, errors: &mut Vec<Value>)
     }
 }
 
-fn request_reviewers(
-    repo: &mut Repo,
-    number: u64,
-    fields: &Map<String, Value>,
-) -> Result<(), Rejection> {
+fn request_reviewers(repo: &mut Repo, number: u64, fields: &Map<String, Value>) -> Result<(), Rejection> {
     let mut errors = Vec::new();
     let reviewers = string_list(fields, "reviewers", &mut errors);
     let teams = string_list(fields, "team_reviewers", &mut errors);
@@ -886,22 +821,10 @@ fn request_reviewers(
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/repos/{owner}/{repo}", get(get_repo))
-        .route(
-            "/repos/{owner}/{repo}/pulls",
-            get(list_pulls).post(create_pull),
-        )
-        .route(
-            "/repos/{owner}/{repo}/pulls/{number}",
-            get(get_pull).patch(update_pull),
-        )
-        .route(
-            "/repos/{owner}/{repo}/pulls/{number}/requested_reviewers",
-            post(post_reviewers),
-        )
-        .route(
-            "/repos/{owner}/{repo}/issues/{number}/labels",
-            get(get_labels).post(add_labels).put(replace_labels),
-        )
+        .route("/repos/{owner}/{repo}/pulls", get(list_pulls).post(create_pull))
+        .route("/repos/{owner}/{repo}/pulls/{number}", get(get_pull).patch(update_pull))
+        .route("/repos/{owner}/{repo}/pulls/{number}/requested_reviewers", post(post_reviewers))
+        .route("/repos/{owner}/{repo}/issues/{number}/labels", get(get_labels).post(add_labels).put(replace_labels))
 }
 
 fn not_found() -> Response {
@@ -910,29 +833,17 @@ fn not_found() -> Response {
 
 /// The stored `owner/name` of a known repository, or 404.
 fn known(state: &Inner, owner: &str, name: &str) -> Result<String, Response> {
-    state
-        .github
-        .repo(owner, name)
-        .map(|r| r.full_name.clone())
-        .ok_or_else(not_found)
+    state.github.repo(owner, name).map(|r| r.full_name.clone()).ok_or_else(not_found)
 }
 
 /// Like `known`, and the request may write there: 401 without a token, 403 without push access.
-fn writable(
-    state: &Inner,
-    owner: &str,
-    name: &str,
-    headers: &HeaderMap,
-) -> Result<String, Response> {
+fn writable(state: &Inner, owner: &str, name: &str, headers: &HeaderMap) -> Result<String, Response> {
     let full = known(state, owner, name)?;
     let Some(token) = credential(headers) else {
         return Err(error(StatusCode::UNAUTHORIZED, "Requires authentication"));
     };
     if !state.can_push(&full, Some(&token)) {
-        return Err(error(
-            StatusCode::FORBIDDEN,
-            "Resource not accessible by personal access token",
-        ));
+        return Err(error(StatusCode::FORBIDDEN, "Resource not accessible by personal access token"));
     }
     Ok(full)
 }
@@ -941,11 +852,7 @@ fn writable(
 fn existing_number(state: &Inner, full: &str, number: &str) -> Result<u64, Response> {
     let (owner, name) = full.split_once('/').expect("owner/name");
     let repo = state.github.repo(owner, name).ok_or_else(not_found)?;
-    number
-        .parse::<u64>()
-        .ok()
-        .filter(|n| *n >= 1 && *n <= repo.pulls.list.len() as u64)
-        .ok_or_else(not_found)
+    number.parse::<u64>().ok().filter(|n| *n >= 1 && *n <= repo.pulls.list.len() as u64).ok_or_else(not_found)
 }
 
 async fn get_repo(
@@ -964,26 +871,11 @@ async fn get_repo(
     Json(repo_json(&state.base, repo, permissions)).into_response()
 }
 
-async fn list_pulls(
-    State(shared): State<Shared>,
-    Path((owner, name)): Path<(String, String)>,
-    uri: Uri,
-) -> Response {
+async fn list_pulls(State(shared): State<Shared>, Path((owner, name)): Path<(String, String)>, uri: Uri) -> Response {
     let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-            .into_owned()
-            .collect();
-    let param = |key: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    let number = |key: &str| {
-        param(key)
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|n| *n > 0)
-    };
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect();
+    let param = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let number = |key: &str| param(key).and_then(|v| v.parse::<usize>().ok()).filter(|n| *n > 0);
     let per_page = number("per_page").unwrap_or(30).min(100);
     let page = number("page").unwrap_or(1);
     let state_filter = param("state").unwrap_or("open");
@@ -1010,9 +902,7 @@ async fn list_pulls(
             "all" => true,
             _ => p.open,
         })
-        .filter(|p| {
-            head_filter.is_none_or(|(o, b)| o.eq_ignore_ascii_case(repo_owner) && p.head_ref == b)
-        })
+        .filter(|p| head_filter.is_none_or(|(o, b)| o.eq_ignore_ascii_case(repo_owner) && p.head_ref == b))
         .filter(|p| param("base").is_none_or(|b| p.base_ref == b))
         .collect();
     selected.sort_by_key(|p| (if sort_updated { p.updated } else { p.created }, p.number));
@@ -1030,9 +920,7 @@ async fn list_pulls(
     let mut response = Json(items).into_response();
     if last > 1 {
         let link = link_header(&state.base, uri.path(), &query, page, last);
-        response
-            .headers_mut()
-            .insert(LINK, HeaderValue::from_str(&link).expect("link header"));
+        response.headers_mut().insert(LINK, HeaderValue::from_str(&link).expect("link header"));
     }
     response
 }
@@ -1076,11 +964,7 @@ async fn get_pull(
     let Some(repo) = state.github.repo(&owner, &name) else {
         return not_found();
     };
-    match number
-        .parse()
-        .ok()
-        .and_then(|n| render(&state.base, repo, n))
-    {
+    match number.parse().ok().and_then(|n| render(&state.base, repo, n)) {
         Some(value) => Json(value).into_response(),
         None => not_found(),
     }
@@ -1141,11 +1025,7 @@ async fn post_reviewers(
     let base = state.base.clone();
     let repo = state.github.existing_mut(&full).expect("known repository");
     match request_reviewers(repo, number, &fields) {
-        Ok(()) => (
-            StatusCode::CREATED,
-            Json(render(&base, repo, number).expect("exists")),
-        )
-            .into_response(),
+        Ok(()) => (StatusCode::CREATED, Json(render(&base, repo, number).expect("exists"))).into_response(),
         Err(rejection) => rejection.into_response(),
     }
 }
@@ -1210,21 +1090,14 @@ async fn replace_labels(
 // --- the test API behind `Upstream` ----------------------------------------------------------
 
 pub(crate) fn link_git(state: &mut Inner, repo: &str, bare: &FsPath) {
-    let bare = bare
-        .canonicalize()
-        .unwrap_or_else(|e| panic!("git repository {}: {e}", bare.display()));
+    let bare = bare.canonicalize().unwrap_or_else(|e| panic!("git repository {}: {e}", bare.display()));
     state.github.repo_mut(repo).pulls.git = Some(bare);
 }
 
 #[track_caller]
 fn stored<'a>(state: &'a Inner, repo: &str) -> &'a Repo {
-    let (owner, name) = repo
-        .split_once('/')
-        .unwrap_or_else(|| panic!("repository must be owner/name, got {repo:?}"));
-    state
-        .github
-        .repo(owner, name)
-        .unwrap_or_else(|| panic!("no repository {repo}"))
+    let (owner, name) = repo.split_once('/').unwrap_or_else(|| panic!("repository must be owner/name, got {repo:?}"));
+    state.github.repo(owner, name).unwrap_or_else(|| panic!("no repository {repo}"))
 }
 
 #[track_caller]
@@ -1243,11 +1116,7 @@ pub(crate) fn pulls(state: &Inner, repo: &str) -> Vec<Value> {
         return Vec::new();
     };
     let repo_value = repo_json(&state.base, r, None);
-    r.pulls
-        .list
-        .iter()
-        .map(|p| pull_json(&state.base, r, &repo_value, p, true))
-        .collect()
+    r.pulls.list.iter().map(|p| pull_json(&state.base, r, &repo_value, p, true)).collect()
 }
 
 pub(crate) fn pull(state: &Inner, repo: &str, number: u64) -> Option<Value> {
@@ -1258,15 +1127,9 @@ pub(crate) fn pull(state: &Inner, repo: &str, number: u64) -> Option<Value> {
 #[track_caller]
 pub(crate) fn open_pull(state: &mut Inner, repo: &str, head: &str, base: &str, title: &str) -> u64 {
     let fields = json!({"title": title, "head": head, "base": base});
-    let Value::Object(fields) = fields else {
-        unreachable!()
-    };
-    let r = state
-        .github
-        .existing_mut(repo)
-        .unwrap_or_else(|| panic!("no repository {repo}: link_git first"));
-    create(r, &fields, BOT_LOGIN)
-        .unwrap_or_else(|rejection| panic!("cannot open a pull request: {rejection}"))
+    let Value::Object(fields) = fields else { unreachable!() };
+    let r = state.github.existing_mut(repo).unwrap_or_else(|| panic!("no repository {repo}: link_git first"));
+    create(r, &fields, BOT_LOGIN).unwrap_or_else(|rejection| panic!("cannot open a pull request: {rejection}"))
 }
 
 #[track_caller]

@@ -45,9 +45,7 @@ impl Server {
     /// trailing slash) so that handlers can write absolute URLs into their answers.
     pub(crate) fn start(name: &str, make_router: impl FnOnce(String) -> Router) -> Server {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
+        listener.set_nonblocking(true).expect("non-blocking listener");
         let addr = listener.local_addr().expect("local address");
         let router = make_router(format!("http://{addr}"));
         let (stop, stopped) = oneshot::channel::<()>();
@@ -74,11 +72,7 @@ impl Server {
                 runtime.shutdown_timeout(Duration::from_secs(1));
             })
             .expect("spawn server thread");
-        Server {
-            addr,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
+        Server { addr, stop: Some(stop), thread: Some(thread) }
     }
 
     pub(crate) fn addr(&self) -> SocketAddr {
@@ -110,11 +104,7 @@ pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The credential an `Authorization` header carries: `Bearer <t>`, `token <t>`, or the password of
 /// `Basic base64(user:password)`.
 pub(crate) fn credential(headers: &axum::http::HeaderMap) -> Option<String> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim();
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, rest) = value.split_once(' ')?;
     let rest = rest.trim();
     match scheme.to_ascii_lowercase().as_str() {
@@ -127,9 +117,7 @@ pub(crate) fn credential(headers: &axum::http::HeaderMap) -> Option<String> {
 /// Decodes the payload of `Authorization: Basic …` into (user, password).
 pub(crate) fn basic_credentials(payload: &str) -> Option<(String, String)> {
     use base64::Engine as _;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(payload.trim())
-        .ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(payload.trim()).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (user, password) = text.split_once(':')?;
     Some((user.to_owned(), password.to_owned()))

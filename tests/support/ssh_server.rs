@@ -89,10 +89,7 @@ impl fmt::Debug for KeyPair {
 impl KeyPair {
     /// The lines of the private key, armour lines included, for "never printed" assertions.
     pub fn private_lines(&self) -> impl Iterator<Item = &str> {
-        self.private
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
+        self.private.lines().map(str::trim).filter(|l| !l.is_empty())
     }
 }
 
@@ -116,11 +113,7 @@ fn ssh_keygen(path: &Path, args: &[&str], comment: &str) {
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("ssh-keygen (openssh-client) could not run: {e}"));
-    assert!(
-        out.status.success(),
-        "ssh-keygen {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "ssh-keygen {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// A running sshd serving `<repos_root>/<name>.git` over `ssh://`; killed on Drop.
@@ -147,21 +140,16 @@ impl SshServer {
             "{SSHD} not found: the ssh transport tests need the OpenSSH server \
              (Debian: `apt-get install -y --no-install-recommends openssh-server`; .ci/run does this)"
         );
-        let repos_root = repos_root
-            .canonicalize()
-            .unwrap_or_else(|e| panic!("repos root {}: {e}", repos_root.display()));
-        let dir = tempfile::Builder::new()
-            .prefix("currency-sshd-")
-            .tempdir()
-            .expect("sshd dir");
+        let repos_root =
+            repos_root.canonicalize().unwrap_or_else(|e| panic!("repos root {}: {e}", repos_root.display()));
+        let dir = tempfile::Builder::new().prefix("currency-sshd-").tempdir().expect("sshd dir");
         let user = current_user();
         if is_root() {
             // Privilege separation chroots into /run/sshd when sshd runs as root.
             let run = Path::new("/run/sshd");
             if !run.is_dir() {
                 fs::create_dir_all(run).expect("create /run/sshd");
-                fs::set_permissions(run, fs::Permissions::from_mode(0o755))
-                    .expect("chmod /run/sshd");
+                fs::set_permissions(run, fs::Permissions::from_mode(0o755)).expect("chmod /run/sshd");
             }
         }
 
@@ -183,14 +171,7 @@ impl SshServer {
             let mut child = spawn_sshd(&config, &log_path);
             match wait_until_listening(&mut child, port, &log_path) {
                 Ok(()) => {
-                    return SshServer {
-                        child,
-                        port,
-                        user,
-                        repos_root,
-                        key,
-                        dir,
-                    };
+                    return SshServer { child, port, user, repos_root, key, dir };
                 }
                 Err(e) => {
                     kill_group(&mut child);
@@ -216,12 +197,9 @@ impl SshServer {
 
     /// Also accepts `key` from now on (sshd reads `authorized_keys` at every login).
     pub fn authorize(&self, key: &KeyPair) {
-        let mut f = fs::OpenOptions::new()
-            .append(true)
-            .open(self.dir.path().join("authorized_keys"))
-            .expect("authorized_keys");
-        f.write_all(key.public.as_bytes())
-            .expect("append authorized_keys");
+        let mut f =
+            fs::OpenOptions::new().append(true).open(self.dir.path().join("authorized_keys")).expect("authorized_keys");
+        f.write_all(key.public.as_bytes()).expect("append authorized_keys");
     }
 
     /// `ssh://<user>@127.0.0.1:<port><repos_root>/<name>.git`. There is no scp-like form
@@ -229,12 +207,7 @@ impl SshServer {
     /// the credential callback for an ssh key straight away (without one it first asks for a
     /// user name).
     pub fn url_for(&self, name: &str) -> String {
-        format!(
-            "ssh://{}@127.0.0.1:{}{}/{name}.git",
-            self.user,
-            self.port,
-            self.repos_root.display()
-        )
+        format!("ssh://{}@127.0.0.1:{}{}/{name}.git", self.user, self.port, self.repos_root.display())
     }
 
     /// The user sshd logs in (the current user).
@@ -249,8 +222,7 @@ impl SshServer {
     /// Everything sshd has logged so far (connections, accepted and failed keys); for failure
     /// messages.
     pub fn log(&self) -> String {
-        fs::read_to_string(self.dir.path().join(format!("sshd-{}.log", self.port)))
-            .unwrap_or_default()
+        fs::read_to_string(self.dir.path().join(format!("sshd-{}.log", self.port))).unwrap_or_default()
     }
 }
 
@@ -303,10 +275,7 @@ fn wait_until_listening(child: &mut Child, port: u16, log: &Path) -> Result<(), 
 
 /// Kills sshd's process group: the listener and any per-connection sshd still running.
 fn kill_group(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", "--", &format!("-{}", child.id())])
-        .stderr(Stdio::null())
-        .status();
+    let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", child.id())]).stderr(Stdio::null()).status();
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -374,9 +343,5 @@ fn current_user() -> String {
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }

@@ -55,8 +55,7 @@ impl Inner {
     /// unknown token is "Bad credentials", as GitHub answers every invalid token. A missing token
     /// is refused after `require_token`, except where `anonymous_ok` (browser downloads).
     fn reject_credentials(&self, token: Option<&str>, anonymous_ok: bool) -> Option<Response> {
-        let known =
-            |t: &str| self.required_token.as_deref() == Some(t) || self.github.knows_token(t);
+        let known = |t: &str| self.required_token.as_deref() == Some(t) || self.github.knows_token(t);
         let registered = self.required_token.is_some() || self.github.has_any_token();
         let ok = match (token, &self.required_token) {
             (None, Some(_)) => anonymous_ok,
@@ -67,10 +66,7 @@ impl Inner {
     }
 
     fn take_failure(&mut self, path: &str) -> Option<Failure> {
-        let index = self
-            .failures
-            .iter()
-            .position(|f| path.starts_with(&f.prefix))?;
+        let index = self.failures.iter().position(|f| path.starts_with(&f.prefix))?;
         let failure = self.failures[index].clone();
         self.failures[index].times -= 1;
         if self.failures[index].times == 0 {
@@ -111,10 +107,7 @@ impl Upstream {
                 .layer(middleware::from_fn_with_state(state.clone(), front))
                 .with_state(state)
         });
-        Upstream {
-            server,
-            state: shared.expect("router built"),
-        }
+        Upstream { server, state: shared.expect("router built") }
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash): the GitHub API base, for `github_api_url` and
@@ -260,18 +253,13 @@ impl Upstream {
 
     /// The bytes served at `/dl/<filename>` (panics for an unknown file).
     pub fn go_file_bytes(&self, filename: &str) -> Vec<u8> {
-        self.state()
-            .go_downloads
-            .served(filename)
-            .unwrap_or_else(|| panic!("no Go download named {filename}"))
+        self.state().go_downloads.served(filename).unwrap_or_else(|| panic!("no Go download named {filename}"))
     }
 
     /// Serves other bytes at `/dl/<filename>` while the index keeps the old sha256 and size: a
     /// checksum mismatch.
     pub fn replace_go_file_bytes(&self, filename: &str, bytes: impl Into<Vec<u8>>) {
-        self.state()
-            .go_downloads
-            .replace_served(filename, bytes.into());
+        self.state().go_downloads.replace_served(filename, bytes.into());
     }
 
     // --- Go module proxy ------------------------------------------------------------------
@@ -280,17 +268,8 @@ impl Upstream {
     /// missing); `go_mod` is served as `.mod` and is the zip's `go.mod`; `files` are further
     /// `(relative path, contents)` entries of the zip; `time` is the RFC 3339 `Time` of `.info`.
     /// Versions are listed in the order they were added, like a real proxy (unsorted).
-    pub fn add_module(
-        &self,
-        path: &str,
-        version: &str,
-        go_mod: &str,
-        time: &str,
-        files: &[(&str, &str)],
-    ) {
-        self.state()
-            .go_proxy
-            .add(path, version, go_mod, time, files);
+    pub fn add_module(&self, path: &str, version: &str, go_mod: &str, time: &str, files: &[(&str, &str)]) {
+        self.state().go_proxy.add(path, version, go_mod, time, files);
     }
 
     // --- requests and failures ------------------------------------------------------------
@@ -318,12 +297,7 @@ impl Upstream {
 
     fn push_failure(&self, prefix: &str, status: u16, times: u32, retry_after: Option<u64>) {
         if times > 0 {
-            self.state().failures.push(Failure {
-                prefix: prefix.to_owned(),
-                status,
-                times,
-                retry_after,
-            });
+            self.state().failures.push(Failure { prefix: prefix.to_owned(), status, times, retry_after });
         }
     }
 }
@@ -345,9 +319,7 @@ impl Failure {
         };
         let mut response = github::error(status, message);
         if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert("retry-after", HeaderValue::from(secs));
+            response.headers_mut().insert("retry-after", HeaderValue::from(secs));
         }
         response
     }
@@ -362,11 +334,7 @@ struct RateLimit {
 
 impl RateLimit {
     fn new() -> RateLimit {
-        RateLimit {
-            limit: 5000,
-            remaining: 5000,
-            reset: now_epoch() + 3600,
-        }
+        RateLimit { limit: 5000, remaining: 5000, reset: now_epoch() + 3600 }
     }
 
     fn refresh(&mut self) {
@@ -379,12 +347,7 @@ impl RateLimit {
 
     fn exhausted(&mut self) -> Option<Response> {
         self.refresh();
-        (self.remaining == 0).then(|| {
-            github::error(
-                StatusCode::FORBIDDEN,
-                "API rate limit exceeded for 127.0.0.1.",
-            )
-        })
+        (self.remaining == 0).then(|| github::error(StatusCode::FORBIDDEN, "API rate limit exceeded for 127.0.0.1."))
     }
 
     fn count(&mut self, response: &mut Response) {
@@ -395,20 +358,14 @@ impl RateLimit {
         let headers = response.headers_mut();
         headers.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
         headers.insert("x-ratelimit-remaining", HeaderValue::from(self.remaining));
-        headers.insert(
-            "x-ratelimit-used",
-            HeaderValue::from(self.limit - self.remaining.min(self.limit)),
-        );
+        headers.insert("x-ratelimit-used", HeaderValue::from(self.limit - self.remaining.min(self.limit)));
         headers.insert("x-ratelimit-reset", HeaderValue::from(self.reset));
         headers.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
     }
 }
 
 fn now_epoch() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }
 
 /// Which host a path belongs to: rules for tokens and the rate limit differ.
@@ -437,16 +394,8 @@ fn host_of(path: &str) -> Host {
 async fn front(State(shared): State<Shared>, request: Request, next: Next) -> Response {
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
-    let path_and_query = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| path.clone());
-    let if_none_match = request
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let path_and_query = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| path.clone());
+    let if_none_match = request.headers().get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let token = credential(request.headers());
     let host = host_of(&path);
 
@@ -455,9 +404,7 @@ async fn front(State(shared): State<Shared>, request: Request, next: Next) -> Re
         match state.take_failure(&path) {
             Some(failure) => Some(failure.response()),
             None => match host {
-                Host::Api => state
-                    .reject_credentials(token.as_deref(), false)
-                    .or_else(|| state.rate.exhausted()),
+                Host::Api => state.reject_credentials(token.as_deref(), false).or_else(|| state.rate.exhausted()),
                 Host::Download => state.reject_credentials(token.as_deref(), true),
                 Host::Go => None,
             },
@@ -494,15 +441,9 @@ async fn with_etag(response: Response, if_none_match: Option<&str>) -> Response 
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };
     let tag = format!("\"{}\"", hex::encode(Sha256::digest(&bytes)));
-    parts
-        .headers
-        .insert(ETAG, HeaderValue::from_str(&tag).expect("hex etag"));
-    let matches = if_none_match.is_some_and(|value| {
-        value
-            .split(',')
-            .map(|t| t.trim())
-            .any(|t| t == "*" || t.trim_start_matches("W/") == tag)
-    });
+    parts.headers.insert(ETAG, HeaderValue::from_str(&tag).expect("hex etag"));
+    let matches = if_none_match
+        .is_some_and(|value| value.split(',').map(|t| t.trim()).any(|t| t == "*" || t.trim_start_matches("W/") == tag));
     if matches {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(CONTENT_LENGTH);

@@ -36,6 +36,8 @@ use regex::Regex;
 use crate::error::{Error, Result};
 use crate::gomod::modfile::{self, GoMod};
 
+pub mod spec_sync;
+
 /// How long one `go` command may run.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -69,11 +71,7 @@ impl fmt::Debug for GoSettings {
 impl GoSettings {
     /// Settings with the Go binary from [`find_go`].
     pub fn from_env(proxy: impl Into<String>, sumdb: impl Into<String>) -> Result<GoSettings> {
-        Ok(GoSettings {
-            go: find_go()?,
-            proxy: proxy.into(),
-            sumdb: sumdb.into(),
-        })
+        Ok(GoSettings { go: find_go()?, proxy: proxy.into(), sumdb: sumdb.into() })
     }
 }
 
@@ -119,10 +117,7 @@ pub fn find_go() -> Result<PathBuf> {
         if p.is_file() {
             return Ok(p);
         }
-        return Err(Error::config(
-            GO_ENV_VAR,
-            format!("{} is not a file; {}", p.display(), INSTALL_HINT),
-        ));
+        return Err(Error::config(GO_ENV_VAR, format!("{} is not a file; {}", p.display(), INSTALL_HINT)));
     }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
@@ -132,10 +127,7 @@ pub fn find_go() -> Result<PathBuf> {
             }
         }
     }
-    Err(Error::config(
-        GO_ENV_VAR,
-        format!("no `go` on PATH; {INSTALL_HINT}"),
-    ))
+    Err(Error::config(GO_ENV_VAR, format!("no `go` on PATH; {INSTALL_HINT}")))
 }
 
 /// How to get a current Go, for error messages.
@@ -157,19 +149,11 @@ pub fn check_go(go: &Path) -> Result<String> {
         .split_whitespace()
         .nth(2)
         .filter(|v| v.starts_with("go"))
-        .ok_or_else(|| {
-            Error::config(
-                GO_ENV_VAR,
-                format!("{}: `go version` printed {:?}", go.display(), text.trim()),
-            )
-        })?
+        .ok_or_else(|| Error::config(GO_ENV_VAR, format!("{}: `go version` printed {:?}", go.display(), text.trim())))?
         .to_owned();
     match go_minor(&version) {
         Some(minor) if minor >= MIN_GO_MINOR => Ok(version),
-        _ => Err(Error::config(
-            GO_ENV_VAR,
-            format!("{} is {version}, too old; {INSTALL_HINT}", go.display()),
-        )),
+        _ => Err(Error::config(GO_ENV_VAR, format!("{} is {version}, too old; {INSTALL_HINT}", go.display()))),
     }
 }
 
@@ -185,17 +169,9 @@ fn go_minor(version: &str) -> Option<u32> {
 /// `version` carries its `v`. A requirement already at `version` is left alone without running
 /// Go. A module that go.mod does not require yet is added, as `go get` does: the caller picks the
 /// go.mod files that require it. On failure the checkout is left as Go left it.
-pub fn bump(
-    settings: &GoSettings,
-    module_dir: &Path,
-    module: &str,
-    version: &str,
-) -> Result<GoBumpOutcome> {
+pub fn bump(settings: &GoSettings, module_dir: &Path, module: &str, version: &str) -> Result<GoBumpOutcome> {
     if !version.starts_with('v') {
-        return Err(Error::dependency(
-            module,
-            format!("target version {version:?} must start with `v`"),
-        ));
+        return Err(Error::dependency(module, format!("target version {version:?} must start with `v`")));
     }
     let go_mod_path = module_dir.join("go.mod");
     let before = read_go_mod(&go_mod_path)?;
@@ -209,10 +185,7 @@ pub fn bump(
         warnings: Vec::new(),
     };
     if before.require(module).is_some_and(|r| r.version == version) {
-        crate::log!(
-            "{}: {module} is already at {version}",
-            go_mod_path.display()
-        );
+        crate::log!("{}: {module} is already at {version}", go_mod_path.display());
         return Ok(outcome);
     }
 
@@ -225,12 +198,7 @@ pub fn bump(
     for args in &steps {
         let started = Instant::now();
         let out = env.run(module_dir, args, COMMAND_TIMEOUT)?;
-        crate::log!(
-            "{}: go {} ({:.1}s)",
-            module_dir.display(),
-            args.join(" "),
-            started.elapsed().as_secs_f64()
-        );
+        crate::log!("{}: go {} ({:.1}s)", module_dir.display(), args.join(" "), started.elapsed().as_secs_f64());
         for line in out.stderr.lines() {
             if let Some(w) = line.strip_prefix("go: warning: ") {
                 let w = crate::secrets::redact(w);
@@ -250,16 +218,8 @@ pub fn bump(
             ));
         }
         if !out.success {
-            let ctx = FailureContext {
-                step: args.join(" "),
-                module,
-                version,
-                sumdb: &settings.sumdb,
-            };
-            return Err(Error::dependency(
-                module,
-                classify_failure(&out.stderr, &ctx),
-            ));
+            let ctx = FailureContext { step: args.join(" "), module, version, sumdb: &settings.sumdb };
+            return Err(Error::dependency(module, classify_failure(&out.stderr, &ctx)));
         }
     }
 
@@ -283,10 +243,7 @@ fn read_go_mod(path: &Path) -> Result<GoMod> {
 /// Requirements added, removed or changed between two go.mod files, by module path.
 pub fn requirement_changes(before: &GoMod, after: &GoMod) -> Vec<ModuleChange> {
     let map = |m: &GoMod| -> BTreeMap<String, String> {
-        m.requires
-            .iter()
-            .map(|r| (r.path.clone(), r.version.clone()))
-            .collect()
+        m.requires.iter().map(|r| (r.path.clone(), r.version.clone())).collect()
     };
     let (b, a) = (map(before), map(after));
     let mut paths: Vec<&String> = b.keys().chain(a.keys()).collect();
@@ -295,11 +252,7 @@ pub fn requirement_changes(before: &GoMod, after: &GoMod) -> Vec<ModuleChange> {
     paths
         .into_iter()
         .filter(|p| b.get(*p) != a.get(*p))
-        .map(|p| ModuleChange {
-            path: p.clone(),
-            from: b.get(p).cloned(),
-            to: a.get(p).cloned(),
-        })
+        .map(|p| ModuleChange { path: p.clone(), from: b.get(p).cloned(), to: a.get(p).cloned() })
         .collect()
 }
 
@@ -377,11 +330,7 @@ impl GoEnv {
             vars.retain(|(name, _)| name != k);
             vars.push(((*k).to_owned(), (*v).into()));
         }
-        Ok(GoEnv {
-            go: settings.go.clone(),
-            dir,
-            vars,
-        })
+        Ok(GoEnv { go: settings.go.clone(), dir, vars })
     }
 
     /// Runs `go args…` in `cwd`, killing it (and its process group) after `timeout`.
@@ -414,11 +363,8 @@ impl GoEnv {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().map_err(|e| {
-            let hint = if e.kind() == std::io::ErrorKind::NotFound {
-                format!(" ({INSTALL_HINT})")
-            } else {
-                String::new()
-            };
+            let hint =
+                if e.kind() == std::io::ErrorKind::NotFound { format!(" ({INSTALL_HINT})") } else { String::new() };
             Error::Io {
                 path: self.go.display().to_string(),
                 source: std::io::Error::new(e.kind(), format!("cannot run go: {e}{hint}")),
@@ -516,17 +462,9 @@ pub struct FailureContext<'a> {
 /// Go's last line. Never contains URL credentials or registered secrets.
 pub fn classify_failure(stderr: &str, ctx: &FailureContext<'_>) -> String {
     let target = format!("{}@{}", ctx.module, ctx.version);
-    let lines: Vec<&str> = stderr
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let find = |needles: &[&str]| -> Option<&str> {
-        lines
-            .iter()
-            .copied()
-            .find(|l| needles.iter().any(|n| l.contains(n)))
-    };
+    let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let find =
+        |needles: &[&str]| -> Option<&str> { lines.iter().copied().find(|l| needles.iter().any(|n| l.contains(n))) };
     // "(needed by …)" when the failing module is not the target itself.
     let via = |mv: &str| -> String {
         if mv == target || mv.starts_with(&format!("{target}/")) {
@@ -543,11 +481,7 @@ pub fn classify_failure(stderr: &str, ctx: &FailureContext<'_>) -> String {
              toolchain is downloaded); install a newer Go{}",
             &caps[2],
             &caps[3],
-            if who == "go.mod" {
-                String::new()
-            } else {
-                via(&who)
-            }
+            if who == "go.mod" { String::new() } else { via(&who) }
         )
     } else if find(&["refusing to pass credentials to insecure URL"]).is_some() {
         "the module proxy URL carries credentials but is not https: Go refuses to send them over plain \
@@ -568,15 +502,8 @@ pub fn classify_failure(stderr: &str, ctx: &FailureContext<'_>) -> String {
         )
     } else if let Some(line) = find(NETWORK_MARKERS) {
         let mv = module_version_in(line).unwrap_or_else(|| target.clone());
-        let reason = NETWORK_MARKERS
-            .iter()
-            .find(|m| line.contains(*m))
-            .copied()
-            .unwrap_or("network error");
-        format!(
-            "{mv}: network error reaching the module proxy ({reason}){}",
-            via(&mv)
-        )
+        let reason = NETWORK_MARKERS.iter().find(|m| line.contains(*m)).copied().unwrap_or("network error");
+        format!("{mv}: network error reaching the module proxy ({reason}){}", via(&mv))
     } else if let Some(line) = find(NOT_FOUND_MARKERS) {
         let mv = module_version_in(line).unwrap_or_else(|| target.clone());
         let reason = if line.contains("404") {
@@ -593,21 +520,11 @@ pub fn classify_failure(stderr: &str, ctx: &FailureContext<'_>) -> String {
             "not on the module proxy"
         };
         format!("{mv} not found ({reason}){}", via(&mv))
-    } else if let Some(line) = find(&[
-        "unknown directive: toolchain",
-        "invalid go version",
-        "unknown directive",
-    ]) {
-        format!(
-            "the Go toolchain cannot read go.mod ({}); {INSTALL_HINT}",
-            short(line.trim_start_matches("go: "))
-        )
-    } else if let Some(line) = find(&[
-        "server response:",
-        "Internal Server Error",
-        "Bad Gateway",
-        "Service Unavailable",
-    ]) {
+    } else if let Some(line) = find(&["unknown directive: toolchain", "invalid go version", "unknown directive"]) {
+        format!("the Go toolchain cannot read go.mod ({}); {INSTALL_HINT}", short(line.trim_start_matches("go: ")))
+    } else if let Some(line) =
+        find(&["server response:", "Internal Server Error", "Bad Gateway", "Service Unavailable"])
+    {
         format!(
             "`go {}` for {target} failed: the module proxy answered an error ({})",
             ctx.step,
@@ -615,11 +532,7 @@ pub fn classify_failure(stderr: &str, ctx: &FailureContext<'_>) -> String {
         )
     } else {
         let last = lines.last().copied().unwrap_or("no output");
-        format!(
-            "`go {}` for {target} failed: {}",
-            ctx.step,
-            short(last.trim_start_matches("go: "))
-        )
+        format!("`go {}` for {target} failed: {}", ctx.step, short(last.trim_start_matches("go: ")))
     };
     crate::secrets::redact(&message)
 }
@@ -651,10 +564,7 @@ const NOT_FOUND_MARKERS: &[&str] = &[
 fn newer_go_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(
-            r"(\S+@\S+?|go\.mod):? requires go >= ([0-9A-Za-z.]+) \(running go ([0-9A-Za-z.]+)",
-        )
-        .expect("regex")
+        Regex::new(r"(\S+@\S+?|go\.mod):? requires go >= ([0-9A-Za-z.]+) \(running go ([0-9A-Za-z.]+)").expect("regex")
     })
 }
 
@@ -662,9 +572,7 @@ fn newer_go_re() -> &'static Regex {
 /// `verifying m@v/go.mod: …`); `/go.mod` is dropped.
 fn module_version_in(line: &str) -> Option<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r"([A-Za-z0-9][A-Za-z0-9._~!+/-]*)@(v[0-9][0-9A-Za-z.+-]*)").expect("regex")
-    });
+    let re = RE.get_or_init(|| Regex::new(r"([A-Za-z0-9][A-Za-z0-9._~!+/-]*)@(v[0-9][0-9A-Za-z.+-]*)").expect("regex"));
     let caps = re.captures(line)?;
     Some(format!("{}@{}", &caps[1], caps[2].trim_end_matches('.')))
 }
@@ -716,19 +624,13 @@ mod tests {
     #[test]
     fn not_found_on_a_file_proxy_and_unknown_revision() {
         let e = "go: github.com/nats-io/nats-server/v2@v9.9.9: reading file:///tmp/p/github.com/nats-io/nats-server/v2/@v/v9.9.9.info: no such file or directory\n";
-        let c = FailureContext {
-            version: "v9.9.9",
-            ..ctx()
-        };
+        let c = FailureContext { version: "v9.9.9", ..ctx() };
         assert_eq!(
             classify_failure(e, &c),
             "github.com/nats-io/nats-server/v2@v9.9.9 not found (not on the module proxy)"
         );
         let e = "go: github.com/nats-io/nats-server/v2@v9.9.9: invalid version: unknown revision v9.9.9\n";
-        assert_eq!(
-            classify_failure(e, &c),
-            "github.com/nats-io/nats-server/v2@v9.9.9 not found (unknown revision)"
-        );
+        assert_eq!(classify_failure(e, &c), "github.com/nats-io/nats-server/v2@v9.9.9 not found (unknown revision)");
     }
 
     #[test]
@@ -748,18 +650,14 @@ mod tests {
     #[test]
     fn newer_go_needed() {
         let e = "go: downloading github.com/nats-io/nats-server/v2 v2.11.0\ngo: github.com/nats-io/nats-server/v2@v2.11.0 requires go >= 1.99.0 (running go 1.27.3; GOTOOLCHAIN=local)\n";
-        let c = FailureContext {
-            version: "v2.11.0",
-            ..ctx()
-        };
+        let c = FailureContext { version: "v2.11.0", ..ctx() };
         assert_eq!(
             classify_failure(e, &c),
             "github.com/nats-io/nats-server/v2@v2.11.0 requires go >= 1.99.0, but the Go toolchain here is go1.27.3 (GOTOOLCHAIN=local: no other toolchain is downloaded); install a newer Go"
         );
         let e = "go: go.mod requires go >= 1.30 (running go 1.27.3; GOTOOLCHAIN=local)\n";
         assert!(
-            classify_failure(e, &c)
-                .starts_with("go.mod requires go >= 1.30, but the Go toolchain here is go1.27.3")
+            classify_failure(e, &c).starts_with("go.mod requires go >= 1.30, but the Go toolchain here is go1.27.3")
         );
     }
 
@@ -784,10 +682,8 @@ mod tests {
 
     #[test]
     fn other_failures_keep_only_a_short_last_line_without_credentials() {
-        let e = format!(
-            "go: something odd\ngo: more at https://bob:hunter2secret@proxy.example/x {}\n",
-            "y".repeat(400)
-        );
+        let e =
+            format!("go: something odd\ngo: more at https://bob:hunter2secret@proxy.example/x {}\n", "y".repeat(400));
         let m = classify_failure(&e, &ctx());
         assert!(m.starts_with("`go get github.com/nats-io/nats-server/v2@v2.10.24` for github.com/nats-io/nats-server/v2@v2.10.24 failed: more at https://proxy.example/x"), "{m}");
         assert!(!m.contains("hunter2secret"));
@@ -822,33 +718,15 @@ mod tests {
 
     #[test]
     fn requirement_changes_cover_added_removed_changed() {
-        let a = modfile::parse(
-            "module m\n\ngo 1.22.0\n\nrequire (\n\tx v1.0.0\n\ty v1.0.0 // indirect\n)\n",
-        )
-        .unwrap();
-        let b = modfile::parse(
-            "module m\n\ngo 1.22.0\n\nrequire (\n\tx v1.1.0\n\tz v0.1.0 // indirect\n)\n",
-        )
-        .unwrap();
+        let a = modfile::parse("module m\n\ngo 1.22.0\n\nrequire (\n\tx v1.0.0\n\ty v1.0.0 // indirect\n)\n").unwrap();
+        let b = modfile::parse("module m\n\ngo 1.22.0\n\nrequire (\n\tx v1.1.0\n\tz v0.1.0 // indirect\n)\n").unwrap();
         let c = requirement_changes(&a, &b);
         assert_eq!(
             c,
             vec![
-                ModuleChange {
-                    path: "x".into(),
-                    from: Some("v1.0.0".into()),
-                    to: Some("v1.1.0".into())
-                },
-                ModuleChange {
-                    path: "y".into(),
-                    from: Some("v1.0.0".into()),
-                    to: None
-                },
-                ModuleChange {
-                    path: "z".into(),
-                    from: None,
-                    to: Some("v0.1.0".into())
-                },
+                ModuleChange { path: "x".into(), from: Some("v1.0.0".into()), to: Some("v1.1.0".into()) },
+                ModuleChange { path: "y".into(), from: Some("v1.0.0".into()), to: None },
+                ModuleChange { path: "z".into(), from: None, to: Some("v0.1.0".into()) },
             ]
         );
     }

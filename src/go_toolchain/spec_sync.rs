@@ -30,8 +30,8 @@ use std::path::{Component, Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, ParseError, Result};
+use crate::go_toolchain::{COMMAND_TIMEOUT, GoEnv, GoSettings};
 use crate::gomod::modfile;
-use crate::gomod::toolchain::{COMMAND_TIMEOUT, GoEnv, GoSettings};
 use crate::release::spec::PackageSpec;
 
 /// Platforms tried after linux, in order.
@@ -103,26 +103,17 @@ pub fn sync_spec(
             ),
         });
     }
-    let go_mod_text =
-        std::fs::read_to_string(&go_mod_path).map_err(|e| Error::io(&go_mod_path, e))?;
-    let module_path = modfile::parse(&go_mod_text)
-        .map_err(|e| e.in_file(format!("src/{prefix}/go.mod")))?
-        .module;
-    let modules_txt_text =
-        std::fs::read_to_string(&modules_txt).map_err(|e| Error::io(&modules_txt, e))?;
+    let go_mod_text = std::fs::read_to_string(&go_mod_path).map_err(|e| Error::io(&go_mod_path, e))?;
+    let module_path = modfile::parse(&go_mod_text).map_err(|e| e.in_file(format!("src/{prefix}/go.mod")))?.module;
+    let modules_txt_text = std::fs::read_to_string(&modules_txt).map_err(|e| Error::io(&modules_txt, e))?;
     let vendored = VendoredPackages::parse(&modules_txt_text);
 
     // Roots: the packaging script's build targets in this module, and the module's own packages
     // the spec names.
     let mut roots: Vec<String> = Vec::new();
     for target in build_targets(packaging_text) {
-        let resolved =
-            resolve_target(&target, &prefix, &module_path, &vendored, src_dir).map_err(|m| {
-                Error::Parse {
-                    file: format!("{packaging_file}:{}", target.line),
-                    message: m,
-                }
-            })?;
+        let resolved = resolve_target(&target, &prefix, &module_path, &vendored, src_dir)
+            .map_err(|m| Error::Parse { file: format!("{packaging_file}:{}", target.line), message: m })?;
         match resolved {
             Some(r) => {
                 if !roots.contains(&r) {
@@ -154,36 +145,15 @@ pub fn sync_spec(
     }
 
     // The old listing, by directory.
-    let old_dirs: BTreeSet<String> = gosub
-        .iter()
-        .map(|f| parent_dir(&f.pattern).to_owned())
-        .collect();
+    let old_dirs: BTreeSet<String> = gosub.iter().map(|f| parent_dir(&f.pattern).to_owned()).collect();
 
     let env = GoEnv::new(settings, &[("GOFLAGS", "-mod=vendor"), ("GOPROXY", "off")])?;
     let src_canon = std::fs::canonicalize(src_dir).map_err(|e| Error::io(src_dir, e))?;
-    let linux = list_deps(
-        &env,
-        &module_dir,
-        &src_canon,
-        &roots,
-        "linux",
-        true,
-        &spec_file,
-    )?;
+    let linux = list_deps(&env, &module_dir, &src_canon, &roots, "linux", true, &spec_file)?;
     let mut included: BTreeMap<String, bool> = linux;
     for goos in OTHER_GOOS {
-        let deps = list_deps(
-            &env,
-            &module_dir,
-            &src_canon,
-            &roots,
-            goos,
-            false,
-            &spec_file,
-        )?;
-        let adds_listed = deps
-            .keys()
-            .any(|d| !included.contains_key(d) && old_dirs.contains(d));
+        let deps = list_deps(&env, &module_dir, &src_canon, &roots, goos, false, &spec_file)?;
+        let adds_listed = deps.keys().any(|d| !included.contains_key(d) && old_dirs.contains(d));
         if adds_listed {
             for (d, c) in deps {
                 *included.entry(d).or_insert(false) |= c;
@@ -196,11 +166,7 @@ pub fn sync_spec(
     let lines: Vec<&str> = spec_text.split_inclusive('\n').collect();
     let first_line = lines[first.line - 1];
     let (lead, marker) = line_shape(first_line, &first.pattern);
-    let eol = if first_line.ends_with("\r\n") {
-        "\r\n"
-    } else {
-        "\n"
-    };
+    let eol = if first_line.ends_with("\r\n") { "\r\n" } else { "\n" };
     let mut dirs: Vec<&String> = included.keys().collect();
     dirs.sort_by(|a, b| a.split('/').cmp(b.split('/')));
     let mut block = String::new();
@@ -240,10 +206,8 @@ pub fn sync_spec(
     if out == spec_text {
         return Ok(None);
     }
-    PackageSpec::parse(&out).map_err(|e| Error::Parse {
-        file: spec_file,
-        message: format!("the regenerated spec does not parse ({e})"),
-    })?;
+    PackageSpec::parse(&out)
+        .map_err(|e| Error::Parse { file: spec_file, message: format!("the regenerated spec does not parse ({e})") })?;
     Ok(Some(out))
 }
 
@@ -271,16 +235,9 @@ fn parent_dir(pattern: &str) -> &str {
 }
 
 fn has_file_with_ext(dir: &Path, ext: &str) -> bool {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|e| {
-            e.file_type().is_ok_and(|t| t.is_file())
-                && Path::new(&e.file_name())
-                    .extension()
-                    .is_some_and(|x| x == ext)
-        })
+    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
+        e.file_type().is_ok_and(|t| t.is_file()) && Path::new(&e.file_name()).extension().is_some_and(|x| x == ext)
+    })
 }
 
 #[derive(Deserialize)]
@@ -314,31 +271,16 @@ fn list_deps(
     strict: bool,
     spec_file: &str,
 ) -> Result<BTreeMap<String, bool>> {
-    let mut args = vec![
-        "list",
-        "-e",
-        "-deps",
-        "-json=ImportPath,Dir,Standard,CFiles,Error",
-    ];
+    let mut args = vec!["list", "-e", "-deps", "-json=ImportPath,Dir,Standard,CFiles,Error"];
     args.extend(roots.iter().map(String::as_str));
     let extra = [("GOOS", goos), ("GOARCH", "amd64"), ("CGO_ENABLED", "1")];
     let out = env.run_with(module_dir, &args, &extra, COMMAND_TIMEOUT)?;
-    let fail = |msg: String| Error::Parse {
-        file: spec_file.to_owned(),
-        message: msg,
-    };
+    let fail = |msg: String| Error::Parse { file: spec_file.to_owned(), message: msg };
     if out.timed_out {
-        return Err(fail(format!(
-            "`go list -deps` (GOOS={goos}) did not finish in time"
-        )));
+        return Err(fail(format!("`go list -deps` (GOOS={goos}) did not finish in time")));
     }
     if !out.success {
-        let last = out
-            .stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("no output");
+        let last = out.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
         return Err(fail(format!(
             "`go list -deps {}` (GOOS={goos}) failed: {}",
             roots.join(" "),
@@ -355,10 +297,7 @@ fn list_deps(
             let benign = e.err.contains("build constraints exclude all Go files");
             if strict && !benign {
                 let first = e.err.lines().next().unwrap_or("").trim();
-                return Err(fail(format!(
-                    "package {} (GOOS={goos}): {first}",
-                    p.import_path
-                )));
+                return Err(fail(format!("package {} (GOOS={goos}): {first}", p.import_path)));
             }
             if !benign || p.dir.is_empty() {
                 continue;
@@ -369,10 +308,7 @@ fn list_deps(
         }
         let dir = std::fs::canonicalize(&p.dir).unwrap_or_else(|_| PathBuf::from(&p.dir));
         let Ok(rel) = dir.strip_prefix(src_canon) else {
-            return Err(fail(format!(
-                "package {} is in {}, outside the release's src/",
-                p.import_path, p.dir
-            )));
+            return Err(fail(format!("package {} is in {}, outside the release's src/", p.import_path, p.dir)));
         };
         let rel = rel.to_string_lossy().replace('\\', "/");
         *found.entry(rel).or_insert(false) |= !p.c_files.is_empty();
@@ -405,11 +341,10 @@ impl VendoredPackages {
     /// `path` (or the tree `path/...`) is provided by the vendor directory.
     fn provides(&self, path: &str) -> bool {
         match path.strip_suffix("/...") {
-            Some(base) => self.modules.iter().any(|m| {
-                m == base
-                    || base.starts_with(&format!("{m}/"))
-                    || m.starts_with(&format!("{base}/"))
-            }),
+            Some(base) => self
+                .modules
+                .iter()
+                .any(|m| m == base || base.starts_with(&format!("{m}/")) || m.starts_with(&format!("{base}/"))),
             None => self.packages.contains(path),
         }
     }
@@ -466,9 +401,9 @@ pub fn build_targets(script: &str) -> Vec<BuildTarget> {
             // Skip `VAR=value` prefixes and wrappers.
             while i < words.len() {
                 let w = &words[i];
-                let is_assign = w.split_once('=').is_some_and(|(k, _)| {
-                    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                });
+                let is_assign = w
+                    .split_once('=')
+                    .is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
                 if is_assign || matches!(w.as_str(), "exec" | "time" | "env" | "command" | "sudo") {
                     i += 1;
                 } else {
@@ -491,8 +426,7 @@ pub fn build_targets(script: &str) -> Vec<BuildTarget> {
                 }
                 "popd" => cwd = stack.pop().unwrap_or(None),
                 _ if Path::new(cmd).file_name().is_some_and(|n| n == "go") => {
-                    let Some(verb) = args.first().filter(|v| *v == "build" || *v == "install")
-                    else {
+                    let Some(verb) = args.first().filter(|v| *v == "build" || *v == "install") else {
                         continue;
                     };
                     let mut here = cwd.clone();
@@ -506,15 +440,10 @@ pub fn build_targets(script: &str) -> Vec<BuildTarget> {
                         }
                         if a.starts_with('-') {
                             let name = a.split('=').next().unwrap_or(a);
-                            let name = name
-                                .strip_prefix("--")
-                                .map(|n| format!("-{n}"))
-                                .unwrap_or(name.to_owned());
+                            let name = name.strip_prefix("--").map(|n| format!("-{n}")).unwrap_or(name.to_owned());
                             if VALUE_FLAGS.contains(&name.as_str()) && !a.contains('=') {
                                 if name == "-C" {
-                                    here = args
-                                        .get(j + 1)
-                                        .and_then(|d| change_dir(here.as_deref(), d));
+                                    here = args.get(j + 1).and_then(|d| change_dir(here.as_deref(), d));
                                 }
                                 j += 2;
                                 continue;
@@ -533,12 +462,7 @@ pub fn build_targets(script: &str) -> Vec<BuildTarget> {
                         pkgs.push(".".to_owned());
                     }
                     for arg in pkgs {
-                        targets.push(BuildTarget {
-                            verb: verb.clone(),
-                            arg,
-                            line: line_no,
-                            cwd: here.clone(),
-                        });
+                        targets.push(BuildTarget { verb: verb.clone(), arg, line: line_no, cwd: here.clone() });
                     }
                 }
                 _ => {}
@@ -550,19 +474,11 @@ pub fn build_targets(script: &str) -> Vec<BuildTarget> {
 
 /// The directory after `cd dest` from `cwd` (relative to `src/`); `None` when unknown.
 fn change_dir(cwd: Option<&Path>, dest: &str) -> Option<PathBuf> {
-    let rest = ["${BOSH_COMPILE_TARGET}", "$BOSH_COMPILE_TARGET"]
-        .iter()
-        .find_map(|v| dest.strip_prefix(v));
+    let rest = ["${BOSH_COMPILE_TARGET}", "$BOSH_COMPILE_TARGET"].iter().find_map(|v| dest.strip_prefix(v));
     let (base, rel): (PathBuf, &str) = match rest {
-        Some(r) if r.is_empty() || r.starts_with('/') => {
-            (PathBuf::new(), r.trim_start_matches('/'))
-        }
+        Some(r) if r.is_empty() || r.starts_with('/') => (PathBuf::new(), r.trim_start_matches('/')),
         Some(_) => return None,
-        None if dest.contains('$')
-            || dest.contains('`')
-            || dest.starts_with('/')
-            || dest.starts_with('~') =>
-        {
+        None if dest.contains('$') || dest.contains('`') || dest.starts_with('/') || dest.starts_with('~') => {
             return None;
         }
         None if dest == "-" => return None,
@@ -600,10 +516,7 @@ fn resolve_target(
 ) -> std::result::Result<Option<String>, String> {
     let arg = t.arg.as_str();
     if arg.contains('$') || arg.contains('`') {
-        return Err(format!(
-            "cannot resolve `go {} {arg}`: the target uses a shell variable",
-            t.verb
-        ));
+        return Err(format!("cannot resolve `go {} {arg}`: the target uses a shell variable", t.verb));
     }
     let is_relative = arg == "." || arg == ".." || arg.starts_with("./") || arg.starts_with("../");
     let is_file = arg.ends_with(".go");
@@ -618,16 +531,9 @@ fn resolve_target(
             Some(p) => (p, true),
             None => (arg, false),
         };
-        let path = if is_file {
-            Path::new(path).parent().unwrap_or(Path::new(""))
-        } else {
-            Path::new(path)
-        };
+        let path = if is_file { Path::new(path).parent().unwrap_or(Path::new("")) } else { Path::new(path) };
         let Some(dir) = normalize(&cwd.join(path)) else {
-            return Err(format!(
-                "cannot resolve `go {} {arg}`: it points outside src/",
-                t.verb
-            ));
+            return Err(format!("cannot resolve `go {} {arg}`: it points outside src/", t.verb));
         };
         let Ok(rel) = dir.strip_prefix(prefix) else {
             return Ok(None);
@@ -644,21 +550,12 @@ fn resolve_target(
             format!("{module_path}/{rel}")
         };
         if !src_dir.join(&dir).is_dir() {
-            return Err(format!(
-                "`go {} {arg}`: src/{} does not exist",
-                t.verb,
-                dir.display()
-            ));
+            return Err(format!("`go {} {arg}`: src/{} does not exist", t.verb, dir.display()));
         }
-        return Ok(Some(if recursive {
-            format!("{import}/...")
-        } else {
-            import
-        }));
+        return Ok(Some(if recursive { format!("{import}/...") } else { import }));
     }
     let base = arg.strip_suffix("/...").unwrap_or(arg);
-    if base == module_path || base.starts_with(&format!("{module_path}/")) || vendored.provides(arg)
-    {
+    if base == module_path || base.starts_with(&format!("{module_path}/")) || vendored.provides(arg) {
         return Ok(Some(arg.to_owned()));
     }
     Ok(None)
@@ -666,17 +563,8 @@ fn resolve_target(
 
 /// A spec pattern naming the module's own package (`<prefix>/<dir>/*.go`): its import path
 /// (`<dir>/...` for a `**` pattern), when that directory holds Go files.
-fn own_package_root(
-    pattern: &str,
-    prefix: &str,
-    module_path: &str,
-    module_dir: &Path,
-) -> Option<String> {
-    let rel = if prefix.is_empty() {
-        pattern
-    } else {
-        pattern.strip_prefix(prefix)?.strip_prefix('/')?
-    };
+fn own_package_root(pattern: &str, prefix: &str, module_path: &str, module_dir: &Path) -> Option<String> {
+    let rel = if prefix.is_empty() { pattern } else { pattern.strip_prefix(prefix)?.strip_prefix('/')? };
     if rel.starts_with("vendor/") {
         return None;
     }
@@ -708,16 +596,8 @@ fn own_package_root(
         // `<prefix>/**/*` would name the whole module, vendor included: too broad to be a root.
         return None;
     }
-    let import = if dir.is_empty() {
-        module_path.to_owned()
-    } else {
-        format!("{module_path}/{dir}")
-    };
-    Some(if recursive {
-        format!("{import}/...")
-    } else {
-        import
-    })
+    let import = if dir.is_empty() { module_path.to_owned() } else { format!("{module_path}/{dir}") };
+    Some(if recursive { format!("{import}/...") } else { import })
 }
 
 /// A bash script cut into simple commands: `(line of the command, [words…])` per physical
@@ -771,10 +651,7 @@ fn shell_commands(script: &str) -> Vec<(usize, Vec<Vec<String>>)> {
                 in_word = true;
                 i += 1;
                 while i < chars.len() && chars[i] != '"' {
-                    if chars[i] == '\\'
-                        && i + 1 < chars.len()
-                        && matches!(chars[i + 1], '"' | '\\' | '$' | '`')
-                    {
+                    if chars[i] == '\\' && i + 1 < chars.len() && matches!(chars[i + 1], '"' | '\\' | '$' | '`') {
                         i += 1;
                     }
                     if chars[i] == '\n' {
@@ -804,12 +681,7 @@ fn shell_commands(script: &str) -> Vec<(usize, Vec<Vec<String>>)> {
                 }
             }
             ' ' | '\t' | '\r' => flush_word(&mut word, &mut in_word, &mut words),
-            '{' | '}'
-                if !in_word
-                    && chars
-                        .get(i + 1)
-                        .is_none_or(|n| n.is_whitespace() || *n == ';') =>
-            {
+            '{' | '}' if !in_word && chars.get(i + 1).is_none_or(|n| n.is_whitespace() || *n == ';') => {
                 flush_word(&mut word, &mut in_word, &mut words);
             }
             _ => {
@@ -837,10 +709,7 @@ mod tests {
     use super::*;
 
     fn targets(script: &str) -> Vec<(String, usize, Option<String>)> {
-        build_targets(script)
-            .into_iter()
-            .map(|t| (t.arg, t.line, t.cwd.map(|c| c.display().to_string())))
-            .collect()
+        build_targets(script).into_iter().map(|t| (t.arg, t.line, t.cwd.map(|c| c.display().to_string()))).collect()
     }
 
     #[test]
@@ -848,11 +717,7 @@ mod tests {
         let s = "set -e -x\n\nsource /var/vcap/packages/golang-1.23-linux/bosh/compile.env\n\npushd ${BOSH_COMPILE_TARGET}/code.cloudfoundry.org\n  go build -o \"${BOSH_INSTALL_TARGET}/bin/nats-server\" \\\n    -ldflags \"-X main.v=1 -s\" github.com/nats-io/nats-server/v2\npopd\n";
         assert_eq!(
             targets(s),
-            vec![(
-                "github.com/nats-io/nats-server/v2".into(),
-                6,
-                Some("code.cloudfoundry.org".into())
-            )]
+            vec![("github.com/nats-io/nats-server/v2".into(), 6, Some("code.cloudfoundry.org".into()))]
         );
     }
 
@@ -863,16 +728,8 @@ mod tests {
             targets(s),
             vec![
                 ("./cmd/a".into(), 3, Some("code.cloudfoundry.org".into())),
-                (
-                    "./cmd/b/...".into(),
-                    3,
-                    Some("code.cloudfoundry.org".into())
-                ),
-                (
-                    ".".into(),
-                    4,
-                    Some("code.cloudfoundry.org/nats-v2-migrate".into())
-                ),
+                ("./cmd/b/...".into(), 3, Some("code.cloudfoundry.org".into())),
+                (".".into(), 4, Some("code.cloudfoundry.org/nats-v2-migrate".into())),
                 (".".into(), 6, None),
             ]
         );
@@ -881,32 +738,17 @@ mod tests {
     #[test]
     fn prefixes_of_gosub_lines() {
         let spec = "---\nname: x\nfiles:\n  - code.cloudfoundry.org/go.mod\n  - code.cloudfoundry.org/vendor/github.com/a/b/*.go # gosub\n";
-        assert_eq!(
-            gosub_module_prefix(spec).unwrap(),
-            Some("code.cloudfoundry.org".into())
-        );
+        assert_eq!(gosub_module_prefix(spec).unwrap(), Some("code.cloudfoundry.org".into()));
         let none = "---\nname: x\nfiles:\n  - code.cloudfoundry.org/x/*.go # gosub\n";
         assert_eq!(gosub_module_prefix(none).unwrap(), None);
-        let two =
-            "---\nname: x\nfiles:\n  - a/vendor/x/*.go # gosub\n  - b/vendor/y/*.go # gosub\n";
-        assert!(
-            gosub_module_prefix(two)
-                .unwrap_err()
-                .message
-                .contains("several modules (a, b)")
-        );
+        let two = "---\nname: x\nfiles:\n  - a/vendor/x/*.go # gosub\n  - b/vendor/y/*.go # gosub\n";
+        assert!(gosub_module_prefix(two).unwrap_err().message.contains("several modules (a, b)"));
     }
 
     #[test]
     fn line_shapes() {
-        assert_eq!(
-            line_shape("  - a/b/*.go # gosub\n", "a/b/*.go"),
-            ("  - ", " # gosub")
-        );
-        assert_eq!(
-            line_shape("- 'a/b/*.go' # gosub\n", "a/b/*.go"),
-            ("- ", " # gosub")
-        );
+        assert_eq!(line_shape("  - a/b/*.go # gosub\n", "a/b/*.go"), ("  - ", " # gosub"));
+        assert_eq!(line_shape("- 'a/b/*.go' # gosub\n", "a/b/*.go"), ("- ", " # gosub"));
     }
 
     #[test]

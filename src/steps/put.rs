@@ -15,37 +15,25 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
-use crate::assess::{self, Assessment};
 use crate::blobstore::{self, Blobstore};
 use crate::cache::Cache;
-use crate::concourse::{StepOutput, UP_TO_DATE, VersionMap};
 use crate::download::{self, Artifact, Downloaded};
 use crate::error::{Error, Result};
 use crate::github::GitHub;
+use crate::go_toolchain::spec_sync;
+use crate::go_toolchain::{self, GoSettings};
 use crate::http::Http;
 use crate::plan::PlannedDependency;
 use crate::release::blob_bump::{self, BlobBump, Edits};
 use crate::release::blobs::{BlobEntry, BlobsFile};
 use crate::release::snapshot::{BLOBS_YML, DirFiles, RepoFiles, Snapshot};
 use crate::report::{self, BumpSummary, MetadataField, ModuleSummary};
-use crate::gomod::toolchain::{self, GoSettings};
-use crate::gomod::spec_sync;
 use crate::source::DependencyKind;
+use crate::source::UP_TO_DATE;
 use crate::source::{Dependency, Source};
+use crate::steps::assess::{self, Assessment};
+use crate::steps::{OutParams, StepOutput, VersionMap, runtime};
 use crate::workspace::{self, GitRemote};
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutParams {
-    /// Dependency names to bump (default: every one behind).
-    #[serde(default)]
-    pub only: Vec<String>,
-    /// Change nothing remote; print the diff to stderr.
-    #[serde(default)]
-    pub dry_run: bool,
-}
 
 /// The dependencies to bump: behind, with a target, named by `only` when given.
 fn select<'a>(a: &'a Assessment, only: &[String]) -> Result<Vec<(&'a Dependency, &'a PlannedDependency)>> {
@@ -160,16 +148,15 @@ fn branch_holds(repo: &git2::Repository, head: git2::Oid, wanted: &[(String, Str
     let Ok(entry) = tree.get_path(Path::new(BLOBS_YML)) else { return false };
     let Ok(blob) = repo.find_blob(entry.id()) else { return false };
     let text = String::from_utf8_lossy(blob.content());
-    if crate::release::config::check_yaml_nesting(&text).is_err() {
+    if crate::yaml::check_yaml_nesting(&text).is_err() {
         return false;
     }
     let Ok(blobs) = BlobsFile::parse(&text) else { return false };
     wanted.iter().all(|(path, sha)| blobs.entries.get(path).is_some_and(|e| e.sha.eq_ignore_ascii_case(sha)))
 }
 
-pub fn out(req: crate::concourse::Request, sources: &Path, params: OutParams) -> Result<StepOutput> {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    rt.block_on(out_async(req.source, sources, params))
+pub fn out(source: Source, sources: &Path, params: OutParams) -> Result<StepOutput> {
+    runtime()?.block_on(out_async(source, sources, params))
 }
 
 /// How many times `out` plans again when the remote moves under it before giving up.
@@ -237,11 +224,7 @@ async fn out_attempt(source: Source, sources: &Path, params: &OutParams) -> Resu
             None => None,
         });
     }
-    let store = if params.dry_run {
-        None
-    } else {
-        Some(configure_blobstore(&a, sources)?)
-    };
+    let store = if params.dry_run { None } else { Some(configure_blobstore(&a, sources)?) };
     let store_name = store.as_ref().map(|s| s.describe()).unwrap_or_else(|| "dry run: not uploaded".into());
     let work = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let files = base.files()?;
@@ -386,7 +369,8 @@ async fn out_attempt(source: Source, sources: &Path, params: &OutParams) -> Resu
             None => gh.open(branch, &base.branch, &title, &body, a.source.pull_request.draft).await?,
         };
         gh.add_labels(pr.number, &a.source.pull_request.labels).await?;
-        gh.request_reviewers(pr.number, &a.source.pull_request.reviewers, &a.source.pull_request.team_reviewers).await?;
+        gh.request_reviewers(pr.number, &a.source.pull_request.reviewers, &a.source.pull_request.team_reviewers)
+            .await?;
         crate::log!("{}: {}", names.join(", "), pr.url);
         record(&mut metadata, &names, &pr.url);
     }
@@ -416,7 +400,8 @@ async fn ensure_pr(
     let mut files: Vec<String> = if blobs.is_empty() { vec![] } else { vec![BLOBS_YML.to_string()] };
     files.extend(modules.iter().flat_map(|m| m.go_mods.iter().cloned()));
     let body = report::pr_body(blobs, modules, &files, &[], report::build_url().as_deref());
-    let lines: Vec<report::Line> = blobs.iter().map(BumpSummary::line).chain(modules.iter().map(ModuleSummary::line)).collect();
+    let lines: Vec<report::Line> =
+        blobs.iter().map(BumpSummary::line).chain(modules.iter().map(ModuleSummary::line)).collect();
     let pr = gh.open(branch, base, &report::pr_title(&lines), &body, a.source.pull_request.draft).await?;
     gh.add_labels(pr.number, &a.source.pull_request.labels).await?;
     gh.request_reviewers(pr.number, &a.source.pull_request.reviewers, &a.source.pull_request.team_reviewers).await?;
@@ -470,8 +455,9 @@ impl GoOnce {
         if let Some(s) = self.0.get() {
             return Ok(s);
         }
-        let settings = GoSettings::from_env(a.source.go_proxy.as_str().trim_end_matches('/'), a.source.go_sumdb.clone())?;
-        toolchain::check_go(&settings.go)?;
+        let settings =
+            GoSettings::from_env(a.source.go_proxy.as_str().trim_end_matches('/'), a.source.go_sumdb.clone())?;
+        go_toolchain::check_go(&settings.go)?;
         Ok(self.0.get_or_init(|| settings))
     }
 }
@@ -544,7 +530,12 @@ type ModuleChanges = Vec<(String, Option<String>, Option<String>)>;
 
 /// `go get`, `go mod tidy` (and `go mod vendor`) in every go.mod directory of the bump under
 /// `root`; returns the requirement changes, notes for the PR, and the module directories.
-fn run_go(root: &Path, dep: &Dependency, planned: &PlannedDependency, go: &GoSettings) -> Result<(ModuleChanges, Vec<String>, Vec<String>)> {
+fn run_go(
+    root: &Path,
+    dep: &Dependency,
+    planned: &PlannedDependency,
+    go: &GoSettings,
+) -> Result<(ModuleChanges, Vec<String>, Vec<String>)> {
     let DependencyKind::GoModule { module, .. } = &dep.kind else {
         return Err(Error::dependency(&dep.name, "is not a go-module dependency"));
     };
@@ -554,8 +545,12 @@ fn run_go(root: &Path, dep: &Dependency, planned: &PlannedDependency, go: &GoSet
     let mut dirs = Vec::new();
     for go_mod in go_mod_paths(planned) {
         let module_dir = go_mod.strip_suffix("go.mod").unwrap_or_default().trim_end_matches('/').to_string();
-        crate::log!("{}: go get {module}@{target} in {}", dep.name, if module_dir.is_empty() { "." } else { &module_dir });
-        let outcome = toolchain::bump(go, &root.join(&module_dir), module, &target)
+        crate::log!(
+            "{}: go get {module}@{target} in {}",
+            dep.name,
+            if module_dir.is_empty() { "." } else { &module_dir }
+        );
+        let outcome = go_toolchain::bump(go, &root.join(&module_dir), module, &target)
             .map_err(|e| Error::dependency(&dep.name, format!("{go_mod}: {e}")))?;
         for c in outcome.changes {
             if !changes.iter().any(|(p, f, t)| p == &c.path && f == &c.from && t == &c.to) {
@@ -563,7 +558,9 @@ fn run_go(root: &Path, dep: &Dependency, planned: &PlannedDependency, go: &GoSet
             }
         }
         if let Some((old, new)) = outcome.go_directive {
-            notes.push(format!("Go raised the `go` directive of `{go_mod}` from {old} to {new}: the new requirement needs it."));
+            notes.push(format!(
+                "Go raised the `go` directive of `{go_mod}` from {old} to {new}: the new requirement needs it."
+            ));
         }
         if let Some((old, new)) = outcome.toolchain_directive {
             notes.push(format!(
@@ -583,7 +580,8 @@ fn sync_specs(root: &Path, module_dirs: &[String], go: &GoSettings) -> Result<BT
     let mut out = BTreeMap::new();
     let packages = root.join("packages");
     let Ok(entries) = std::fs::read_dir(&packages) else { return Ok(out) };
-    let mut names: Vec<String> = entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> =
+        entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     for name in names {
         let spec_path = format!("packages/{name}/spec");
@@ -606,8 +604,10 @@ fn sync_specs(root: &Path, module_dirs: &[String], go: &GoSettings) -> Result<BT
 /// as a count.
 fn print_module_diff(base: &dyn RepoFiles, changes: &workspace::TreeChanges) -> Result<()> {
     let removed = &changes.removed;
-    let (vendored, shown): (Vec<_>, Vec<_>) = changes.changed.iter().partition(|(p, _)| p.contains("/vendor/") || p.starts_with("vendor/"));
-    let edits = Edits { files: shown.into_iter().map(|(p, b)| (p.clone(), b.clone())).collect(), check_by_hand: vec![] };
+    let (vendored, shown): (Vec<_>, Vec<_>) =
+        changes.changed.iter().partition(|(p, _)| p.contains("/vendor/") || p.starts_with("vendor/"));
+    let edits =
+        Edits { files: shown.into_iter().map(|(p, b)| (p.clone(), b.clone())).collect(), check_by_hand: vec![] };
     print_diff(base, &edits)?;
     if !vendored.is_empty() || !removed.is_empty() {
         eprintln!("(vendor/: {} files changed or added, {} removed)", vendored.len(), removed.len());
@@ -638,17 +638,12 @@ pub fn bump_local(
     only: &[String],
     dry_run: bool,
 ) -> Result<(Vec<BumpSummary>, Vec<ModuleSummary>)> {
-    let rt = tokio::runtime::Runtime::new().map_err(|e| Error::io("tokio runtime", e))?;
-    rt.block_on(async {
+    runtime()?.block_on(async {
         let http = Http::new(source.skip_ssl_verification)?;
         let cache = Cache::open();
         let a = assess::local(source, repo, &cache, &http).await?;
         let selected = select(&a, only)?;
-        let store = if dry_run || selected.is_empty() {
-            None
-        } else {
-            Some(configure_blobstore(&a, repo)?)
-        };
+        let store = if dry_run || selected.is_empty() { None } else { Some(configure_blobstore(&a, repo)?) };
         let store_name = store.as_ref().map(|s| s.describe()).unwrap_or_else(|| "dry run: not uploaded".into());
         let work = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let files = DirFiles::new(repo);
@@ -659,7 +654,11 @@ pub fn bump_local(
             if dep.kind.blob().is_none() {
                 let target = planned.target.as_deref().unwrap_or_default();
                 if dry_run {
-                    crate::log!("dry run: would run go get {}@v{target} in {}", planned.upstream, go_mod_paths(planned).join(", "));
+                    crate::log!(
+                        "dry run: would run go get {}@v{target} in {}",
+                        planned.upstream,
+                        go_mod_paths(planned).join(", ")
+                    );
                     modules.push(module_summary(dep, planned));
                     continue;
                 }

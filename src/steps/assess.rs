@@ -67,7 +67,8 @@ pub async fn local(source: Source, dir: &Path, cache: &Cache, http: &Http) -> Re
     let (branch, commit) = match git2::Repository::open(dir) {
         Ok(repo) => {
             let head = repo.head().ok();
-            let branch = head.as_ref().and_then(|h| h.shorthand().ok().map(String::from)).unwrap_or_else(|| "HEAD".into());
+            let branch =
+                head.as_ref().and_then(|h| h.shorthand().ok().map(String::from)).unwrap_or_else(|| "HEAD".into());
             let commit = head.and_then(|h| h.target()).map(|o| o.to_string()).unwrap_or_default();
             (branch, commit)
         }

@@ -1,0 +1,24 @@
+//! `check`: the version of what is behind, or nothing.
+
+use crate::cache::Cache;
+use crate::error::Result;
+use crate::http::Http;
+use crate::source::Source;
+use crate::steps::{VersionMap, assess, runtime};
+
+/// `[]` when nothing is behind, else `[<current version>]`; each dependency behind is logged.
+pub fn check(source: Source) -> Result<Vec<VersionMap>> {
+    let http = Http::new(source.skip_ssl_verification)?;
+    let cache = Cache::open();
+    let a = runtime()?.block_on(assess::remote(source, &cache, &http))?;
+    let version = a.plan.version();
+    for d in a.plan.dependencies.iter().filter(|d| d.behind) {
+        crate::log!(
+            "{}: {} -> {}",
+            d.name,
+            d.current.as_deref().unwrap_or("?"),
+            d.target.as_deref().or(d.latest.as_deref()).unwrap_or("?")
+        );
+    }
+    Ok(if version.is_empty() { vec![] } else { vec![version] })
+}
