@@ -1,0 +1,99 @@
+//! The one interface between the executor and a kind of bump. A kind (a blob from an upstream
+//! release, a Go module, …) is a module of its own implementing [`Bump`]; the executor never
+//! looks inside one. Adding a kind is adding such a module and one line in
+//! [`crate::steps::put::bumps_of`].
+//!
+//! What a kind does: say what a branch holding it must have ([`Bump::want`]), name the artifact
+//! the executor must download and upload first ([`Bump::artifact`]), and compute its edit of a
+//! tree ([`Bump::edit`]). What it never does: download, upload, commit, push or open a pull
+//! request — the executor does those, and honours `dry_run` there.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::download::{Artifact, Downloaded};
+use crate::error::Result;
+use crate::release::blob_bump::BlobBump;
+use crate::release::blobs::BlobsFile;
+use crate::report::{BumpSummary, Line, ModuleSummary};
+use crate::steps::put::plan::Want;
+
+/// Where an edit applies.
+pub(crate) enum Site<'a> {
+    /// On top of a commit of the release's repository (`out`): the edit is returned as a change
+    /// to commit.
+    Commit { repo: &'a git2::Repository, parent: git2::Oid },
+    /// In a checkout on disk (`currency bump`): what the kind cannot write itself is returned as
+    /// a change to write; `dry_run` asks for no change on disk at all.
+    Checkout { dir: &'a Path, dry_run: bool },
+}
+
+/// Files a bump changes: new contents, and paths removed.
+#[derive(Debug, Default)]
+pub(crate) struct Change {
+    pub changed: BTreeMap<String, Vec<u8>>,
+    pub removed: Vec<String>,
+}
+
+impl Change {
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// What a bump did, for commit messages and the pull request.
+#[derive(Debug, Clone)]
+pub(crate) enum Summary {
+    Blob(BumpSummary),
+    Module(ModuleSummary),
+}
+
+impl Summary {
+    pub fn line(&self) -> Line<'_> {
+        match self {
+            Summary::Blob(b) => b.line(),
+            Summary::Module(m) => m.line(),
+        }
+    }
+}
+
+/// The blob and module summaries of `summaries`, each list in order.
+pub(crate) fn split(summaries: &[Summary]) -> (Vec<BumpSummary>, Vec<ModuleSummary>) {
+    let blobs = summaries.iter().filter_map(|s| if let Summary::Blob(b) = s { Some(b.clone()) } else { None });
+    let modules = summaries.iter().filter_map(|s| if let Summary::Module(m) = s { Some(m.clone()) } else { None });
+    (blobs.collect(), modules.collect())
+}
+
+/// One dependency's bump, as the executor drives it.
+pub(crate) trait Bump {
+    fn name(&self) -> &str;
+
+    /// The artifact to download, verify and upload before the edit, if the kind ships one.
+    fn artifact(&self) -> Option<&Artifact> {
+        None
+    }
+
+    /// Hands over the artifact, downloaded and verified, with the object id it is uploaded as.
+    fn downloaded(&mut self, _download: Downloaded, _object_id: String) {}
+
+    /// The object id and the downloaded file to upload, once the artifact is in hand.
+    fn upload(&self) -> Option<(&str, &Downloaded)> {
+        None
+    }
+
+    /// The `config/blobs.yml` change, once the artifact is in hand: bumps of this form are
+    /// checked together against the base before anything is uploaded.
+    fn blob_bump(&self) -> Option<&BlobBump> {
+        None
+    }
+
+    /// What a branch that already holds this bump has.
+    fn want(&self) -> Want;
+
+    /// The bump applied at `site`, and what it did.
+    fn edit(&self, site: &Site<'_>) -> Result<(Change, Summary)>;
+
+    /// The bump described without applying it, as a branch that already holds it has it
+    /// (`held`: that branch's `config/blobs.yml`).
+    fn describe(&self, held: Option<&BlobsFile>) -> Summary;
+}

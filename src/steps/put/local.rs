@@ -1,0 +1,114 @@
+//! `currency bump`: the bumps of `out` applied to a local checkout — the same selection and the
+//! same kinds of bump, uploads included, but no git, no branch and no pull request. Each new
+//! blob is also placed under `blobs/` (as `bosh add-blob` does) and the old one removed.
+
+use std::path::{Path, PathBuf};
+
+use crate::blobstore;
+use crate::cache::Cache;
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::release::blob_bump::BlobBump;
+use crate::release::snapshot::DirFiles;
+use crate::report::{BumpSummary, ModuleSummary};
+use crate::source::Source;
+use crate::steps::assess;
+use crate::steps::put::kinds::{Site, Summary, split};
+use crate::steps::put::module::GoOnce;
+use crate::steps::put::{bumps_of, configure_blobstore, execute, plan};
+use crate::steps::runtime;
+
+/// Applies every bump (or those named in `only`) to the checkout `repo`, one after the other;
+/// `dry_run` prints the blob diffs and uploads and writes nothing.
+pub fn bump_local(
+    source: Source,
+    repo: &Path,
+    only: &[String],
+    dry_run: bool,
+) -> Result<(Vec<BumpSummary>, Vec<ModuleSummary>)> {
+    runtime()?.block_on(async {
+        let http = Http::new(source.skip_ssl_verification)?;
+        let cache = Cache::open();
+        let a = assess::local(source, repo, &cache, &http).await?;
+        let selected = plan::select(&a, only)?;
+        let store = if dry_run || selected.is_empty() { None } else { Some(configure_blobstore(&a, repo)?) };
+        let store_name = store.as_ref().map(|s| s.describe()).unwrap_or_else(|| "dry run: not uploaded".into());
+        let work = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        let go = GoOnce::new(&a.source);
+        let mut summaries = Vec::new();
+        for selected in &selected {
+            let mut bumps = bumps_of(&http, &a, std::slice::from_ref(selected), &store_name, &go).await?;
+            let bump = &mut bumps[0];
+            if let Some(artifact) = bump.artifact().cloned() {
+                crate::log!("{}: {}", bump.name(), artifact.display_url);
+                let got = crate::download::fetch_verified(&http, &a.source, &artifact, &work.path().join(bump.name()))
+                    .await?;
+                if !got.verified {
+                    crate::log!(
+                        "{}: upstream publishes no checksum for {}; not verified",
+                        bump.name(),
+                        artifact.filename
+                    );
+                }
+                bump.downloaded(got, blobstore::new_object_id());
+            }
+            let (change, summary) = bump.edit(&Site::Checkout { dir: repo, dry_run })?;
+            if dry_run {
+                execute::print_diff(&DirFiles::new(repo), &change.changed)?;
+            } else {
+                if let (Some(store), Some((id, download))) = (&store, bump.upload()) {
+                    store.put_file(id, &download.path).await?;
+                    place_blob(repo, bump.blob_bump().expect("a blob bump"), &download.path)?;
+                }
+                for (path, bytes) in &change.changed {
+                    write_atomically(&repo.join(path), bytes)?;
+                }
+            }
+            summaries.push(with_store(summary, &store_name));
+        }
+        Ok(split(&summaries))
+    })
+}
+
+/// The summary naming the blobstore the artifact went to.
+fn with_store(summary: Summary, store_name: &str) -> Summary {
+    match summary {
+        Summary::Blob(mut b) => {
+            b.blobstore = store_name.to_string();
+            Summary::Blob(b)
+        }
+        other => other,
+    }
+}
+
+/// Places the new blob under `blobs/` and removes the old one.
+fn place_blob(repo: &Path, bump: &BlobBump, downloaded: &Path) -> Result<()> {
+    let blobs = repo.join("blobs");
+    let new: PathBuf = blobs.join(&bump.new_path);
+    if let Some(dir) = new.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    // Copied beside the destination and renamed over it: a link already at `new` is replaced,
+    // never written through.
+    let dir = new.parent().unwrap_or(&blobs);
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    std::fs::copy(downloaded, tmp.path()).map_err(|e| Error::io(&new, e))?;
+    tmp.persist(&new).map_err(|e| Error::io(&new, e.error))?;
+    let old = blobs.join(&bump.old_path);
+    if old.is_file() {
+        std::fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed over it, keeping its permissions.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| Error::io(path, e))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
+    }
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
