@@ -17,7 +17,7 @@ const MAX_FN_LINES: usize = 80;
 /// Files still over [`MAX_FILE_LINES`] while the redesign (issue 11) splits them. The list only
 /// shrinks: a file listed here that is back under the limit fails the test too.
 const FILES_STILL_OVER: &[&str] =
-    &["release/blobs.rs", "fleet.rs", "gomod/modfile.rs", "go_toolchain/spec_sync.rs", "source.rs", "steps/put.rs"];
+    &["fleet.rs", "gomod/modfile.rs", "go_toolchain/spec_sync.rs", "source.rs", "steps/put.rs"];
 
 /// Functions (`file name`) still over [`MAX_FN_LINES`]; the same rule as [`FILES_STILL_OVER`].
 const FUNCTIONS_STILL_OVER: &[&str] = &[
