@@ -25,7 +25,6 @@ const FUNCTIONS_STILL_OVER: &[&str] = &[
     "src/blobstore/s3.rs configure",
     "src/blobstore/gcs.rs put_file",
     "src/go_toolchain/spec_sync.rs shell_commands",
-    "src/detect.rs detect",
     "src/blobstore/gcs.rs configure",
     "src/go_toolchain/spec_sync.rs build_targets",
     "src/fleet.rs html",
