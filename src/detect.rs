@@ -76,15 +76,25 @@ const BLOB_RULES: &[BlobRule] = &[
 
 const GOLANG_PATTERN: &str = r"^((?:[^/]+/)*)go([0-9][^/]*)\.linux-amd64\.tar\.gz$";
 
+/// What the release tracks: its known upstream blobs, its Go toolchain blobs, the modules its
+/// go.mod files require, and the vendored golang packages it holds.
 pub fn detect(snapshot: &Snapshot) -> Detected {
-    let mut out = Detected::default();
     let blob_paths: Vec<&String> = snapshot.blobs.entries.keys().collect();
+    let mut dependencies = upstream_blob_dependencies(&blob_paths);
+    dependencies.extend(golang_dependencies(&blob_paths));
+    let blob_names: Vec<String> = dependencies.iter().map(|d| d.name.clone()).collect();
+    dependencies.extend(module_dependencies(snapshot, &blob_names));
+    Detected { dependencies, vendored_golang: vendored_golang(snapshot) }
+}
 
+/// One `github-release` dependency per [`BLOB_RULES`] entry a blob matches.
+fn upstream_blob_dependencies(blob_paths: &[&String]) -> Vec<Dependency> {
+    let mut out = Vec::new();
     for rule in BLOB_RULES {
         let re = Regex::new(rule.pattern).expect("static pattern");
         // The template holding the highest version wins; other directories are logged.
         let mut best: Option<(Version, String)> = None;
-        for path in &blob_paths {
+        for path in blob_paths {
             let Some(c) = re.captures(path) else { continue };
             let Some(v) = Version::parse(Scheme::Semver, &c[2]) else { continue };
             let template = format!("{}{}{{version}}{}", &c[1], rule.stem, rule.suffix);
@@ -94,7 +104,7 @@ pub fn detect(snapshot: &Snapshot) -> Detected {
         }
         if let Some((v, template)) = best {
             let blob = Template::parse(&template, true).expect("built with {version} once");
-            out.dependencies.push(Dependency {
+            out.push(Dependency {
                 name: rule.name.into(),
                 constraint: Some(Constraint::same_major(&v)),
                 prerelease: false,
@@ -108,11 +118,14 @@ pub fn detect(snapshot: &Snapshot) -> Detected {
             });
         }
     }
+    out
+}
 
-    // Go toolchain blobs: one dependency per minor line, or one `golang` when there is one line.
+/// Go toolchain blobs: one dependency per minor line, or one `golang` when there is one line.
+fn golang_dependencies(blob_paths: &[&String]) -> Vec<Dependency> {
     let re = Regex::new(GOLANG_PATTERN).expect("static pattern");
     let mut lines: BTreeMap<(u64, u64), (Version, String)> = BTreeMap::new();
-    for path in &blob_paths {
+    for path in blob_paths {
         let Some(c) = re.captures(path) else { continue };
         let Some(v) = Version::parse(Scheme::Go, &c[2]) else { continue };
         let template = format!("{}go{{version}}.linux-amd64.tar.gz", &c[1]);
@@ -122,23 +135,23 @@ pub fn detect(snapshot: &Snapshot) -> Detected {
         }
     }
     let several = lines.len() > 1;
-    for ((major, minor), (v, template)) in &lines {
-        let blob = Template::parse(template, true).expect("built with {version} once");
-        let (name, constraint) = if several {
-            (format!("golang-{major}.{minor}"), Constraint::same_minor(v))
-        } else {
-            ("golang".to_string(), Constraint::same_major(v))
-        };
-        out.dependencies.push(Dependency {
-            name,
-            constraint: Some(constraint),
-            prerelease: false,
-            kind: DependencyKind::Golang { blob },
-        });
-    }
+    lines
+        .iter()
+        .map(|((major, minor), (v, template))| {
+            let blob = Template::parse(template, true).expect("built with {version} once");
+            let (name, constraint) = if several {
+                (format!("golang-{major}.{minor}"), Constraint::same_minor(v))
+            } else {
+                ("golang".to_string(), Constraint::same_major(v))
+            };
+            Dependency { name, constraint: Some(constraint), prerelease: false, kind: DependencyKind::Golang { blob } }
+        })
+        .collect()
+}
 
-    // go.mod requirements.
-    let blob_names: Vec<String> = out.dependencies.iter().map(|d| d.name.clone()).collect();
+/// go.mod requirements of the modules [`module_name`] knows, each at the highest version any
+/// go.mod requires; `blob_names` are the names blob dependencies already took.
+fn module_dependencies(snapshot: &Snapshot, blob_names: &[String]) -> Vec<Dependency> {
     let mut modules: BTreeMap<String, Version> = BTreeMap::new();
     for (path, gomod) in &snapshot.go_mods {
         for req in &gomod.requires {
@@ -156,24 +169,27 @@ pub fn detect(snapshot: &Snapshot) -> Detected {
             }
         }
     }
-    for (module, highest) in modules {
-        let name = module_name(&module, &blob_names).expect("filtered above");
-        out.dependencies.push(Dependency {
-            name,
+    modules
+        .into_iter()
+        .map(|(module, highest)| Dependency {
+            name: module_name(&module, blob_names).expect("filtered above"),
             constraint: Some(Constraint::same_major(&highest)),
             prerelease: false,
             kind: DependencyKind::GoModule { module, go_mod: None },
-        });
-    }
+        })
+        .collect()
+}
 
-    // Vendored golang packages.
+/// Vendored golang packages (`packages/golang-1.N-linux/spec.lock`).
+fn vendored_golang(snapshot: &Snapshot) -> Vec<VendoredGolang> {
     let re = Regex::new(r"^golang-(1\.[0-9]+)-linux$").expect("static pattern");
+    let mut out = Vec::new();
     for (package, lock) in &snapshot.spec_locks {
         let name = if lock.name.is_empty() { package } else { &lock.name };
         if let Some(c) = re.captures(name)
             && let Some(line) = Version::parse(Scheme::Go, &c[1])
         {
-            out.vendored_golang.push(VendoredGolang { package: name.clone(), line });
+            out.push(VendoredGolang { package: name.clone(), line });
         }
     }
     out

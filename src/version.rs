@@ -11,6 +11,10 @@
 //!   `1.18beta2` is `1.18.0-beta.2` (so betas sort before rcs and `rc10` after `rc9`).
 //!
 //! Two versions with the same normalised key are equal for ordering, whatever their spelling.
+//!
+//! go.mod holds module versions in golang.org/x/mod/semver's strict form (a `v`, no leading
+//! zeros): [`canonical_module_version`] and [`module_version_key`] read that form, as go.mod's
+//! parser and retractions need it.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -149,6 +153,92 @@ fn parse_go(text: &str) -> Option<Version> {
     Some(Version { raw: raw.to_string(), key })
 }
 
+// ---------------------------------------------------------------------------------------------
+// Go module versions as go.mod and the module proxy spell them (strict Go semver)
+
+/// A version parsed the way golang.org/x/mod/semver parses it.
+struct GoSemver<'a> {
+    major: &'a str,
+    minor: Option<&'a str>,
+    patch: Option<&'a str>,
+    prerelease: &'a str,
+    build: &'a str,
+}
+
+fn parse_go_semver(v: &str) -> Option<GoSemver<'_>> {
+    fn number(s: &str) -> Option<(&str, &str)> {
+        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (n, rest) = s.split_at(end);
+        (!n.is_empty() && (n == "0" || !n.starts_with('0'))).then_some((n, rest))
+    }
+    fn idents(s: &str, numeric_no_leading_zero: bool) -> bool {
+        !s.is_empty()
+            && s.split('.').all(|id| {
+                !id.is_empty()
+                    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !(numeric_no_leading_zero
+                        && id.len() > 1
+                        && id.starts_with('0')
+                        && id.bytes().all(|b| b.is_ascii_digit()))
+            })
+    }
+    let rest = v.strip_prefix('v')?;
+    let (major, rest) = number(rest)?;
+    let mut out = GoSemver { major, minor: None, patch: None, prerelease: "", build: "" };
+    if rest.is_empty() {
+        return Some(out);
+    }
+    let (minor, rest) = number(rest.strip_prefix('.')?)?;
+    out.minor = Some(minor);
+    if rest.is_empty() {
+        return Some(out);
+    }
+    let (patch, mut rest) = number(rest.strip_prefix('.')?)?;
+    out.patch = Some(patch);
+    if let Some(pre) = rest.strip_prefix('-') {
+        let end = pre.find('+').unwrap_or(pre.len());
+        if !idents(&pre[..end], true) {
+            return None;
+        }
+        out.prerelease = &rest[..end + 1];
+        rest = &pre[end..];
+    }
+    if let Some(build) = rest.strip_prefix('+') {
+        if !idents(build, false) {
+            return None;
+        }
+        out.build = rest;
+        rest = "";
+    }
+    rest.is_empty().then_some(out)
+}
+
+/// golang.org/x/mod/module.CanonicalVersion: `v1.2` → `v1.2.0`, build metadata dropped except
+/// `+incompatible`. `None` if `v` is not Go semver.
+pub fn canonical_module_version(v: &str) -> Option<String> {
+    let p = parse_go_semver(v)?;
+    let mut out = format!("v{}.{}.{}{}", p.major, p.minor.unwrap_or("0"), p.patch.unwrap_or("0"), p.prerelease);
+    if p.build == "+incompatible" {
+        out.push_str(p.build);
+    }
+    Some(out)
+}
+
+/// The ordering key of a Go module version (golang.org/x/mod/semver's order): numeric major.minor.patch, semver prerelease rules,
+/// build metadata (including `+incompatible`) ignored. `None` if `v` is not Go semver or a number
+/// does not fit in 64 bits.
+pub fn module_version_key(v: &str) -> Option<semver::Version> {
+    let p = parse_go_semver(v)?;
+    let pre = p.prerelease.strip_prefix('-').unwrap_or("");
+    Some(semver::Version {
+        major: p.major.parse().ok()?,
+        minor: p.minor.unwrap_or("0").parse().ok()?,
+        patch: p.patch.unwrap_or("0").parse().ok()?,
+        pre: semver::Prerelease::new(pre).ok()?,
+        build: semver::BuildMetadata::EMPTY,
+    })
+}
+
 /// A semver requirement such as `~1.23` or `>=2.10, <2.11`.
 #[derive(Debug, Clone)]
 pub struct Constraint {
@@ -273,5 +363,17 @@ mod tests {
         assert_eq!(Constraint::same_major(&sv("0.5.1")).as_str(), "^0.5");
         assert!(!Constraint::same_major(&sv("3.3.15")).matches(&sv("4.0.0"), false));
         assert_eq!(Constraint::same_minor(&go("1.22.3")).as_str(), "~1.22");
+    }
+
+    #[test]
+    fn module_versions_are_canonical_go_semver() {
+        assert_eq!(canonical_module_version("v1.2").as_deref(), Some("v1.2.0"));
+        assert_eq!(canonical_module_version("v2.0.0+incompatible").as_deref(), Some("v2.0.0+incompatible"));
+        assert_eq!(canonical_module_version("v1.2.3-rc.1+build").as_deref(), Some("v1.2.3-rc.1"));
+        for bad in ["1.2.3", "v01.2.3", "v1.2.3-01", "v1.2-rc.1", "v1.2.3+"] {
+            assert_eq!(canonical_module_version(bad), None, "{bad}");
+        }
+        assert!(module_version_key("v1.10.0") > module_version_key("v1.9.9"));
+        assert!(module_version_key("v1.0.0-rc.1") < module_version_key("v1.0.0+incompatible"));
     }
 }

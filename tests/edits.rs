@@ -82,11 +82,41 @@ fn cases() -> Vec<PathBuf> {
     v
 }
 
+/// One `#[test]` per case directory of `tests/edits`, named as the directory, so one failing case
+/// does not hide the others; [`every_case_directory_has_a_test`] catches a directory left out.
+macro_rules! edit_cases {
+    ($($name:ident),* $(,)?) => {
+        mod case {
+            $(
+                #[test]
+                fn $name() {
+                    super::run_case(&super::case_dir(stringify!($name)));
+                }
+            )*
+        }
+
+        /// The cases that have a test.
+        const CASES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+edit_cases! {
+    already_current_changes_nothing,
+    etcd_sha1_entry_becomes_sha256_and_glob_stays,
+    glob_that_would_stop_matching_is_an_error,
+    golang_go1_9_sorts_before_go1_10_and_exact_refs_move,
+    preserves_spec_comments_and_rewrites_packaging_stem_in_a_legacy_file,
+}
+
+fn case_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/edits").join(name)
+}
+
 #[test]
-fn every_blob_edit_case_produces_its_out_tree() {
+fn every_case_directory_has_a_test() {
     let all = cases();
     assert!(all.len() >= 5, "the cases are missing");
-    for dir in all {
-        run_case(&dir);
-    }
+    let names: Vec<String> = all.iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let missing: Vec<&String> = names.iter().filter(|n| !CASES.contains(&n.as_str())).collect();
+    assert!(missing.is_empty(), "case directories under tests/edits without a test in edit_cases!: {missing:?}");
 }

@@ -476,21 +476,54 @@ fn bump_with_vendor_then_spec_sync_gains_and_loses_packages() {
 
 // --- spec cases -------------------------------------------------------------------------------
 
-#[test]
-fn spec_sync_cases() {
+/// One `#[test]` per case directory of `tests/gomod_specs`, named as the directory, so the cases
+/// run and fail separately; [`every_spec_case_directory_has_a_test`] catches a directory left out.
+macro_rules! spec_sync_cases {
+    ($($name:ident),* $(,)?) => {
+        mod spec_sync_case {
+            $(
+                #[test]
+                fn $name() {
+                    super::spec_sync_case(stringify!($name));
+                }
+            )*
+        }
+
+        /// The spec cases that have a test.
+        const SPEC_CASES: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+spec_sync_cases! {
+    already_current,
+    cgo_c_and_h_files,
+    gains_and_loses_packages,
+    own_packages_and_relative_targets,
+    preserves_comments,
+    unknown_working_directory_is_an_error,
+}
+
+fn spec_sync_case(name: &str) {
     let s = GoSettings { go: go(), proxy: "off".into(), sumdb: "off".into() };
+    let case = manifest_dir().join("tests/gomod_specs").join(name);
+    if let Err(m) = run_spec_case(&s, &case) {
+        panic!("{name}: {m}");
+    }
+}
+
+#[test]
+fn every_spec_case_directory_has_a_test() {
     let root = manifest_dir().join("tests/gomod_specs");
     let mut cases: Vec<PathBuf> =
         std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     cases.sort();
     assert!(cases.len() >= 4, "expected the spec cases under {}", root.display());
-    let mut failures = Vec::new();
-    for case in &cases {
-        if let Err(m) = run_spec_case(&s, case) {
-            failures.push(format!("{}: {m}", case.file_name().unwrap().to_string_lossy()));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    let names: Vec<String> = cases.iter().map(|c| c.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let missing: Vec<&String> = names.iter().filter(|n| !SPEC_CASES.contains(&n.as_str())).collect();
+    assert!(
+        missing.is_empty(),
+        "case directories under tests/gomod_specs without a test in spec_sync_cases!: {missing:?}"
+    );
 }
 
 fn run_spec_case(s: &GoSettings, case: &Path) -> Result<(), String> {

@@ -27,6 +27,7 @@
 //!   level a blank line detaches the comments above it; inside a block it does not.
 
 use crate::error::ParseError;
+use crate::version::{canonical_module_version, module_version_key};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GoMod {
@@ -72,10 +73,10 @@ impl GoMod {
     /// Whether `version` falls in one of the `retract` intervals (bounds included). A version that
     /// is not Go semver is never retracted.
     pub fn retracted(&self, version: &str) -> bool {
-        let Some(v) = semver_key(version) else {
+        let Some(v) = module_version_key(version) else {
             return false;
         };
-        self.retracts.iter().any(|r| match (semver_key(&r.low), semver_key(&r.high)) {
+        self.retracts.iter().any(|r| match (module_version_key(&r.low), module_version_key(&r.high)) {
             (Some(low), Some(high)) => low <= v && v <= high,
             _ => false,
         })
@@ -211,6 +212,8 @@ impl Comments {
 }
 
 impl Builder {
+    /// One directive, on its own line or inside a `verb ( … )` block (`block` holds the block's
+    /// comments then).
     fn directive(
         &mut self,
         verb: &str,
@@ -219,99 +222,116 @@ impl Builder {
         comments: &Comments,
         block: Option<&Comments>,
     ) -> Result<(), ParseError> {
-        let err = |msg: String| ParseError::at(line, msg);
         if !self.strict && !matches!(verb, "go" | "module" | "retract" | "require" | "ignore") {
             return Ok(());
         }
-        match verb {
-            "module" => {
-                let [path] = args else {
-                    return Err(err("usage: module module/path".into()));
-                };
-                if self.module.is_some() {
-                    return Err(err("repeated module statement".into()));
-                }
-                let path = word(path).map_err(err)?;
-                if path.is_empty() {
-                    return Err(err("empty module path".into()));
-                }
-                self.module = Some(path);
-            }
-            "go" => {
-                let [v] = args else {
-                    return Err(err("usage: go 1.23".into()));
-                };
-                if self.go.is_some() {
-                    return Err(err("repeated go statement".into()));
-                }
-                let mut v = word(v).map_err(err)?;
-                if !is_go_version(&v) {
-                    match lax_go_version(&v).filter(|_| !self.strict) {
-                        Some(fixed) => v = fixed,
-                        None => {
-                            return Err(err(format!("invalid go version {v:?}: must match format 1.23.0")));
-                        }
-                    }
-                }
-                self.go = Some(v);
-            }
-            "toolchain" => {
-                let [v] = args else {
-                    return Err(err("usage: toolchain go1.23.0".into()));
-                };
-                if self.toolchain.is_some() {
-                    return Err(err("repeated toolchain statement".into()));
-                }
-                let v = word(v).map_err(err)?;
-                let valid =
-                    v == "default" || v.strip_prefix("go").is_some_and(|rest| rest == "1" || rest.starts_with("1."));
-                if !valid {
-                    return Err(err(format!("invalid toolchain {v:?}: must match format go1.23.0 or default")));
-                }
-                self.toolchain = Some(v);
-            }
-            "godebug" => {
-                let [kv] = args else {
-                    return Err(err("usage: godebug key=value".into()));
-                };
-                if kv.contains(['"', '`', '\'', ',']) || !kv.contains('=') {
-                    return Err(err("usage: godebug key=value".into()));
-                }
-            }
-            "require" | "exclude" => {
-                let [path, version] = args else {
-                    return Err(err(format!("usage: {verb} module/path v1.2.3")));
-                };
-                let path = word(path).map_err(err)?;
-                let version = version_arg(verb, version).map_err(err)?;
-                if verb == "require" {
-                    let indirect = comments.suffix.as_deref().is_some_and(is_indirect);
-                    self.requires.push(Require { path, version, indirect, line });
-                } else {
-                    self.excludes.push((path, version));
-                }
-            }
-            "replace" => self.replaces.push(parse_replace(args).map_err(err)?),
-            "retract" => {
-                let (low, high) = match parse_interval(args, self.strict) {
-                    Ok(interval) => interval,
-                    Err(e) if self.strict => return Err(err(e)),
-                    Err(_) => return Ok(()), // lax: a retraction we cannot read is dropped
-                };
-                let source = match block {
-                    Some(b) if comments.is_empty() => b,
-                    _ => comments,
-                };
-                self.retracts.push(Retract { low, high, rationale: source.text() });
-            }
-            "tool" | "ignore" => {
-                let [path] = args else {
-                    return Err(err(format!("usage: {verb} path")));
-                };
-                word(path).map_err(err)?;
-            }
-            other => return Err(err(format!("unknown directive: {other}"))),
+        let done = match verb {
+            "module" => self.module(args),
+            "go" => self.go(args),
+            "toolchain" => self.toolchain(args),
+            "godebug" => match args {
+                [kv] if !kv.contains(['"', '`', '\'', ',']) && kv.contains('=') => Ok(()),
+                _ => Err("usage: godebug key=value".into()),
+            },
+            "require" | "exclude" => self.require_or_exclude(verb, args, line, comments),
+            "replace" => parse_replace(args).map(|r| self.replaces.push(r)),
+            "retract" => self.retract(args, comments, block),
+            "tool" | "ignore" => match args {
+                [path] => word(path).map(drop),
+                _ => Err(format!("usage: {verb} path")),
+            },
+            other => Err(format!("unknown directive: {other}")),
+        };
+        done.map_err(|msg| ParseError::at(line, msg))
+    }
+
+    /// `module path`: once, not empty.
+    fn module(&mut self, args: &[String]) -> Result<(), String> {
+        let [path] = args else {
+            return Err("usage: module module/path".into());
+        };
+        if self.module.is_some() {
+            return Err("repeated module statement".into());
         }
+        let path = word(path)?;
+        if path.is_empty() {
+            return Err("empty module path".into());
+        }
+        self.module = Some(path);
+        Ok(())
+    }
+
+    /// `go 1.23.0`: once; a dependency's go.mod may use the lax form.
+    fn go(&mut self, args: &[String]) -> Result<(), String> {
+        let [v] = args else {
+            return Err("usage: go 1.23".into());
+        };
+        if self.go.is_some() {
+            return Err("repeated go statement".into());
+        }
+        let mut v = word(v)?;
+        if !is_go_version(&v) {
+            match lax_go_version(&v).filter(|_| !self.strict) {
+                Some(fixed) => v = fixed,
+                None => return Err(format!("invalid go version {v:?}: must match format 1.23.0")),
+            }
+        }
+        self.go = Some(v);
+        Ok(())
+    }
+
+    /// `toolchain go1.23.0` or `toolchain default`: once.
+    fn toolchain(&mut self, args: &[String]) -> Result<(), String> {
+        let [v] = args else {
+            return Err("usage: toolchain go1.23.0".into());
+        };
+        if self.toolchain.is_some() {
+            return Err("repeated toolchain statement".into());
+        }
+        let v = word(v)?;
+        let valid = v == "default" || v.strip_prefix("go").is_some_and(|rest| rest == "1" || rest.starts_with("1."));
+        if !valid {
+            return Err(format!("invalid toolchain {v:?}: must match format go1.23.0 or default"));
+        }
+        self.toolchain = Some(v);
+        Ok(())
+    }
+
+    /// `require path version` (indirect when its comment says so) or `exclude path version`.
+    fn require_or_exclude(
+        &mut self,
+        verb: &str,
+        args: &[String],
+        line: usize,
+        comments: &Comments,
+    ) -> Result<(), String> {
+        let [path, version] = args else {
+            return Err(format!("usage: {verb} module/path v1.2.3"));
+        };
+        let path = word(path)?;
+        let version = version_arg(verb, version)?;
+        if verb == "require" {
+            let indirect = comments.suffix.as_deref().is_some_and(is_indirect);
+            self.requires.push(Require { path, version, indirect, line });
+        } else {
+            self.excludes.push((path, version));
+        }
+        Ok(())
+    }
+
+    /// `retract version` or `retract [low, high]`, with its rationale (its own comments, else the
+    /// block's). A dependency's go.mod drops a retraction it cannot read.
+    fn retract(&mut self, args: &[String], comments: &Comments, block: Option<&Comments>) -> Result<(), String> {
+        let (low, high) = match parse_interval(args, self.strict) {
+            Ok(interval) => interval,
+            Err(e) if self.strict => return Err(e),
+            Err(_) => return Ok(()),
+        };
+        let source = match block {
+            Some(b) if comments.is_empty() => b,
+            _ => comments,
+        };
+        self.retracts.push(Retract { low, high, rationale: source.text() });
         Ok(())
     }
 
@@ -436,7 +456,7 @@ fn word(t: &str) -> Result<String, String> {
 
 fn version_arg(verb: &str, t: &str) -> Result<String, String> {
     let v = word(t)?;
-    canonical_version(&v).ok_or_else(|| format!("{verb}: invalid version {v:?}: must be of the form v1.2.3"))
+    canonical_module_version(&v).ok_or_else(|| format!("{verb}: invalid version {v:?}: must be of the form v1.2.3"))
 }
 
 /// `^([1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?([a-z]+[0-9]+)?$` (modfile's `GoVersionRE`).
@@ -483,92 +503,6 @@ fn lax_go_version(v: &str) -> Option<String> {
         return None;
     }
     Some(format!("{major}.{minor}"))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Go semver
-
-/// A version parsed the way golang.org/x/mod/semver parses it.
-struct GoSemver<'a> {
-    major: &'a str,
-    minor: Option<&'a str>,
-    patch: Option<&'a str>,
-    prerelease: &'a str,
-    build: &'a str,
-}
-
-fn parse_go_semver(v: &str) -> Option<GoSemver<'_>> {
-    fn number(s: &str) -> Option<(&str, &str)> {
-        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (n, rest) = s.split_at(end);
-        (!n.is_empty() && (n == "0" || !n.starts_with('0'))).then_some((n, rest))
-    }
-    fn idents(s: &str, numeric_no_leading_zero: bool) -> bool {
-        !s.is_empty()
-            && s.split('.').all(|id| {
-                !id.is_empty()
-                    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    && !(numeric_no_leading_zero
-                        && id.len() > 1
-                        && id.starts_with('0')
-                        && id.bytes().all(|b| b.is_ascii_digit()))
-            })
-    }
-    let rest = v.strip_prefix('v')?;
-    let (major, rest) = number(rest)?;
-    let mut out = GoSemver { major, minor: None, patch: None, prerelease: "", build: "" };
-    if rest.is_empty() {
-        return Some(out);
-    }
-    let (minor, rest) = number(rest.strip_prefix('.')?)?;
-    out.minor = Some(minor);
-    if rest.is_empty() {
-        return Some(out);
-    }
-    let (patch, mut rest) = number(rest.strip_prefix('.')?)?;
-    out.patch = Some(patch);
-    if let Some(pre) = rest.strip_prefix('-') {
-        let end = pre.find('+').unwrap_or(pre.len());
-        if !idents(&pre[..end], true) {
-            return None;
-        }
-        out.prerelease = &rest[..end + 1];
-        rest = &pre[end..];
-    }
-    if let Some(build) = rest.strip_prefix('+') {
-        if !idents(build, false) {
-            return None;
-        }
-        out.build = rest;
-        rest = "";
-    }
-    rest.is_empty().then_some(out)
-}
-
-/// golang.org/x/mod/module.CanonicalVersion: `v1.2` → `v1.2.0`, build metadata dropped except
-/// `+incompatible`. `None` if `v` is not Go semver.
-fn canonical_version(v: &str) -> Option<String> {
-    let p = parse_go_semver(v)?;
-    let mut out = format!("v{}.{}.{}{}", p.major, p.minor.unwrap_or("0"), p.patch.unwrap_or("0"), p.prerelease);
-    if p.build == "+incompatible" {
-        out.push_str(p.build);
-    }
-    Some(out)
-}
-
-/// Ordering key for a Go semver version: numeric major.minor.patch, semver prerelease rules,
-/// build metadata (including `+incompatible`) ignored. `None` if `v` is not Go semver or a number
-/// does not fit in 64 bits.
-fn semver_key(v: &str) -> Option<semver::Version> {
-    let p = parse_go_semver(v)?;
-    let pre = p.prerelease.strip_prefix('-').unwrap_or("");
-    Some(semver::Version {
-        major: p.major.parse().ok()?,
-        minor: p.minor.unwrap_or("0").parse().ok()?,
-        patch: p.patch.unwrap_or("0").parse().ok()?,
-        pre: semver::Prerelease::new(pre).ok()?,
-        build: semver::BuildMetadata::EMPTY,
-    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 use crate::release::blobs::{BlobEntry, BlobsFile};
+use crate::release::glob::glob_matches;
 use crate::release::snapshot::{BLOBS_YML, RepoFiles};
-use crate::release::spec::{PackageSpec, glob_matches};
+use crate::release::spec::PackageSpec;
 
 /// Files larger than this are not scanned for mentions of old versions.
 const MAX_SCANNED: usize = 512 * 1024;

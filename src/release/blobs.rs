@@ -12,23 +12,23 @@
 //!   [`parse_digests`] interprets it on demand;
 //! - an absent or empty `object_id` is `None` (a blob added but not uploaded yet);
 //! - [`BlobsFile::to_bosh_yaml`] writes exactly the bytes bosh-cli v2 writes (gopkg.in/yaml.v2
-//!   `Marshal` of a Go map): no `---`, keys in yaml.v2's key order ([`yaml_v2_key_cmp`]), fields in
-//!   the order `size`, `object_id` (omitted when `None`), `sha`, `{}` for an empty index. So a file
-//!   bosh-cli wrote parses and writes back byte-identical.
+//!   `Marshal` of a Go map, through [`yaml_v2`]): no `---`, keys in yaml.v2's key order
+//!   ([`yaml_v2::yaml_v2_key_cmp`]), fields in the order `size`, `object_id` (omitted when
+//!   `None`), `sha`, `{}` for an empty index. So a file bosh-cli wrote parses and writes back
+//!   byte-identical.
 //! - yaml.v2's key order is not transitive (`go1.9 < go1.10.3 < go1.1rc1 < go1.9`), so for some
 //!   key sets bosh-cli's own output depends on Go's random map order. Go sorts up to 12 keys by
 //!   insertion sort; the writer does the same, starting from the order of the parsed file, so a
 //!   file bosh-cli wrote is kept as it is and new keys are slotted in the way bosh-cli could have.
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::LazyLock;
 
-use regex::Regex;
 use yaml_serde::Value;
 
 use crate::error::ParseError;
+use crate::files::{PathProblem, relative_path_problem};
+use crate::release::yaml_v2::{self, is_break};
 
 /// One blob of the index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub struct BlobEntry {
 #[derive(Debug, Clone, Default)]
 pub struct BlobsFile {
     /// Blob path (relative to `blobs/`) to entry. The map's byte order is only for storage; the
-    /// writer sorts with [`yaml_v2_key_cmp`].
+    /// writer sorts with [`yaml_v2::yaml_v2_key_cmp`].
     pub entries: BTreeMap<String, BlobEntry>,
     /// Keys in the order the parsed file listed them: where the writer's sort starts.
     file_order: Vec<String>,
@@ -114,38 +114,21 @@ impl BlobsFile {
     /// thousands of generated keys and values. Known gap: a literal value ending in two or more
     /// line breaks (`|+`) as the very last scalar, after which yaml.v2 also writes a `...` line.
     pub fn to_bosh_yaml(&self) -> String {
-        if self.entries.is_empty() {
-            return "{}\n".to_string();
-        }
         let mut keys: Vec<&String> = self.file_order.iter().filter(|k| self.entries.contains_key(*k)).collect();
         let mut seen: std::collections::HashSet<&String> = keys.iter().copied().collect();
         keys.extend(self.entries.keys().filter(|k| seen.insert(*k)));
-        sort_tolerant(&mut keys, |a, b| yaml_v2_key_cmp(a, b));
-        let mut w = Writer::default();
+        yaml_v2::sort_keys(&mut keys);
+        let mut w = yaml_v2::Writer::default();
         for key in keys {
             let entry = &self.entries[key];
-            if key.len() > SIMPLE_KEY_MAX || key.chars().any(is_break) {
-                w.push_str("? ");
-                w.scalar(key, Context::LongKey);
-                w.end_line();
-                w.push_str(": ");
-            } else {
-                w.scalar(key, Context::SimpleKey);
-                w.push_str(":\n  ");
-            }
-            w.push_str("size: ");
-            w.push_str(&entry.size.to_string());
-            w.end_line();
+            w.entry(key);
+            w.int_field("size", entry.size);
             if let Some(id) = entry.object_id.as_deref().filter(|id| !id.is_empty()) {
-                w.push_str("  object_id: ");
-                w.scalar(id, Context::Value);
-                w.end_line();
+                w.str_field("object_id", id);
             }
-            w.push_str("  sha: ");
-            w.scalar(&entry.sha, Context::Value);
-            w.end_line();
+            w.str_field("sha", &entry.sha);
         }
-        w.out
+        w.finish()
     }
 }
 
@@ -253,31 +236,26 @@ fn top_level_key_line(text: &str, key: &str) -> Option<usize> {
 /// rejected here as well because they make two spellings of one blob possible or cannot be written
 /// back as a simple YAML key.
 pub fn validate_blob_path(path: &str) -> Result<(), ParseError> {
-    let bad = |why: &str| Err(ParseError::new(format!("invalid blob path {path:?}: {why}")));
-    if path.is_empty() {
-        return bad("empty");
+    let why = match relative_path_problem(path) {
+        Some(p @ (PathProblem::Empty | PathProblem::Nul | PathProblem::Backslash)) => blob_path_problem(p),
+        _ if path.chars().any(|c| c.is_control() || is_break(c)) => "contains a control character or line break",
+        Some(p) => blob_path_problem(p),
+        None => return Ok(()),
+    };
+    Err(ParseError::new(format!("invalid blob path {path:?}: {why}")))
+}
+
+/// How [`validate_blob_path`] words a broken rule of [`crate::files::is_safe_relative_path`].
+fn blob_path_problem(problem: PathProblem) -> &'static str {
+    match problem {
+        PathProblem::Empty => "empty",
+        PathProblem::Nul => "contains NUL",
+        PathProblem::Backslash => "contains a backslash",
+        PathProblem::Absolute => "absolute path",
+        PathProblem::EmptyComponent => "empty path component",
+        PathProblem::ParentComponent => "leaves blobs/",
+        PathProblem::DotComponent => "contains a \".\" component",
     }
-    if path.contains('\0') {
-        return bad("contains NUL");
-    }
-    if path.contains('\\') {
-        return bad("contains a backslash");
-    }
-    if path.chars().any(|c| c.is_control() || is_break(c)) {
-        return bad("contains a control character or line break");
-    }
-    if path.starts_with('/') {
-        return bad("absolute path");
-    }
-    for component in path.split('/') {
-        match component {
-            "" => return bad("empty path component"),
-            ".." => return bad("leaves blobs/"),
-            "." => return bad("contains a \".\" component"),
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,604 +334,6 @@ fn parse_one_digest(s: &str) -> Result<Digest, ParseError> {
         return Err(ParseError::new(format!("digest {s:?}: expected {len} hex digits for {algo}")));
     }
     Ok(make(hex.to_ascii_lowercase()))
-}
-
-// ---------------------------------------------------------------------------------------------
-// yaml.v2 key order
-
-/// The order gopkg.in/yaml.v2 (v2.4.0, `sorter.go` `keyList.Less`) gives two string map keys.
-///
-/// Walking both strings rune by rune, at the first differing rune:
-/// - two letters compare by code point;
-/// - a letter against a non-letter: the non-letter comes first;
-/// - otherwise the digit runs starting at that rune are read as numbers and compared (a run that
-///   starts with `0` right after a non-zero digit is read as if that digit were still in front,
-///   so `a100` sorts after `a19`); equal numbers: the shorter run first (`a1` before `a01`);
-///   still equal (no digits at all): by code point (`-` before `/`).
-///
-/// A string that is a prefix of the other comes first. Letters and digits are judged as Go's
-/// `unicode.IsLetter` / `unicode.IsDigit`; outside ASCII this uses Rust's `is_alphabetic` and
-/// `is_numeric`, which differ from Go's categories for a few characters.
-pub fn yaml_v2_key_cmp(a: &str, b: &str) -> Ordering {
-    let ar: Vec<char> = a.chars().collect();
-    let br: Vec<char> = b.chars().collect();
-    if key_less(&ar, &br) {
-        Ordering::Less
-    } else if key_less(&br, &ar) {
-        Ordering::Greater
-    } else {
-        Ordering::Equal
-    }
-}
-
-fn is_letter(c: char) -> bool {
-    if c.is_ascii() { c.is_ascii_alphabetic() } else { c.is_alphabetic() }
-}
-
-fn is_digit(c: char) -> bool {
-    if c.is_ascii() { c.is_ascii_digit() } else { c.is_numeric() }
-}
-
-/// Go's `int64(r - '0')` for a rune, as yaml.v2 accumulates digit runs.
-fn digit_value(c: char) -> i64 {
-    i64::from(c as u32) - i64::from('0' as u32)
-}
-
-fn key_less(ar: &[char], br: &[char]) -> bool {
-    for i in 0..ar.len().min(br.len()) {
-        if ar[i] == br[i] {
-            continue;
-        }
-        let al = is_letter(ar[i]);
-        let bl = is_letter(br[i]);
-        if al && bl {
-            return ar[i] < br[i];
-        }
-        if al || bl {
-            return bl;
-        }
-        let (mut an, mut bn): (i64, i64) = (0, 0);
-        if ar[i] == '0' || br[i] == '0' {
-            let mut j = i;
-            while j > 0 && is_digit(ar[j - 1]) {
-                j -= 1;
-                if ar[j] != '0' {
-                    an = 1;
-                    bn = 1;
-                    break;
-                }
-            }
-        }
-        let mut ai = i;
-        while ai < ar.len() && is_digit(ar[ai]) {
-            an = an.wrapping_mul(10).wrapping_add(digit_value(ar[ai]));
-            ai += 1;
-        }
-        let mut bi = i;
-        while bi < br.len() && is_digit(br[bi]) {
-            bn = bn.wrapping_mul(10).wrapping_add(digit_value(br[bi]));
-            bi += 1;
-        }
-        if an != bn {
-            return an < bn;
-        }
-        if ai != bi {
-            return ai < bi;
-        }
-        return ar[i] < br[i];
-    }
-    ar.len() < br.len()
-}
-
-/// Insertion sort, as Go's `sort.Sort` does for up to 12 elements: keeps a file bosh-cli wrote
-/// unchanged even where yaml.v2's order is cyclic, and never panics (`slice::sort_by` may panic on
-/// a comparator that is not a total order).
-fn sort_tolerant<T>(items: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
-    for i in 1..items.len() {
-        let mut j = i;
-        while j > 0 && cmp(&items[j], &items[j - 1]) == Ordering::Less {
-            items.swap(j, j - 1);
-            j -= 1;
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// yaml.v2 scalar styling (encode.go `stringv`, resolve.go, emitterc.go)
-
-/// yaml.v2 writes a key in the `? key` form when it is longer than this many bytes.
-const SIMPLE_KEY_MAX: usize = 128;
-/// libyaml's default preferred line width; plain and quoted scalars fold at spaces beyond it.
-const BEST_WIDTH: usize = 80;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Context {
-    /// A top-level key written as `key:`: never folded.
-    SimpleKey,
-    /// A top-level key written as `? key`: may fold, continuation indented by 2.
-    LongKey,
-    /// A field value of an entry: may fold, continuation indented by 4.
-    Value,
-}
-
-impl Context {
-    fn allow_breaks(self) -> bool {
-        self != Context::SimpleKey
-    }
-    fn fold_indent(self) -> usize {
-        match self {
-            Context::SimpleKey | Context::LongKey => 2,
-            Context::Value => 4,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Style {
-    Plain,
-    Single,
-    Double,
-    Literal,
-}
-
-#[derive(Default)]
-struct Writer {
-    out: String,
-    /// Column in characters, as libyaml counts it.
-    column: usize,
-}
-
-impl Writer {
-    fn push_str(&mut self, s: &str) {
-        for c in s.chars() {
-            self.push(c);
-        }
-    }
-
-    fn push(&mut self, c: char) {
-        if c == '\n' {
-            self.column = 0;
-        } else {
-            self.column += 1;
-        }
-        self.out.push(c);
-    }
-
-    fn newline(&mut self) {
-        self.push('\n');
-    }
-
-    /// libyaml's `write_indent` before the next key: a line break unless one was just written.
-    fn end_line(&mut self) {
-        if self.column > 0 {
-            self.newline();
-        }
-    }
-
-    fn fold(&mut self, indent: usize) {
-        self.newline();
-        for _ in 0..indent {
-            self.push(' ');
-        }
-    }
-
-    fn scalar(&mut self, s: &str, ctx: Context) {
-        match choose_style(s, ctx) {
-            Style::Plain => self.plain(s, ctx),
-            Style::Single => self.single_quoted(s, ctx),
-            Style::Double => self.double_quoted(s, ctx),
-            Style::Literal => self.literal(s, ctx),
-        }
-    }
-
-    /// A `|` block: chomping and indentation hints as libyaml writes them, lines at the fold
-    /// indent.
-    fn literal(&mut self, s: &str, ctx: Context) {
-        let chars: Vec<char> = s.chars().collect();
-        self.push('|');
-        if chars.first().is_some_and(|&c| c == ' ' || is_break(c)) {
-            self.push('2');
-        }
-        match chars.as_slice() {
-            [] => self.push('-'),
-            [.., last] if !is_break(*last) => self.push('-'),
-            [_] => self.push('+'),
-            [.., before, _] if is_break(*before) => self.push('+'),
-            _ => {}
-        }
-        self.newline();
-        let mut breaks = true;
-        for &c in &chars {
-            if is_break(c) {
-                self.push_break(c);
-                breaks = true;
-            } else {
-                if breaks {
-                    self.pad_to(ctx.fold_indent());
-                }
-                self.push(c);
-                breaks = false;
-            }
-        }
-    }
-
-    /// libyaml's `write_break`: a line feed ends the line; other breaks are copied and reset the
-    /// column.
-    fn push_break(&mut self, c: char) {
-        self.out.push(c);
-        self.column = 0;
-    }
-
-    fn pad_to(&mut self, indent: usize) {
-        while self.column < indent {
-            self.push(' ');
-        }
-    }
-
-    fn plain(&mut self, s: &str, ctx: Context) {
-        let chars: Vec<char> = s.chars().collect();
-        let mut spaces = false;
-        for (i, &c) in chars.iter().enumerate() {
-            if c == ' ' {
-                let next_is_space = chars.get(i + 1) == Some(&' ');
-                if ctx.allow_breaks() && !spaces && self.column > BEST_WIDTH && !next_is_space {
-                    self.fold(ctx.fold_indent());
-                } else {
-                    self.push(c);
-                }
-                spaces = true;
-            } else {
-                self.push(c);
-                spaces = false;
-            }
-        }
-    }
-
-    fn single_quoted(&mut self, s: &str, ctx: Context) {
-        let chars: Vec<char> = s.chars().collect();
-        self.push('\'');
-        let mut spaces = false;
-        let mut breaks = false;
-        for (i, &c) in chars.iter().enumerate() {
-            if is_break(c) {
-                // Only U+2028/U+2029 get here: other breaks force double quotes or a literal.
-                self.push_break(c);
-                breaks = true;
-            } else if c == ' ' {
-                let next_is_space = chars.get(i + 1) == Some(&' ');
-                if ctx.allow_breaks()
-                    && !spaces
-                    && self.column > BEST_WIDTH
-                    && i > 0
-                    && i + 1 < chars.len()
-                    && !next_is_space
-                {
-                    self.fold(ctx.fold_indent());
-                } else {
-                    self.push(c);
-                }
-                spaces = true;
-            } else {
-                if breaks {
-                    self.pad_to(ctx.fold_indent());
-                }
-                if c == '\'' {
-                    self.push('\'');
-                }
-                self.push(c);
-                spaces = false;
-                breaks = false;
-            }
-        }
-        self.push('\'');
-    }
-
-    fn double_quoted(&mut self, s: &str, ctx: Context) {
-        let chars: Vec<char> = s.chars().collect();
-        self.push('"');
-        let mut spaces = false;
-        for (i, &c) in chars.iter().enumerate() {
-            if !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\' {
-                self.push('\\');
-                match c {
-                    '\0' => self.push('0'),
-                    '\u{7}' => self.push('a'),
-                    '\u{8}' => self.push('b'),
-                    '\t' => self.push('t'),
-                    '\n' => self.push('n'),
-                    '\u{B}' => self.push('v'),
-                    '\u{C}' => self.push('f'),
-                    '\r' => self.push('r'),
-                    '\u{1B}' => self.push('e'),
-                    '"' => self.push('"'),
-                    '\\' => self.push('\\'),
-                    '\u{85}' => self.push('N'),
-                    '\u{A0}' => self.push('_'),
-                    '\u{2028}' => self.push('L'),
-                    '\u{2029}' => self.push('P'),
-                    _ => {
-                        let v = c as u32;
-                        let (prefix, width) = if v <= 0xFF {
-                            ('x', 2)
-                        } else if v <= 0xFFFF {
-                            ('u', 4)
-                        } else {
-                            ('U', 8)
-                        };
-                        self.push(prefix);
-                        self.push_str(&format!("{v:0width$X}"));
-                    }
-                }
-                spaces = false;
-            } else if c == ' ' {
-                if ctx.allow_breaks() && !spaces && self.column > BEST_WIDTH && i > 0 && i + 1 < chars.len() {
-                    self.fold(ctx.fold_indent());
-                    if chars.get(i + 1) == Some(&' ') {
-                        self.push('\\');
-                    }
-                } else {
-                    self.push(c);
-                }
-                spaces = true;
-            } else {
-                self.push(c);
-                spaces = false;
-            }
-        }
-        self.push('"');
-    }
-}
-
-/// libyaml's `is_printable` (yaml.v2 `yamlprivateh.go`), by code point.
-fn is_printable(c: char) -> bool {
-    let v = c as u32;
-    v == 0x0A
-        || (0x20..=0x7E).contains(&v)
-        || (0xA0..=0xD7FF).contains(&v)
-        || ((0xE000..=0xFFFD).contains(&v) && v != 0xFEFF)
-}
-
-fn is_break(c: char) -> bool {
-    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
-}
-
-fn is_blank(c: char) -> bool {
-    c == ' ' || c == '\t'
-}
-
-/// encode.go `stringv` picks literal (line feed), plain (reads back as the same string) or double;
-/// then emitterc.go `select_scalar_style` downgrades what the scalar's content does not allow.
-fn choose_style(s: &str, ctx: Context) -> Style {
-    let a = analyze(s);
-    let mut style = if s.contains('\n') {
-        Style::Literal
-    } else if !yaml_v2_resolves_to_str(s) || is_base60_float(s) {
-        Style::Double
-    } else {
-        Style::Plain
-    };
-    let simple_key = ctx == Context::SimpleKey;
-    if style == Style::Plain && (!a.block_plain_allowed || (s.is_empty() && simple_key)) {
-        style = Style::Single;
-    }
-    if style == Style::Single && !a.single_quoted_allowed {
-        style = Style::Double;
-    }
-    if style == Style::Literal && (!a.block_allowed || simple_key) {
-        style = Style::Double;
-    }
-    style
-}
-
-struct Analysis {
-    block_plain_allowed: bool,
-    single_quoted_allowed: bool,
-    block_allowed: bool,
-}
-
-/// libyaml's `yaml_emitter_analyze_scalar`, reduced to what a block-context scalar needs.
-fn analyze(s: &str) -> Analysis {
-    if s.is_empty() {
-        return Analysis { block_plain_allowed: true, single_quoted_allowed: true, block_allowed: false };
-    }
-    let chars: Vec<char> = s.chars().collect();
-    let mut block_indicators = s.starts_with("---") || s.starts_with("...");
-    let mut line_breaks = false;
-    let mut special = false;
-    let (mut leading_space, mut leading_break) = (false, false);
-    let (mut trailing_space, mut trailing_break) = (false, false);
-    let (mut break_space, mut space_break) = (false, false);
-    let (mut previous_space, mut previous_break) = (false, false);
-    let mut preceded_by_whitespace = true;
-    let n = chars.len();
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_whitespace = i + 1 >= n || is_blank(chars[i + 1]);
-        if i == 0 {
-            match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
-                    block_indicators = true
-                }
-                '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
-                _ => {}
-            }
-        } else {
-            match c {
-                ':' if followed_by_whitespace => block_indicators = true,
-                '#' if preceded_by_whitespace => block_indicators = true,
-                _ => {}
-            }
-        }
-        if !is_printable(c) {
-            special = true;
-        }
-        if c == ' ' {
-            leading_space |= i == 0;
-            trailing_space |= i + 1 == n;
-            break_space |= previous_break;
-            previous_space = true;
-            previous_break = false;
-        } else if is_break(c) {
-            line_breaks = true;
-            leading_break |= i == 0;
-            trailing_break |= i + 1 == n;
-            space_break |= previous_space;
-            previous_space = false;
-            previous_break = true;
-        } else {
-            previous_space = false;
-            previous_break = false;
-        }
-        preceded_by_whitespace = is_blank(c) || is_break(c) || c == '\0';
-    }
-    let mut block_plain_allowed = true;
-    let mut single_quoted_allowed = true;
-    let mut block_allowed = true;
-    if leading_space || leading_break || trailing_space || trailing_break {
-        block_plain_allowed = false;
-    }
-    if trailing_space {
-        block_allowed = false;
-    }
-    if break_space {
-        block_plain_allowed = false;
-        single_quoted_allowed = false;
-    }
-    if space_break || special {
-        block_plain_allowed = false;
-        single_quoted_allowed = false;
-        block_allowed = false;
-    }
-    if line_breaks || block_indicators {
-        block_plain_allowed = false;
-    }
-    Analysis { block_plain_allowed, single_quoted_allowed, block_allowed }
-}
-
-/// Whether yaml.v2's resolver (YAML 1.1 flavoured) reads `s`, unquoted, back as a string.
-fn yaml_v2_resolves_to_str(s: &str) -> bool {
-    const SPECIAL: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "n", "N", "no", "No", "NO", "false",
-        "False", "FALSE", "off", "Off", "OFF", "", "~", "null", "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf",
-        ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
-    ];
-    let hint = match s.as_bytes().first() {
-        None => return false, // null
-        Some(b'+' | b'-' | b'0'..=b'9') => 'N',
-        Some(b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~') => 'M',
-        Some(b'.') => '.',
-        Some(_) => return true,
-    };
-    if SPECIAL.contains(&s) {
-        return false;
-    }
-    match hint {
-        'M' => true,
-        '.' => !(DOT_FLOAT.is_match(s) && finite_float(&s.replace('_', ""))),
-        _ => {
-            if looks_like_timestamp(s) {
-                return false;
-            }
-            let plain = s.replace('_', "");
-            if go_parse_int_base0(&plain) {
-                return false;
-            }
-            !(YAML_FLOAT.is_match(&plain) && finite_float(&plain))
-        }
-    }
-}
-
-/// What Go's `strconv.ParseFloat` accepts after a leading `.`: underscores only between digits.
-static DOT_FLOAT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\.[0-9](_?[0-9])*([eE][-+]?[0-9](_?[0-9])*)?$").expect("valid regex"));
-static YAML_FLOAT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$").expect("valid regex"));
-static BASE60_FLOAT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$").expect("valid regex"));
-static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})",
-        r"(?:(?:[Tt]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?(?:Z|[-+][0-9]{2}:[0-9]{2}))",
-        r"|(?: ([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[.,][0-9]+)?))?$"
-    ))
-    .expect("valid regex")
-});
-
-/// Go's `strconv.ParseFloat` fails (range error) where Rust returns infinity.
-fn finite_float(s: &str) -> bool {
-    s.parse::<f64>().is_ok_and(f64::is_finite)
-}
-
-/// yaml.v2 quotes strings that YAML 1.1 would read as sexagesimal numbers (`1:20`).
-fn is_base60_float(s: &str) -> bool {
-    matches!(s.as_bytes().first(), Some(b'+' | b'-' | b'0'..=b'9')) && s.contains(':') && BASE60_FLOAT.is_match(s)
-}
-
-/// yaml.v2's timestamp formats (`2006-1-2`, `2006-1-2T15:4:5.999999999Z07:00`, its `t` variant
-/// and `2006-1-2 15:4:5.999999999`), with Go's range checks on month, day and time.
-fn looks_like_timestamp(s: &str) -> bool {
-    let Some(c) = TIMESTAMP.captures(s) else {
-        return false;
-    };
-    let num = |i: usize| c.get(i).map(|m| m.as_str().parse::<u32>().unwrap_or(u32::MAX));
-    let (Some(year), Some(month), Some(day)) = (num(1), num(2), num(3)) else {
-        return false;
-    };
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return false;
-    }
-    let time = [num(4).or(num(7)), num(5).or(num(8)), num(6).or(num(9))];
-    match time {
-        [Some(h), Some(m), Some(sec)] => h < 24 && m < 60 && sec < 60,
-        _ => true,
-    }
-}
-
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Whether Go's `strconv.ParseInt(s, 0, 64)` or `ParseUint(s, 0, 64)` accepts `s`.
-fn go_parse_int_base0(s: &str) -> bool {
-    let (sign, rest) = match s.as_bytes().first() {
-        Some(b'+') => (Some('+'), &s[1..]),
-        Some(b'-') => (Some('-'), &s[1..]),
-        _ => (None, s),
-    };
-    let lower = rest.to_ascii_lowercase();
-    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-        (16, d)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (8, d)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (2, d)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, &lower[1..])
-    } else {
-        (10, lower.as_str())
-    };
-    if digits.is_empty() {
-        return false;
-    }
-    let mut value: u128 = 0;
-    for ch in digits.chars() {
-        let Some(d) = ch.to_digit(radix) else {
-            return false;
-        };
-        value = value * u128::from(radix) + u128::from(d);
-        if value > u128::from(u64::MAX) {
-            return false;
-        }
-    }
-    match sign {
-        None => true,
-        Some('+') => value <= i64::MAX as u128,
-        _ => value <= 1u128 << 63,
-    }
 }
 
 #[cfg(test)]
@@ -1112,38 +492,6 @@ golang/go1.4.2.linux-amd64.tar.gz:
     fn a_document_that_is_not_a_map_is_rejected() {
         assert!(BlobsFile::parse("- a\n- b\n").is_err());
         assert!(BlobsFile::parse("a: [1\n").is_err());
-    }
-
-    #[test]
-    fn keys_sort_in_yaml_v2_order() {
-        assert_eq!(
-            yaml_v2_key_cmp("golang/go1.9.7.linux-amd64.tar.gz", "golang/go1.10.3.linux-amd64.tar.gz"),
-            Ordering::Less
-        );
-        assert_eq!(yaml_v2_key_cmp("golang-darwin/x", "golang/x"), Ordering::Less);
-        assert_eq!(yaml_v2_key_cmp("go1.24.0.tar.gz", "go1.24rc1.tar.gz"), Ordering::Less);
-        assert_eq!(yaml_v2_key_cmp("a2", "a10"), Ordering::Less);
-        assert_eq!(yaml_v2_key_cmp("a10", "a2"), Ordering::Greater);
-        assert_eq!(yaml_v2_key_cmp("a", "ab"), Ordering::Less);
-        assert_eq!(yaml_v2_key_cmp("B", "a"), Ordering::Less);
-        assert_eq!(yaml_v2_key_cmp("abc", "abc"), Ordering::Equal);
-    }
-
-    #[test]
-    fn a_non_letter_sorts_before_a_letter_even_after_digits() {
-        // yaml.v3 would put "a1x" first; yaml.v2 always puts the non-letter first.
-        assert_eq!(yaml_v2_key_cmp("a12", "a1x"), Ordering::Less);
-        assert_eq!(yaml_v2_key_cmp("x-1", "xa"), Ordering::Less);
-    }
-
-    #[test]
-    fn leading_zeros_make_a_longer_run_sort_after_an_equal_number() {
-        assert_eq!(yaml_v2_key_cmp("a1", "a01"), Ordering::Less);
-        assert_eq!(yaml_v2_key_cmp("a01", "a001"), Ordering::Less);
-        assert_eq!(yaml_v2_key_cmp("a01", "a2"), Ordering::Less);
-        // A run that starts with 0 inside a number keeps the number's magnitude.
-        assert_eq!(yaml_v2_key_cmp("a19", "a100"), Ordering::Less);
-        assert_eq!(yaml_v2_key_cmp("v1.09", "v1.10"), Ordering::Less);
     }
 
     #[test]

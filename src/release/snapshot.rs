@@ -242,7 +242,7 @@ impl Snapshot {
     pub fn specs_using_blob(&self, blob_path: &str) -> Vec<String> {
         self.specs
             .iter()
-            .filter(|(_, spec)| spec.files.iter().any(|f| crate::release::spec::glob_matches(&f.pattern, blob_path)))
+            .filter(|(_, spec)| spec.files.iter().any(|f| crate::release::glob::glob_matches(&f.pattern, blob_path)))
             .map(|(pkg, _)| format!("packages/{pkg}/spec"))
             .collect()
     }

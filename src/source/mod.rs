@@ -6,16 +6,22 @@
 //!
 //! Every secret (`access_token`, `upstream_access_token`, `private_key`, `blobstore`) becomes a
 //! [`Secret`] and is registered for redaction as soon as it is read.
-
-use std::collections::BTreeSet;
+//!
+//! The rules for names and branch names are in `names`, those for one dependency entry in
+//! `dependency`.
 
 use serde::Deserialize;
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::files::is_safe_relative_path;
 use crate::secrets::{self, Secret};
 use crate::version::Constraint;
+
+mod dependency;
+mod names;
+
+use dependency::validate_dependencies;
+pub use names::{branch_problem, is_valid_name, name_problem};
 
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 pub const DEFAULT_GO_PROXY: &str = "https://proxy.golang.org";
@@ -387,73 +393,6 @@ fn parse_url(key: &str, text: &str, dir: bool) -> Result<Url> {
     Ok(u)
 }
 
-/// Dependency names appear in versions, branch names and PR titles.
-pub fn is_valid_name(name: &str) -> bool {
-    name_problem(name).is_none()
-}
-
-/// Why `name` cannot be a dependency name (it names versions, branches and PRs), as the end of
-/// "it …"; `None` when it can.
-pub fn name_problem(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("is empty")
-    } else if name.len() > 100 {
-        Some("is longer than 100 characters")
-    } else if name == UP_TO_DATE {
-        Some("is reserved for the version of a release with nothing behind")
-    } else if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
-        Some("has a character other than a-z, 0-9, '.', '_' and '-'")
-    } else if !name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
-        Some("does not start with a letter or digit")
-    } else if name.contains("..") {
-        Some("contains \"..\"")
-    } else if name.ends_with(".lock") {
-        Some("ends with \".lock\"")
-    } else if name.ends_with('.') {
-        Some("ends with \".\"")
-    } else {
-        None
-    }
-}
-
-/// Why git would refuse `refs/heads/<branch>` (the rules of `git check-ref-format --branch`), as
-/// the end of "it …"; `None` when git takes it.
-pub fn branch_problem(branch: &str) -> Option<&'static str> {
-    if branch.is_empty() {
-        return Some("is empty");
-    }
-    if branch.starts_with('-') {
-        return Some("starts with '-'");
-    }
-    if branch == "@" {
-        return Some("is \"@\"");
-    }
-    if branch.chars().any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c)) {
-        return Some("has a space, a control character or one of ~ ^ : ? * [ \\");
-    }
-    if branch.contains("..") {
-        return Some("contains \"..\"");
-    }
-    if branch.contains("@{") {
-        return Some("contains \"@{\"");
-    }
-    if branch.ends_with('.') {
-        return Some("ends with '.'");
-    }
-    for component in branch.split('/') {
-        if component.is_empty() {
-            return Some("has an empty path component (a leading, trailing or double '/')");
-        }
-        if component.starts_with('.') {
-            return Some("has a path component starting with '.'");
-        }
-        if component.ends_with(".lock") {
-            return Some("has a path component ending with \".lock\"");
-        }
-    }
-    None
-}
-
 fn validate(raw: RawSource, p: &str) -> Result<Source> {
     let repository = RepoSlug::parse(&raw.repository)
         .ok_or_else(|| Error::config(format!("{p}.repository"), format!("{:?} is not owner/name", raw.repository)))?;
@@ -486,23 +425,33 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
             None => Ok(None),
         }
     };
-    let dependencies = match raw.dependencies {
-        None => None,
-        Some(list) => {
-            let mut names = BTreeSet::new();
-            let mut deps = Vec::with_capacity(list.len());
-            for (i, d) in list.into_iter().enumerate() {
-                let key = format!("{p}.dependencies[{i}]");
-                let dep = validate_dependency(d, &key)?;
-                if !names.insert(dep.name.clone()) {
-                    return Err(Error::config(format!("{key}.name"), format!("{:?} is used twice", dep.name)));
-                }
-                deps.push(dep);
-            }
-            Some(deps)
-        }
-    };
-    let blobstore = match raw.blobstore {
+    let dependencies = raw.dependencies.map(|list| validate_dependencies(list, p)).transpose()?;
+    let blobstore = validate_blobstore(raw.blobstore, p)?;
+    let pull_request = validate_pull_request(raw.pull_request, p)?;
+    let git_author = validate_git_author(raw.git_author, p)?;
+    Ok(Source {
+        repository,
+        access_token: non_empty("access_token", raw.access_token)?,
+        branch: raw.branch,
+        github_api_url,
+        git_url,
+        private_key: non_empty("private_key", raw.private_key)?,
+        upstream_api_url,
+        upstream_access_token: non_empty("upstream_access_token", raw.upstream_access_token)?,
+        go_proxy,
+        go_sumdb: raw.go_sumdb.unwrap_or_else(|| DEFAULT_GO_SUMDB.into()),
+        go_downloads_url,
+        dependencies,
+        blobstore,
+        pull_request,
+        git_author,
+        skip_ssl_verification: raw.skip_ssl_verification.unwrap_or(false),
+    })
+}
+
+/// `<p>.blobstore`: the credentials as a private.yml or as blobstore options, not both.
+fn validate_blobstore(blobstore: Option<RawBlobstore>, p: &str) -> Result<BlobstoreSecrets> {
+    Ok(match blobstore {
         None => BlobstoreSecrets::None,
         Some(RawBlobstore { private_yml: Some(_), options: Some(_) }) => {
             return Err(Error::config(format!("{p}.blobstore"), "give private_yml or options, not both"));
@@ -510,8 +459,12 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
         Some(RawBlobstore { private_yml: Some(y), .. }) => BlobstoreSecrets::PrivateYml(Secret::private_yml(y)),
         Some(RawBlobstore { options: Some(o), .. }) => BlobstoreSecrets::Options(o),
         Some(_) => BlobstoreSecrets::None,
-    };
-    let pull_request = match raw.pull_request {
+    })
+}
+
+/// `<p>.pull_request`, with the defaults for what it leaves out.
+fn validate_pull_request(pull_request: Option<RawPullRequest>, p: &str) -> Result<PullRequestConfig> {
+    Ok(match pull_request {
         None => PullRequestConfig::default(),
         Some(r) => {
             let d = PullRequestConfig::default();
@@ -533,31 +486,17 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
                 group: r.group.unwrap_or(false),
             }
         }
-    };
-    let git_author = match raw.git_author {
+    })
+}
+
+/// `<p>.git_author`: a name and an email address, or the default author.
+fn validate_git_author(git_author: Option<RawAuthor>, p: &str) -> Result<GitAuthor> {
+    Ok(match git_author {
         None => GitAuthor::default(),
         Some(a) if a.name.trim().is_empty() || !a.email.contains('@') => {
             return Err(Error::config(format!("{p}.git_author"), "needs a name and an email address"));
         }
         Some(a) => GitAuthor { name: a.name, email: a.email },
-    };
-    Ok(Source {
-        repository,
-        access_token: non_empty("access_token", raw.access_token)?,
-        branch: raw.branch,
-        github_api_url,
-        git_url,
-        private_key: non_empty("private_key", raw.private_key)?,
-        upstream_api_url,
-        upstream_access_token: non_empty("upstream_access_token", raw.upstream_access_token)?,
-        go_proxy,
-        go_sumdb: raw.go_sumdb.unwrap_or_else(|| DEFAULT_GO_SUMDB.into()),
-        go_downloads_url,
-        dependencies,
-        blobstore,
-        pull_request,
-        git_author,
-        skip_ssl_verification: raw.skip_ssl_verification.unwrap_or(false),
     })
 }
 
@@ -594,113 +533,6 @@ fn validate_git_url(key: &str, u: &str) -> Result<()> {
         return Ok(());
     }
     Err(Error::config(key, format!("{:?} is not a git URL", secrets::strip_url_credentials(u))))
-}
-
-fn validate_dependency(d: RawDependency, key: &str) -> Result<Dependency> {
-    if let Some(why) = name_problem(&d.name) {
-        return Err(Error::config(
-            format!("{key}.name"),
-            format!("{:?} cannot be a dependency name: it {why}", d.name),
-        ));
-    }
-    let constraint = match &d.constraint {
-        Some(c) => Some(Constraint::parse(c).map_err(|e| Error::config(format!("{key}.constraint"), e))?),
-        None => None,
-    };
-    let forbid = |field: &str, present: bool, kind: &str| -> Result<()> {
-        if present {
-            Err(Error::config(format!("{key}.{field}"), format!("is not a key of kind {kind}")))
-        } else {
-            Ok(())
-        }
-    };
-    let template = |field: &str, text: &str, required: bool| -> Result<Template> {
-        Template::parse(text, required).map_err(|e| Error::config(format!("{key}.{field}"), e))
-    };
-    let blob_template = |text: &str| -> Result<Template> {
-        let t = template("blob", text, true)?;
-        if !is_safe_relative_path(&t.render("1.0.0")) {
-            return Err(Error::config(format!("{key}.blob"), format!("{text:?} leaves blobs/")));
-        }
-        Ok(t)
-    };
-    let kind = match d.kind.as_str() {
-        "github-release" => {
-            forbid("module", d.module.is_some(), "github-release")?;
-            forbid("go_mod", d.go_mod.is_some(), "github-release")?;
-            let upstream = d
-                .upstream
-                .as_deref()
-                .ok_or_else(|| Error::config(format!("{key}.upstream"), "required key is missing (owner/repo)"))?;
-            let upstream = RepoSlug::parse(upstream)
-                .ok_or_else(|| Error::config(format!("{key}.upstream"), format!("{upstream:?} is not owner/repo")))?;
-            let blob = blob_template(
-                d.blob.as_deref().ok_or_else(|| Error::config(format!("{key}.blob"), "required key is missing"))?,
-            )?;
-            let asset = match &d.asset {
-                Some(a) => template("asset", a, false)?,
-                None => blob.file_name(),
-            };
-            if asset.as_text().contains('/') {
-                return Err(Error::config(format!("{key}.asset"), "an asset name has no '/'"));
-            }
-            let tag = template("tag", d.tag.as_deref().unwrap_or("v{version}"), true)?;
-            let checksums = d.checksums.as_deref().map(|c| template("checksums", c, false)).transpose()?;
-            DependencyKind::GithubRelease { upstream, blob, asset, tag, checksums }
-        }
-        "golang" => {
-            for (field, present) in [
-                ("upstream", d.upstream.is_some()),
-                ("asset", d.asset.is_some()),
-                ("tag", d.tag.is_some()),
-                ("checksums", d.checksums.is_some()),
-                ("module", d.module.is_some()),
-                ("go_mod", d.go_mod.is_some()),
-            ] {
-                forbid(field, present, "golang")?;
-            }
-            DependencyKind::Golang { blob: blob_template(d.blob.as_deref().unwrap_or(DEFAULT_GOLANG_BLOB))? }
-        }
-        "go-module" => {
-            for (field, present) in [
-                ("upstream", d.upstream.is_some()),
-                ("blob", d.blob.is_some()),
-                ("asset", d.asset.is_some()),
-                ("tag", d.tag.is_some()),
-                ("checksums", d.checksums.is_some()),
-            ] {
-                forbid(field, present, "go-module")?;
-            }
-            let module = d.module.ok_or_else(|| Error::config(format!("{key}.module"), "required key is missing"))?;
-            // Go's rules for module path elements (letters, digits, '-', '.', '_', '~'), and no
-            // leading '-': the path becomes an argument of `go get`.
-            if module.is_empty()
-                || module.contains("..")
-                || module.split('/').any(|e| e.is_empty() || e.starts_with(['-', '.']) || e.ends_with('.'))
-                || !module.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '/'))
-            {
-                return Err(Error::config(format!("{key}.module"), format!("{module:?} is not a module path")));
-            }
-            if let Some(paths) = &d.go_mod {
-                for (j, path) in paths.iter().enumerate() {
-                    if !is_safe_relative_path(path) || !(path == "go.mod" || path.ends_with("/go.mod")) {
-                        return Err(Error::config(
-                            format!("{key}.go_mod[{j}]"),
-                            format!("{path:?} is not a go.mod path inside the repository"),
-                        ));
-                    }
-                }
-            }
-            DependencyKind::GoModule { module, go_mod: d.go_mod }
-        }
-        other => {
-            return Err(Error::config(
-                format!("{key}.kind"),
-                format!("unknown kind {other:?} (github-release, golang or go-module)"),
-            ));
-        }
-    };
-    Ok(Dependency { name: d.name, constraint, prerelease: d.prerelease.unwrap_or(false), kind })
 }
 
 #[cfg(test)]
@@ -769,16 +601,6 @@ mod tests {
         let e = err(json!({"repository": "o/r", "dependencies": [
             {"name": "go", "kind": "golang"}, {"name": "go", "kind": "golang"}]}));
         assert_eq!(e, "source.dependencies[1].name: \"go\" is used twice");
-    }
-
-    #[test]
-    fn names_must_be_usable_in_branches() {
-        for bad in ["Go", "up-to-date", "-x", "a..b", "x.lock", "a/b", "", "a b", "a~1", "a^1", "a:b", "x."] {
-            assert!(!is_valid_name(bad), "{bad}");
-        }
-        for good in ["golang-1.23", "nats.go", "etcd_3"] {
-            assert!(is_valid_name(good), "{good}");
-        }
     }
 
     #[test]
