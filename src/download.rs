@@ -204,7 +204,7 @@ pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, d
         ));
     }
     let path = dest_dir.join(&artifact.filename);
-    tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+    crate::files::persist(tmp, &path)?;
     Ok(Downloaded { path, sha256, size, verified: artifact.expected.is_some() })
 }
 
@@ -246,7 +246,7 @@ async fn stream_once(
         return Err(too_large(format!("announces {a} bytes"), d));
     }
     let io = |e: std::io::Error, path: &Path| Failed::Final(Error::io(path, e));
-    let mut tmp = tempfile::NamedTempFile::new_in(dest_dir).map_err(|e| io(e, dest_dir))?;
+    let mut tmp = crate::files::temp_in(dest_dir).map_err(Failed::Final)?;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let total = announced.or(declared);

@@ -33,8 +33,9 @@ use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 use url::Url;
 
 use super::s3::error_chain;
-use super::{Options, PART_SIZE, Scrubber, persist, temp_beside, truncate};
+use super::{Options, PART_SIZE, temp_beside, truncate};
 use crate::error::{Error, Result};
+use crate::secrets::Redactor;
 
 const DEFAULT_BASE: &str = "https://storage.googleapis.com";
 const USER_AGENT: &str = concat!("currency/", env!("CARGO_PKG_VERSION"));
@@ -49,7 +50,7 @@ pub struct Gcs {
     /// `None`: unauthenticated (read-only unless talking to an emulator).
     credentials: Option<GcpCredentialProvider>,
     emulator: bool,
-    scrubber: Scrubber,
+    redactor: Redactor,
     retry_base: Duration,
 }
 
@@ -72,9 +73,9 @@ impl Gcs {
             .unsupported("encryption_key", "(customer-supplied encryption keys) is not supported yet by currency")?;
         let storage_class = options.string("storage_class")?;
         let json_key = options.string("json_key")?;
-        let mut scrubber = Scrubber::default();
+        let mut redactor = Redactor::for_credentials();
         if let Some(k) = &json_key {
-            scrubber.add(k);
+            redactor.add_credential(k);
         }
         let source = options.string("credentials_source")?;
 
@@ -95,7 +96,7 @@ impl Gcs {
             (Some("static") | None, Some(key)) => {
                 check_json_key(key).map_err(&key_error)?;
                 let store = builder().with_service_account_key(key.clone()).build().map_err(|e| {
-                    key_error(&format!("cannot be used: {}", truncate(&scrubber.scrub(&error_chain(&e)), 200)))
+                    key_error(&format!("cannot be used: {}", truncate(&redactor.redact(&error_chain(&e)), 200)))
                 })?;
                 Some(store.credentials().clone())
             }
@@ -119,7 +120,7 @@ impl Gcs {
                             "GOOGLE_APPLICATION_CREDENTIALS",
                             format!(
                                 "application default credentials cannot be used: {}",
-                                truncate(&scrubber.scrub(&error_chain(&e)), 200)
+                                truncate(&redactor.redact(&error_chain(&e)), 200)
                             ),
                         )
                     })?;
@@ -153,7 +154,7 @@ impl Gcs {
             storage_class,
             credentials,
             emulator: emulator_host.is_some(),
-            scrubber,
+            redactor,
             retry_base,
         })
     }
@@ -198,7 +199,7 @@ impl Gcs {
             message: format!(
                 "cannot get a token for {}: {}",
                 self.describe(),
-                truncate(&self.scrubber.scrub(&error_chain(&e)), 300)
+                truncate(&self.redactor.redact(&error_chain(&e)), 300)
             ),
         })?;
         Ok(Some(token.bearer.clone()).filter(|b| !b.is_empty()))
@@ -239,7 +240,7 @@ impl Gcs {
             crate::log!(
                 "{what} to {} failed ({}); retrying in {wait:?}",
                 self.describe(),
-                self.scrubber.scrub(&transient)
+                self.redactor.redact(&transient)
             );
             tokio::time::sleep(wait).await;
         }
@@ -250,7 +251,7 @@ impl Gcs {
         Error::Http {
             url: self.object_url(name).to_string(),
             status: None,
-            message: format!("{what} to {} failed: {}", self.describe(), truncate(&self.scrubber.scrub(&detail), 300)),
+            message: format!("{what} to {} failed: {}", self.describe(), truncate(&self.redactor.redact(&detail), 300)),
         }
     }
 
@@ -269,7 +270,7 @@ impl Gcs {
             404 => "; no such object (or no such bucket: check bucket_name)",
             _ => "",
         };
-        let detail = truncate(&self.scrubber.scrub(&message), 300);
+        let detail = truncate(&self.redactor.redact(&message), 300);
         let detail = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
         Error::Http {
             url: self.object_url(name).to_string(),
@@ -306,7 +307,7 @@ impl Gcs {
         out.flush().await.map_err(|e| Error::io(dest, e))?;
         out.sync_all().await.map_err(|e| Error::io(dest, e))?;
         drop(out);
-        persist(tmp, dest)
+        crate::files::persist(tmp, dest)
     }
 
     pub(crate) async fn put_file(&self, name: &str, file: &Path, size: u64) -> Result<()> {

@@ -26,8 +26,9 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ClientOptions, ObjectStoreExt as _, PutPayload, WriteMultipart};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use super::{MAX_IN_FLIGHT, Options, PART_SIZE, Scrubber, persist, temp_beside, truncate};
+use super::{MAX_IN_FLIGHT, Options, PART_SIZE, temp_beside, truncate};
 use crate::error::{Error, Result};
+use crate::secrets::Redactor;
 
 /// How the requests are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +47,7 @@ pub struct S3 {
     /// The bucket's base URL, for error messages (no credentials in it).
     bucket_url: String,
     credentials: Credentials,
-    scrubber: Scrubber,
+    redactor: Redactor,
 }
 
 /// Written by hand so that no credential can reach a `{:?}`, whatever object_store's own Debug does.
@@ -73,9 +74,9 @@ impl S3 {
 
         let access_key_id = options.string("access_key_id")?;
         let secret_access_key = options.string("secret_access_key")?;
-        let mut scrubber = Scrubber::default();
+        let mut redactor = Redactor::for_credentials();
         if let Some(s) = &secret_access_key {
-            scrubber.add(s);
+            redactor.add_credential(s);
         }
         let source = options.string("credentials_source")?;
         let credentials = match (source.as_deref(), &access_key_id, &secret_access_key) {
@@ -178,10 +179,10 @@ impl S3 {
                 let get = |k: &str| env(k).filter(|v| !v.is_empty());
                 match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
                     (Some(id), Some(secret)) => {
-                        scrubber.add(&secret);
+                        redactor.add_credential(&secret);
                         builder = builder.with_access_key_id(id).with_secret_access_key(secret);
                         if let Some(token) = get("AWS_SESSION_TOKEN") {
-                            scrubber.add(&token);
+                            redactor.add_credential(&token);
                             builder = builder.with_token(token);
                         }
                     }
@@ -211,9 +212,9 @@ impl S3 {
 
         let store = builder.build().map_err(|e| {
             // Builder errors concern the configuration; they quote no credential, but scrub anyway.
-            Error::config("blobstore.options", format!("s3 client: {}", scrubber.scrub(&e.to_string())))
+            Error::config("blobstore.options", format!("s3 client: {}", redactor.redact(&e.to_string())))
         })?;
-        Ok(S3 { store, bucket, folder, host, bucket_url, credentials, scrubber })
+        Ok(S3 { store, bucket, folder, host, bucket_url, credentials, redactor })
     }
 
     pub(crate) fn writable(&self) -> bool {
@@ -311,7 +312,7 @@ impl S3 {
         out.flush().await.map_err(|e| Error::io(dest, e))?;
         out.sync_all().await.map_err(|e| Error::io(dest, e))?;
         drop(out);
-        persist(tmp, dest)
+        crate::files::persist(tmp, dest)
     }
 
     /// An object_store error as [`Error::Http`]: the object's URL, the status when the server
@@ -319,7 +320,7 @@ impl S3 {
     /// secrets.
     fn error(&self, method: &str, key: &str, e: object_store::Error) -> Error {
         let url = format!("{}/{key}", self.bucket_url);
-        let text = self.scrubber.scrub(&error_chain(&e));
+        let text = self.redactor.redact(&error_chain(&e));
         let status = status_of(&e, &text);
         let detail = match (xml_tag(&text, "Code"), xml_tag(&text, "Message")) {
             (Some(c), Some(m)) => format!("{c}: {m}"),
