@@ -24,7 +24,6 @@
 //!   are unauthenticated unless a `json_key` is given.
 
 use std::path::Path;
-use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use object_store::gcp::{GcpCredentialProvider, GoogleCloudStorageBuilder};
@@ -35,12 +34,14 @@ use url::Url;
 use super::s3::error_chain;
 use super::{Options, PART_SIZE, temp_beside, truncate};
 use crate::error::{Error, Result};
+use crate::http::{Attempt, Pause, Retry, Try};
 use crate::secrets::Redactor;
 
 const DEFAULT_BASE: &str = "https://storage.googleapis.com";
 const USER_AGENT: &str = concat!("currency/", env!("CARGO_PKG_VERSION"));
-/// Attempts per request on connection errors, 429 and 5xx.
-const ATTEMPTS: u32 = 4;
+/// Tries per request on connection errors, 429 and 5xx (and stalled uploads): as many as
+/// [`Http`](crate::http::Http) makes.
+const ATTEMPTS: u32 = crate::http::ATTEMPTS;
 
 pub struct Gcs {
     client: reqwest::Client,
@@ -51,7 +52,7 @@ pub struct Gcs {
     credentials: Option<GcpCredentialProvider>,
     emulator: bool,
     redactor: Redactor,
-    retry_base: Duration,
+    retry: Retry,
 }
 
 impl std::fmt::Debug for Gcs {
@@ -143,20 +144,8 @@ impl Gcs {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Http { url: base.to_string(), status: None, message: format!("HTTP client: {e}") })?;
-        let retry_base = env("CURRENCY_RETRY_BASE_MS")
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_millis(500));
-        Ok(Gcs {
-            client,
-            base,
-            bucket,
-            storage_class,
-            credentials,
-            emulator: emulator_host.is_some(),
-            redactor,
-            retry_base,
-        })
+        let retry = Retry::from_env(ATTEMPTS, env);
+        Ok(Gcs { client, base, bucket, storage_class, credentials, emulator: emulator_host.is_some(), redactor, retry })
     }
 
     pub(crate) fn writable(&self) -> bool {
@@ -205,8 +194,8 @@ impl Gcs {
         Ok(Some(token.bearer.clone()).filter(|b| !b.is_empty()))
     }
 
-    /// Sends the request `make` builds, again on connection errors, 429 and 5xx (with backoff).
-    /// Any other answer is returned as it is.
+    /// Sends the request `make` builds, again on connection errors, 429 and 5xx (with the
+    /// backoff of [`Retry`]). Any other answer is returned as it is, and so is the last try's.
     async fn send(
         &self,
         what: &str,
@@ -214,36 +203,32 @@ impl Gcs {
         make: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response> {
         let bearer = self.bearer(name).await?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut req = make();
-            if let Some(b) = &bearer {
-                req = req.bearer_auth(b);
-            }
-            let transient = match req.send().await {
-                Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS || r.status().is_server_error() => {
-                    if attempt >= ATTEMPTS {
-                        return Ok(r);
-                    }
-                    format!("HTTP {}", r.status().as_u16())
+        let (bearer, make) = (bearer.as_deref(), &make);
+        self.retry
+            .run(move |attempt| async move {
+                let mut req = make();
+                if let Some(b) = bearer {
+                    req = req.bearer_auth(b);
                 }
-                Ok(r) => return Ok(r),
-                Err(e) => {
-                    if attempt >= ATTEMPTS {
-                        return Err(self.transport_error(what, name, &e));
+                match req.send().await {
+                    Ok(r)
+                        if (r.status() == StatusCode::TOO_MANY_REQUESTS || r.status().is_server_error())
+                            && !attempt.last =>
+                    {
+                        Try::Again(self.pause(what, &format!("HTTP {}", r.status().as_u16()), attempt))
                     }
-                    e.to_string()
+                    Ok(r) => Try::Done(Ok(r)),
+                    Err(e) if !attempt.last => Try::Again(self.pause(what, &e.to_string(), attempt)),
+                    Err(e) => Try::Done(Err(self.transport_error(what, name, &e))),
                 }
-            };
-            let wait = self.retry_base * 2u32.pow(attempt - 1);
-            crate::log!(
-                "{what} to {} failed ({}); retrying in {wait:?}",
-                self.describe(),
-                self.redactor.redact(&transient)
-            );
-            tokio::time::sleep(wait).await;
-        }
+            })
+            .await
+    }
+
+    /// The pause after a transient failure of `what`; `transient` is redacted.
+    fn pause(&self, what: &str, transient: &str, attempt: Attempt) -> Pause {
+        let why = format!("{what} to {} failed ({})", self.describe(), self.redactor.redact(transient));
+        Pause::after(why, self.retry.backoff(attempt))
     }
 
     fn transport_error(&self, what: &str, name: &str, e: &reqwest::Error) -> Error {
