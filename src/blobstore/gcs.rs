@@ -79,73 +79,20 @@ impl Gcs {
             redactor.add_credential(k);
         }
         let source = options.string("credentials_source")?;
-
         let emulator_host = env("STORAGE_EMULATOR_HOST").filter(|h| !h.trim().is_empty());
-        let base = match &emulator_host {
-            Some(h) => {
-                let h = h.trim().trim_end_matches('/');
-                let u = if h.contains("://") { h.to_string() } else { format!("http://{h}") };
-                Url::parse(&u)
-                    .map_err(|_| Error::config("STORAGE_EMULATOR_HOST", "must be host:port or an http(s) URL"))?
-            }
-            None => Url::parse(DEFAULT_BASE).expect("valid URL"),
-        };
-
-        let builder = || GoogleCloudStorageBuilder::new().with_bucket_name(&bucket);
-        let key_error = |m: &str| Error::config(Options::key("json_key"), m.to_string());
-        let credentials = match (source.as_deref(), &json_key) {
-            (Some("static") | None, Some(key)) => {
-                check_json_key(key).map_err(&key_error)?;
-                let store = builder().with_service_account_key(key.clone()).build().map_err(|e| {
-                    key_error(&format!("cannot be used: {}", truncate(&redactor.redact(&error_chain(&e)), 200)))
-                })?;
-                Some(store.credentials().clone())
-            }
-            (Some("static"), None) => {
-                return Err(Error::config(
-                    Options::key("json_key"),
-                    "is required with credentials_source static (the service-account JSON key's contents)",
-                ));
-            }
-            (Some("none"), Some(_)) => {
-                return Err(Error::config(
-                    Options::key("credentials_source"),
-                    "is none: json_key must not be set (use static)",
-                ));
-            }
-            (Some("none"), None) => None,
-            (None, None) => match env("GOOGLE_APPLICATION_CREDENTIALS").filter(|p| !p.is_empty()) {
-                Some(path) if emulator_host.is_none() => {
-                    let store = builder().with_application_credentials(path).build().map_err(|e| {
-                        Error::config(
-                            "GOOGLE_APPLICATION_CREDENTIALS",
-                            format!(
-                                "application default credentials cannot be used: {}",
-                                truncate(&redactor.redact(&error_chain(&e)), 200)
-                            ),
-                        )
-                    })?;
-                    Some(store.credentials().clone())
-                }
-                _ => None,
-            },
-            (Some(_), _) => {
-                return Err(Error::config(Options::key("credentials_source"), "must be static, none or empty"));
-            }
-        };
-
-        // 15 s and 60 s, or CURRENCY_HTTP_TIMEOUT_SECS.
-        let (connect_timeout, read_timeout) = crate::http::timeouts();
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(connect_timeout)
-            .read_timeout(read_timeout)
-            // A resumable upload answers 308 "Resume Incomplete": never a redirect to follow.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::Http { url: base.to_string(), status: None, message: format!("HTTP client: {e}") })?;
-        let retry = Retry::from_env(ATTEMPTS, env);
-        Ok(Gcs { client, base, bucket, storage_class, credentials, emulator: emulator_host.is_some(), redactor, retry })
+        let base = base_url(emulator_host.as_deref())?;
+        let credentials =
+            credentials(&bucket, source.as_deref(), json_key.as_deref(), emulator_host.is_some(), env, &redactor)?;
+        Ok(Gcs {
+            client: http_client(&base)?,
+            base,
+            bucket,
+            storage_class,
+            credentials,
+            emulator: emulator_host.is_some(),
+            redactor,
+            retry: Retry::from_env(ATTEMPTS, env),
+        })
     }
 
     pub(crate) fn writable(&self) -> bool {
@@ -306,7 +253,12 @@ impl Gcs {
                 ),
             ));
         }
-        // 1. Start a resumable session.
+        let session = self.start_upload(name, size).await?;
+        self.upload_chunks(name, file, size, &session).await
+    }
+
+    /// Starts a resumable upload session for `size` bytes as object `name`: its URL.
+    async fn start_upload(&self, name: &str, size: u64) -> Result<Url> {
         let mut start_url = self.url(&["upload", "storage", "v1"], None);
         start_url.query_pairs_mut().append_pair("uploadType", "resumable").append_pair("name", name);
         let mut metadata = serde_json::json!({ "name": name });
@@ -325,8 +277,7 @@ impl Gcs {
         if !resp.status().is_success() {
             return Err(self.status_error("POST (resumable upload)", name, resp).await);
         }
-        let session = resp
-            .headers()
+        resp.headers()
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|l| Url::parse(l).ok())
@@ -334,24 +285,18 @@ impl Gcs {
                 url: start_url.to_string(),
                 status: Some(resp.status().as_u16()),
                 message: format!("{} started a resumable upload without a session URL", self.describe()),
-            })?;
+            })
+    }
 
-        // 2. Send the file in chunks of PART_SIZE (a multiple of 256 KiB, as GCS requires).
+    /// Sends `file` to the upload `session` in chunks of [`PART_SIZE`] (a multiple of 256 KiB, as
+    /// GCS requires), resuming from what the server says it holds after each chunk.
+    async fn upload_chunks(&self, name: &str, file: &Path, size: u64, session: &Url) -> Result<()> {
         let mut input = tokio::fs::File::open(file).await.map_err(|e| Error::io(file, e))?;
         let mut offset: u64 = 0;
         let mut buf = vec![0u8; PART_SIZE];
         let mut stalls = 0;
         loop {
-            input.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| Error::io(file, e))?;
-            let want = (size - offset).min(PART_SIZE as u64) as usize;
-            let mut filled = 0;
-            while filled < want {
-                let n = input.read(&mut buf[filled..want]).await.map_err(|e| Error::io(file, e))?;
-                if n == 0 {
-                    return Err(Error::io(file, std::io::Error::other("the file shrank during the upload")));
-                }
-                filled += n;
-            }
+            let filled = read_chunk(&mut input, file, offset, size, &mut buf).await?;
             let chunk = bytes::Bytes::copy_from_slice(&buf[..filled]);
             let range = if size == 0 {
                 "bytes */0".to_string()
@@ -380,15 +325,7 @@ impl Gcs {
             if status != 308 {
                 return Err(self.status_error("PUT (upload chunk)", name, resp).await);
             }
-            // 308 Resume Incomplete: `Range: bytes=0-N` says what the server holds.
-            let held = resp
-                .headers()
-                .get(reqwest::header::RANGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|r| r.strip_prefix("bytes=0-"))
-                .and_then(|n| n.parse::<u64>().ok())
-                .map(|n| n + 1)
-                .unwrap_or(0);
+            let held = held_bytes(&resp);
             if held <= offset {
                 stalls += 1;
                 if stalls >= ATTEMPTS {
@@ -402,22 +339,128 @@ impl Gcs {
                 stalls = 0;
             }
             if held >= size && size > 0 {
-                // Everything is there but the server wants the closing request: send the status query.
-                let resp = self
-                    .send("PUT (finish upload)", name, || {
-                        self.client
-                            .put(session.clone())
-                            .header(reqwest::header::CONTENT_RANGE, format!("bytes */{size}"))
-                    })
-                    .await?;
-                if resp.status().is_success() {
-                    return Ok(());
-                }
-                return Err(self.status_error("PUT (finish upload)", name, resp).await);
+                return self.finish_upload(name, size, session).await;
             }
             offset = held;
         }
     }
+
+    /// Everything is there but the server wants the closing request: the status query
+    /// (`Content-Range: bytes */size`).
+    async fn finish_upload(&self, name: &str, size: u64, session: &Url) -> Result<()> {
+        let resp = self
+            .send("PUT (finish upload)", name, || {
+                self.client.put(session.clone()).header(reqwest::header::CONTENT_RANGE, format!("bytes */{size}"))
+            })
+            .await?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        Err(self.status_error("PUT (finish upload)", name, resp).await)
+    }
+}
+
+/// Reads the chunk of `file` that starts at `offset` into `buf`: up to [`PART_SIZE`] bytes, fewer
+/// at the end of its `size`. A file shorter than `size` is an error.
+async fn read_chunk(input: &mut tokio::fs::File, file: &Path, offset: u64, size: u64, buf: &mut [u8]) -> Result<usize> {
+    input.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| Error::io(file, e))?;
+    let want = (size - offset).min(PART_SIZE as u64) as usize;
+    let mut filled = 0;
+    while filled < want {
+        let n = input.read(&mut buf[filled..want]).await.map_err(|e| Error::io(file, e))?;
+        if n == 0 {
+            return Err(Error::io(file, std::io::Error::other("the file shrank during the upload")));
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+/// How many bytes the server holds after a 308 "Resume Incomplete": `Range: bytes=0-N` says
+/// N + 1; no `Range`, none.
+fn held_bytes(resp: &reqwest::Response) -> u64 {
+    resp.headers()
+        .get(reqwest::header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.strip_prefix("bytes=0-"))
+        .and_then(|n| n.parse::<u64>().ok())
+        .map(|n| n + 1)
+        .unwrap_or(0)
+}
+
+/// `https://storage.googleapis.com`, or the emulator `STORAGE_EMULATOR_HOST` names (`host:port`
+/// or a URL).
+fn base_url(emulator_host: Option<&str>) -> Result<Url> {
+    match emulator_host {
+        Some(h) => {
+            let h = h.trim().trim_end_matches('/');
+            let u = if h.contains("://") { h.to_string() } else { format!("http://{h}") };
+            Url::parse(&u).map_err(|_| Error::config("STORAGE_EMULATOR_HOST", "must be host:port or an http(s) URL"))
+        }
+        None => Ok(Url::parse(DEFAULT_BASE).expect("valid URL")),
+    }
+}
+
+/// The token source `credentials_source` and `json_key` ask for (`None`: unauthenticated):
+/// the service-account key; nothing for `none`; when both are empty, application default
+/// credentials if `GOOGLE_APPLICATION_CREDENTIALS` names a file and no emulator is used.
+fn credentials(
+    bucket: &str,
+    source: Option<&str>,
+    json_key: Option<&str>,
+    emulator: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+    redactor: &Redactor,
+) -> Result<Option<GcpCredentialProvider>> {
+    let builder = || GoogleCloudStorageBuilder::new().with_bucket_name(bucket);
+    let key_error = |m: &str| Error::config(Options::key("json_key"), m.to_string());
+    match (source, json_key) {
+        (Some("static") | None, Some(key)) => {
+            check_json_key(key).map_err(key_error)?;
+            let store = builder().with_service_account_key(key).build().map_err(|e| {
+                key_error(&format!("cannot be used: {}", truncate(&redactor.redact(&error_chain(&e)), 200)))
+            })?;
+            Ok(Some(store.credentials().clone()))
+        }
+        (Some("static"), None) => Err(Error::config(
+            Options::key("json_key"),
+            "is required with credentials_source static (the service-account JSON key's contents)",
+        )),
+        (Some("none"), Some(_)) => {
+            Err(Error::config(Options::key("credentials_source"), "is none: json_key must not be set (use static)"))
+        }
+        (Some("none"), None) => Ok(None),
+        (None, None) => match env("GOOGLE_APPLICATION_CREDENTIALS").filter(|p| !p.is_empty()) {
+            Some(path) if !emulator => {
+                let store = builder().with_application_credentials(path).build().map_err(|e| {
+                    Error::config(
+                        "GOOGLE_APPLICATION_CREDENTIALS",
+                        format!(
+                            "application default credentials cannot be used: {}",
+                            truncate(&redactor.redact(&error_chain(&e)), 200)
+                        ),
+                    )
+                })?;
+                Ok(Some(store.credentials().clone()))
+            }
+            _ => Ok(None),
+        },
+        (Some(_), _) => Err(Error::config(Options::key("credentials_source"), "must be static, none or empty")),
+    }
+}
+
+/// The HTTP client of the JSON API: the timeouts of every client (15 s and 60 s, or
+/// `CURRENCY_HTTP_TIMEOUT_SECS`), and no redirects: a resumable upload answers 308 "Resume
+/// Incomplete", never a redirect to follow.
+fn http_client(base: &Url) -> Result<reqwest::Client> {
+    let (connect_timeout, read_timeout) = crate::http::timeouts();
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(connect_timeout)
+        .read_timeout(read_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Http { url: base.to_string(), status: None, message: format!("HTTP client: {e}") })
 }
 
 /// A service-account key must be a JSON object with `client_email` and `private_key` strings.
