@@ -33,7 +33,7 @@ use crate::error::{Error, ParseError, Result};
 use crate::go_toolchain::packaging::{BuildTarget, build_targets, normalize};
 use crate::go_toolchain::{COMMAND_TIMEOUT, GoEnv, GoSettings};
 use crate::gomod::modfile;
-use crate::release::spec::PackageSpec;
+use crate::release::spec::{PackageSpec, SpecFile};
 
 /// Platforms tried after linux, in order.
 const OTHER_GOOS: &[&str] = &["windows", "darwin"];
@@ -81,79 +81,136 @@ pub fn sync_spec(
     let Some(prefix) = gosub_module_prefix(spec_text).map_err(|e| e.in_file(&spec_file))? else {
         return Ok(None);
     };
-    let gosub: Vec<_> = spec.files.iter().filter(|f| f.gosub).collect();
+    let gosub: Vec<&SpecFile> = spec.files.iter().filter(|f| f.gosub).collect();
+    check_inside_module(&gosub, &prefix, &spec_file)?;
+    let module = Module::read(src_dir, prefix, &spec_file)?;
+    let roots = module.roots(&spec, packaging_text, src_dir, &spec_file, &packaging_file)?;
+
+    // The old listing, by directory.
+    let old_dirs: BTreeSet<String> = gosub.iter().map(|f| parent_dir(&f.pattern).to_owned()).collect();
+    let env = GoEnv::new(settings, &[("GOFLAGS", "-mod=vendor"), ("GOPROXY", "off")])?;
+    let src_canon = std::fs::canonicalize(src_dir).map_err(|e| Error::io(src_dir, e))?;
+    let included = included_packages(&env, &module.dir, &src_canon, &roots, &old_dirs, &spec_file)?;
+
+    let block = gosub_block(spec_text, gosub[0], &included, &src_canon);
+    let out = splice(spec_text, &gosub, &block);
+    if out == spec_text {
+        return Ok(None);
+    }
+    PackageSpec::parse(&out)
+        .map_err(|e| Error::Parse { file: spec_file, message: format!("the regenerated spec does not parse ({e})") })?;
+    Ok(Some(out))
+}
+
+/// Every `# gosub` line must point into the module at `src/<prefix>`.
+fn check_inside_module(gosub: &[&SpecFile], prefix: &str, spec_file: &str) -> Result<()> {
     let under_prefix = |p: &str| prefix.is_empty() || p.starts_with(&format!("{prefix}/"));
-    if let Some(f) = gosub.iter().find(|f| !under_prefix(&f.pattern)) {
-        return Err(Error::Parse {
+    match gosub.iter().find(|f| !under_prefix(&f.pattern)) {
+        Some(f) => Err(Error::Parse {
             file: format!("{spec_file}:{}", f.line),
             message: format!(
                 "`# gosub` line {:?} is outside the module at src/{prefix}, whose vendored packages the spec lists",
                 f.pattern
             ),
-        });
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The module whose vendored packages a spec lists: `src/<prefix>`, with its go.mod and
+/// `vendor/modules.txt`.
+struct Module {
+    /// Its directory relative to `src/`.
+    prefix: String,
+    /// Its directory on disk.
+    dir: PathBuf,
+    /// Its module path (go.mod's `module`).
+    path: String,
+    vendored: VendoredPackages,
+}
+
+impl Module {
+    fn read(src_dir: &Path, prefix: String, spec_file: &str) -> Result<Module> {
+        let dir = src_dir.join(&prefix);
+        let go_mod_path = dir.join("go.mod");
+        let modules_txt = dir.join("vendor").join("modules.txt");
+        if !modules_txt.is_file() {
+            return Err(Error::Parse {
+                file: spec_file.to_owned(),
+                message: format!(
+                    "lists vendored packages under {prefix}/vendor, but src/{prefix}/vendor/modules.txt does not exist"
+                ),
+            });
+        }
+        let go_mod_text = std::fs::read_to_string(&go_mod_path).map_err(|e| Error::io(&go_mod_path, e))?;
+        let path = modfile::parse(&go_mod_text).map_err(|e| e.in_file(format!("src/{prefix}/go.mod")))?.module;
+        let modules_txt_text = std::fs::read_to_string(&modules_txt).map_err(|e| Error::io(&modules_txt, e))?;
+        let vendored = VendoredPackages::parse(&modules_txt_text);
+        Ok(Module { prefix, dir, path, vendored })
     }
 
-    let module_dir = src_dir.join(&prefix);
-    let go_mod_path = module_dir.join("go.mod");
-    let modules_txt = module_dir.join("vendor").join("modules.txt");
-    if !modules_txt.is_file() {
-        return Err(Error::Parse {
-            file: spec_file,
-            message: format!(
-                "lists vendored packages under {prefix}/vendor, but src/{prefix}/vendor/modules.txt does not exist"
-            ),
-        });
-    }
-    let go_mod_text = std::fs::read_to_string(&go_mod_path).map_err(|e| Error::io(&go_mod_path, e))?;
-    let module_path = modfile::parse(&go_mod_text).map_err(|e| e.in_file(format!("src/{prefix}/go.mod")))?.module;
-    let modules_txt_text = std::fs::read_to_string(&modules_txt).map_err(|e| Error::io(&modules_txt, e))?;
-    let vendored = VendoredPackages::parse(&modules_txt_text);
-
-    // Roots: the packaging script's build targets in this module, and the module's own packages
-    // the spec names.
-    let mut roots: Vec<String> = Vec::new();
-    for target in build_targets(packaging_text) {
-        let resolved = resolve_target(&target, &prefix, &module_path, &vendored, src_dir)
-            .map_err(|m| Error::Parse { file: format!("{packaging_file}:{}", target.line), message: m })?;
-        match resolved {
-            Some(r) => {
-                if !roots.contains(&r) {
-                    roots.push(r)
+    /// What the package builds of this module: the packaging script's build targets in it, and
+    /// the module's own packages the spec names. None is an error.
+    fn roots(
+        &self,
+        spec: &PackageSpec,
+        packaging_text: &str,
+        src_dir: &Path,
+        spec_file: &str,
+        packaging_file: &str,
+    ) -> Result<Vec<String>> {
+        let prefix = &self.prefix;
+        let mut roots: Vec<String> = Vec::new();
+        for target in build_targets(packaging_text) {
+            let resolved = resolve_target(&target, prefix, &self.path, &self.vendored, src_dir)
+                .map_err(|m| Error::Parse { file: format!("{packaging_file}:{}", target.line), message: m })?;
+            match resolved {
+                Some(r) => {
+                    if !roots.contains(&r) {
+                        roots.push(r)
+                    }
                 }
+                None => crate::log!(
+                    "{packaging_file}:{}: `go {}` target {} is not in the module at src/{prefix}; not listed in the spec",
+                    target.line,
+                    target.verb,
+                    target.arg
+                ),
             }
-            None => crate::log!(
-                "{packaging_file}:{}: `go {}` target {} is not in the module at src/{prefix}; not listed in the spec",
-                target.line,
-                target.verb,
-                target.arg
-            ),
         }
-    }
-    for f in &spec.files {
-        if let Some(r) = own_package_root(&f.pattern, &prefix, &module_path, &module_dir)
-            && !roots.contains(&r)
-        {
-            roots.push(r);
+        for f in &spec.files {
+            if let Some(r) = own_package_root(&f.pattern, prefix, &self.path, &self.dir)
+                && !roots.contains(&r)
+            {
+                roots.push(r);
+            }
         }
+        if roots.is_empty() {
+            return Err(Error::Parse {
+                file: spec_file.to_owned(),
+                message: format!(
+                    "cannot tell what the package builds: {packaging_file} has no `go build`/`go install` target in the module at src/{prefix}, and the spec names none of its own packages"
+                ),
+            });
+        }
+        Ok(roots)
     }
-    if roots.is_empty() {
-        return Err(Error::Parse {
-            file: spec_file,
-            message: format!(
-                "cannot tell what the package builds: {packaging_file} has no `go build`/`go install` target in the module at src/{prefix}, and the spec names none of its own packages"
-            ),
-        });
-    }
+}
 
-    // The old listing, by directory.
-    let old_dirs: BTreeSet<String> = gosub.iter().map(|f| parent_dir(&f.pattern).to_owned()).collect();
-
-    let env = GoEnv::new(settings, &[("GOFLAGS", "-mod=vendor"), ("GOPROXY", "off")])?;
-    let src_canon = std::fs::canonicalize(src_dir).map_err(|e| Error::io(src_dir, e))?;
-    let linux = list_deps(&env, &module_dir, &src_canon, &roots, "linux", true, &spec_file)?;
-    let mut included: BTreeMap<String, bool> = linux;
+/// The package directories (relative to `src/`, each with whether it builds C files) that
+/// `roots` depend on: linux's, plus windows's and then darwin's when they add a directory the
+/// spec listed before (`old_dirs`).
+fn included_packages(
+    env: &GoEnv,
+    module_dir: &Path,
+    src_canon: &Path,
+    roots: &[String],
+    old_dirs: &BTreeSet<String>,
+    spec_file: &str,
+) -> Result<BTreeMap<String, bool>> {
+    let mut included = list_deps(env, module_dir, src_canon, roots, "linux", true, spec_file)?;
     for goos in OTHER_GOOS {
-        let deps = list_deps(&env, &module_dir, &src_canon, &roots, goos, false, &spec_file)?;
+        let deps = list_deps(env, module_dir, src_canon, roots, goos, false, spec_file)?;
         let adds_listed = deps.keys().any(|d| !included.contains_key(d) && old_dirs.contains(d));
         if adds_listed {
             for (d, c) in deps {
@@ -161,11 +218,13 @@ pub fn sync_spec(
             }
         }
     }
+    Ok(included)
+}
 
-    // The new lines.
-    let first = gosub[0];
-    let lines: Vec<&str> = spec_text.split_inclusive('\n').collect();
-    let first_line = lines[first.line - 1];
+/// The new `# gosub` lines, in the shape of the `first` old one: per directory (sorted component
+/// by component) `*.go`, then `*.s`, `*.c` and `*.h` as the directory needs.
+fn gosub_block(spec_text: &str, first: &SpecFile, included: &BTreeMap<String, bool>, src_canon: &Path) -> String {
+    let first_line = spec_text.split_inclusive('\n').nth(first.line - 1).unwrap_or_default();
     let (lead, marker) = line_shape(first_line, &first.pattern);
     let eol = if first_line.ends_with("\r\n") { "\r\n" } else { "\n" };
     let mut dirs: Vec<&String> = included.keys().collect();
@@ -187,13 +246,18 @@ pub fn sync_spec(
             block.push_str(&format!("{lead}{dir}/*.{ext}{marker}{eol}"));
         }
     }
+    block
+}
 
+/// `spec_text` with `block` in place of the first `# gosub` line and the other `gosub` lines
+/// dropped; every other line stays as it was.
+fn splice(spec_text: &str, gosub: &[&SpecFile], block: &str) -> String {
     let gosub_lines: BTreeSet<usize> = gosub.iter().map(|f| f.line).collect();
     let mut out = String::with_capacity(spec_text.len() + block.len());
-    for (i, line) in lines.iter().enumerate() {
+    for (i, line) in spec_text.split_inclusive('\n').enumerate() {
         let n = i + 1;
-        if n == first.line {
-            out.push_str(&block);
+        if n == gosub[0].line {
+            out.push_str(block);
         }
         if !gosub_lines.contains(&n) {
             out.push_str(line);
@@ -204,12 +268,7 @@ pub fn sync_spec(
         let trimmed = out.trim_end_matches(['\n', '\r']).len();
         out.truncate(trimmed);
     }
-    if out == spec_text {
-        return Ok(None);
-    }
-    PackageSpec::parse(&out)
-        .map_err(|e| Error::Parse { file: spec_file, message: format!("the regenerated spec does not parse ({e})") })?;
-    Ok(Some(out))
+    out
 }
 
 /// `(text before the pattern, text after it without the line end)` of a `# gosub` line, e.g.
