@@ -3,6 +3,11 @@
 //! limit whose reset is near), GitHub's headers, and conditional requests backed by an on-disk
 //! cache of ETags and bodies (see [`crate::cache`]).
 //!
+//! Two mechanisms live here for the whole outside-world layer: [`Retry`], the one retry policy
+//! (tries, backoff with jitter) that look-ups, downloads and the gcs blobstore share, each telling
+//! per try what is worth another; and [`revalidate`]/[`remember`], the one conditional GET against
+//! the cache (single answers through [`get_cached`], GitHub's paged release lists too).
+//!
 //! Bounds: at most [`ATTEMPTS`] tries per request; a look-up (an answer read whole, retried as a
 //! whole when its body is cut off) takes at most the read timeout per try; downloads are bounded
 //! by the read timeout between reads. Timeouts: [`timeouts`] (`CURRENCY_HTTP_TIMEOUT_SECS`);
