@@ -64,21 +64,14 @@ impl Cache {
         if let Some(path) = self.http_path(key)
             && let Ok(bytes) = serde_json::to_vec(entry)
         {
-            write_atomically(&path, &bytes);
+            // An entry that cannot be written is only a missed optimisation.
+            let _ = crate::files::write_atomically(&path, &bytes);
         }
     }
 
     /// Where the clone of `git_url` lives (`None` when the cache is disabled).
     pub fn git_dir(&self, git_url: &str) -> Option<PathBuf> {
         Some(self.root.as_ref()?.join("git").join(hash(git_url)))
-    }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) {
-    let Some(dir) = path.parent() else { return };
-    let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) else { return };
-    if std::io::Write::write_all(&mut tmp, bytes).is_ok() {
-        let _ = tmp.persist(path);
     }
 }
 

@@ -7,13 +7,14 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::http::{Auth, Http};
+use crate::http::{Auth, Http, Pause, Retry, Try};
 use crate::secrets::Secret;
 use crate::source::{Dependency, DependencyKind, Source};
 use crate::upstream::{Offer, golang};
@@ -174,24 +175,25 @@ pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, d
     std::fs::create_dir_all(dest_dir).map_err(|e| Error::io(dest_dir, e))?;
     let token = source.upstream_token();
     let auth = if artifact.authenticated { token.map(Auth::Bearer).unwrap_or(Auth::None) } else { Auth::None };
-    // A transfer cut off half-way starts again from scratch; what was written is discarded.
-    let mut attempt = 1;
-    let (tmp, sha256, size) = loop {
-        match stream_once(http, artifact, auth, dest_dir).await {
-            Ok(done) => break done,
-            Err(Failed::Cut(e)) if attempt < DOWNLOAD_ATTEMPTS => {
-                crate::log!("{}: {e}; downloading again from the start", artifact.dependency);
-                attempt += 1;
-            }
-            Err(Failed::Cut(e)) => {
-                return Err(Error::dependency(
+    // A transfer cut off half-way starts again from scratch, at once; what was written is
+    // discarded.
+    let retry = Retry::new(DOWNLOAD_ATTEMPTS, Duration::ZERO);
+    let (tmp, sha256, size) = retry
+        .run(move |attempt| async move {
+            match stream_once(http, artifact, auth, dest_dir).await {
+                Ok(done) => Try::Done(Ok(done)),
+                Err(Failed::Cut(e)) if !attempt.last => Try::Again(Pause::at_once(format!(
+                    "{}: {e}; downloading again from the start",
+                    artifact.dependency
+                ))),
+                Err(Failed::Cut(e)) => Try::Done(Err(Error::dependency(
                     &artifact.dependency,
-                    format!("downloading {} failed {attempt} times; the last: {e}", artifact.filename),
-                ));
+                    format!("downloading {} failed {} times; the last: {e}", artifact.filename, attempt.number),
+                ))),
+                Err(Failed::Final(e)) => Try::Done(Err(e)),
             }
-            Err(Failed::Final(e)) => return Err(e),
-        }
-    };
+        })
+        .await?;
     if let Some(exp) = &artifact.expected
         && exp.sha256 != sha256
     {
@@ -204,7 +206,7 @@ pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, d
         ));
     }
     let path = dest_dir.join(&artifact.filename);
-    tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+    crate::files::persist(tmp, &path)?;
     Ok(Downloaded { path, sha256, size, verified: artifact.expected.is_some() })
 }
 
@@ -246,7 +248,7 @@ async fn stream_once(
         return Err(too_large(format!("announces {a} bytes"), d));
     }
     let io = |e: std::io::Error, path: &Path| Failed::Final(Error::io(path, e));
-    let mut tmp = tempfile::NamedTempFile::new_in(dest_dir).map_err(|e| io(e, dest_dir))?;
+    let mut tmp = crate::files::temp_in(dest_dir).map_err(Failed::Final)?;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let total = announced.or(declared);

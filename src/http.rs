@@ -3,6 +3,11 @@
 //! limit whose reset is near), GitHub's headers, and conditional requests backed by an on-disk
 //! cache of ETags and bodies (see [`crate::cache`]).
 //!
+//! Two mechanisms live here for the whole outside-world layer: [`Retry`], the one retry policy
+//! (tries, backoff with jitter) that look-ups, downloads and the gcs blobstore share, each telling
+//! per try what is worth another; and [`revalidate`]/[`remember`], the one conditional GET against
+//! the cache (single answers through [`get_cached`], GitHub's paged release lists too).
+//!
 //! Bounds: at most [`ATTEMPTS`] tries per request; a look-up (an answer read whole, retried as a
 //! whole when its body is cut off) takes at most the read timeout per try; downloads are bounded
 //! by the read timeout between reads. Timeouts: [`timeouts`] (`CURRENCY_HTTP_TIMEOUT_SECS`);
@@ -53,7 +58,7 @@ pub enum Auth<'a> {
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
-    retry_base: Duration,
+    retry: Retry,
     max_wait: Duration,
     /// A look-up's whole answer (headers and body) must arrive within this, per try.
     read_timeout: Duration,
@@ -73,7 +78,7 @@ enum Answer {
 }
 
 /// The answer to a conditional GET.
-pub enum Conditional {
+enum Conditional {
     NotModified,
     Fresh { body: Vec<u8>, etag: Option<String>, headers: HeaderMap },
 }
@@ -89,18 +94,13 @@ impl Http {
             .tls_danger_accept_invalid_certs(skip_ssl_verification)
             .build()
             .map_err(|e| Error::Http { url: "-".into(), status: None, message: format!("HTTP client: {e}") })?;
-        // Operators (and tests) may shorten the backoff; the default suits api.github.com.
-        let retry_base = std::env::var("CURRENCY_RETRY_BASE_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_millis(500));
+        let retry = Retry::from_env(ATTEMPTS, &|k| std::env::var(k).ok());
         let max_wait = std::env::var("CURRENCY_MAX_RATE_LIMIT_WAIT_SECS")
             .ok()
             .and_then(|v| v.parse().ok())
             .map(Duration::from_secs)
             .unwrap_or(Duration::from_secs(60));
-        Ok(Http { client, retry_base, max_wait, read_timeout })
+        Ok(Http { client, retry, max_wait, read_timeout })
     }
 
     /// GET `url`, retried on transient failures until the headers arrive; any non-success status
@@ -133,7 +133,7 @@ impl Http {
     }
 
     /// GET `url` with `If-None-Match: etag` when an ETag is known.
-    pub async fn get_conditional(
+    async fn get_conditional(
         &self,
         url: &Url,
         auth: Auth<'_>,
@@ -189,62 +189,58 @@ impl Http {
                 message: "file:// URLs are not supported for HTTP look-ups".into(),
             });
         }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let last = attempt >= ATTEMPTS;
-            let outcome = self.request(url, auth, accept, etag, whole)?.send().await;
-            let resp = match outcome {
-                Ok(resp) => resp,
-                // Connection refused is not going to change within seconds for a typo'd host, but
-                // resets and timeouts do; retry both, boundedly.
-                Err(e) if retryable(&e) && !last => {
-                    self.pause(url, &describe(&e), self.backoff(attempt)).await;
-                    continue;
-                }
-                Err(e) => return Err(transport_error_after(url, &e, attempt)),
-            };
-            let wait = self.retry_wait(&resp, attempt);
-            if let Some(wait) = wait
-                && !last
-            {
-                self.pause(url, &resp.status().to_string(), wait).await;
-                continue;
+        self.retry.run(move |attempt| self.try_once(url, auth, accept, etag, whole, attempt)).await
+    }
+
+    /// One try of [`Http::send`].
+    async fn try_once(
+        &self,
+        url: &Url,
+        auth: Auth<'_>,
+        accept: &str,
+        etag: Option<&str>,
+        whole: bool,
+        attempt: Attempt,
+    ) -> Try<Result<Answer>> {
+        let request = match self.request(url, auth, accept, etag, whole) {
+            Ok(request) => request,
+            Err(e) => return Try::Done(Err(e)),
+        };
+        let resp = match request.send().await {
+            Ok(resp) => resp,
+            // Connection refused is not going to change within seconds for a typo'd host, but
+            // resets and timeouts do; retry both, boundedly.
+            Err(e) if retryable(&e) && !attempt.last => {
+                return Try::Again(Pause::after(format!("{url}: {}", describe(&e)), self.retry.backoff(attempt)));
             }
-            let not_modified = resp.status() == StatusCode::NOT_MODIFIED && etag.is_some();
-            if !resp.status().is_success() && !not_modified {
-                return Err(self.status_error(url, resp, wait.is_some().then_some(attempt)).await);
-            }
-            if !whole {
-                return Ok(Answer::Streaming(resp));
-            }
-            let (status, headers) = (resp.status(), resp.headers().clone());
-            match resp.bytes().await {
-                Ok(body) => return Ok(Answer::Whole(Fetched { status, headers, body: body.to_vec() })),
-                Err(e) if !last => {
-                    self.pause(url, &format!("the answer was cut off ({})", describe(&e)), self.backoff(attempt)).await;
-                }
-                Err(e) => return Err(transport_error_after(url, &e, attempt)),
-            }
+            Err(e) => return Try::Done(Err(transport_error_after(url, &e, attempt.number))),
+        };
+        let wait = self.retry_wait(&resp, attempt);
+        if let Some(wait) = wait
+            && !attempt.last
+        {
+            return Try::Again(Pause::after(format!("{url}: {}", resp.status()), wait));
+        }
+        let not_modified = resp.status() == StatusCode::NOT_MODIFIED && etag.is_some();
+        if !resp.status().is_success() && !not_modified {
+            return Try::Done(Err(self.status_error(url, resp, wait.is_some().then_some(attempt.number)).await));
+        }
+        if !whole {
+            return Try::Done(Ok(Answer::Streaming(resp)));
+        }
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        match resp.bytes().await {
+            Ok(body) => Try::Done(Ok(Answer::Whole(Fetched { status, headers, body: body.to_vec() }))),
+            Err(e) if !attempt.last => Try::Again(Pause::after(
+                format!("{url}: the answer was cut off ({})", describe(&e)),
+                self.retry.backoff(attempt),
+            )),
+            Err(e) => Try::Done(Err(transport_error_after(url, &e, attempt.number))),
         }
     }
 
-    async fn pause(&self, url: &Url, what: &str, wait: Duration) {
-        crate::log!("{url}: {what}; retrying in {:.1}s", wait.as_secs_f32());
-        tokio::time::sleep(wait).await;
-    }
-
-    /// Exponential backoff with up to 25 % jitter, so that many resources retrying the same host
-    /// do not retry in step.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.retry_base * 2u32.pow(attempt.saturating_sub(1));
-        let nanos =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        base + base.mul_f64(f64::from(nanos % 250) / 1000.0)
-    }
-
     /// How long to wait before retrying this response, if it is worth retrying at all.
-    fn retry_wait(&self, resp: &reqwest::Response, attempt: u32) -> Option<Duration> {
+    fn retry_wait(&self, resp: &reqwest::Response, attempt: Attempt) -> Option<Duration> {
         let status = resp.status();
         let h = resp.headers();
         let retry_after = h
@@ -254,7 +250,7 @@ impl Http {
             .map(Duration::from_secs);
         let exhausted = h.get("x-ratelimit-remaining").and_then(|v| v.to_str().ok()) == Some("0");
         if status.is_server_error() {
-            return Some(retry_after.unwrap_or_else(|| self.backoff(attempt)).min(self.max_wait));
+            return Some(retry_after.unwrap_or_else(|| self.retry.backoff(attempt)).min(self.max_wait));
         }
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::FORBIDDEN {
             if let Some(wait) = retry_after {
@@ -267,10 +263,106 @@ impl Http {
                 return (wait <= self.max_wait).then_some(wait);
             }
             if status == StatusCode::TOO_MANY_REQUESTS {
-                return Some(self.backoff(attempt));
+                return Some(self.retry.backoff(attempt));
             }
         }
         None
+    }
+}
+
+/// How a transfer is tried again: at most `tries` tries, waiting between them an exponential
+/// backoff from `base` with up to 25 % jitter (so that many resources retrying the same host do
+/// not retry in step). The one policy of upstream look-ups ([`Http`]), downloads and the gcs
+/// blobstore; each decides per try what is worth another ([`Try`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    tries: u32,
+    base: Duration,
+}
+
+/// Which try this is.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt {
+    /// 1 for the first.
+    pub number: u32,
+    /// No try follows this one: it must not ask for another.
+    pub last: bool,
+}
+
+/// What one try came to.
+pub enum Try<T> {
+    /// The outcome, success or final failure.
+    Done(T),
+    /// Worth another try, after the pause.
+    Again(Pause),
+}
+
+/// The wait before the next try, and the line logged about it.
+pub struct Pause {
+    line: String,
+    wait: Duration,
+}
+
+impl Pause {
+    /// Try again after `wait`, logging `<why>; retrying in 1.5s`.
+    pub fn after(why: impl std::fmt::Display, wait: Duration) -> Pause {
+        Pause { line: format!("{why}; retrying in {:.1}s", wait.as_secs_f32()), wait }
+    }
+
+    /// Try again at once, logging `line`.
+    pub fn at_once(line: String) -> Pause {
+        Pause { line, wait: Duration::ZERO }
+    }
+}
+
+/// `CURRENCY_RETRY_BASE_MS`: the first wait of the backoff (default 500 ms, which suits
+/// api.github.com); operators and tests may shorten it.
+pub const RETRY_BASE_VAR: &str = "CURRENCY_RETRY_BASE_MS";
+
+impl Retry {
+    /// `tries` tries, backing off from `base`.
+    pub const fn new(tries: u32, base: Duration) -> Retry {
+        Retry { tries, base }
+    }
+
+    /// `tries` tries, backing off from [`RETRY_BASE_VAR`] as `env` gives it.
+    pub fn from_env(tries: u32, env: &dyn Fn(&str) -> Option<String>) -> Retry {
+        let base = env(RETRY_BASE_VAR)
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+            .unwrap_or(Duration::from_millis(500));
+        Retry::new(tries, base)
+    }
+
+    /// The wait after failed try `attempt`: `base * 2^(n-1)`, plus up to 25 % jitter.
+    pub fn backoff(&self, attempt: Attempt) -> Duration {
+        let base = self.base * 2u32.pow(attempt.number.saturating_sub(1));
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        base + base.mul_f64(f64::from(nanos % 250) / 1000.0)
+    }
+
+    /// Runs `one` until it is [`Try::Done`], logging and waiting each [`Pause`] in between. `one`
+    /// is told which try it is; on the last it must decide.
+    pub async fn run<T, F>(&self, mut one: impl FnMut(Attempt) -> F) -> T
+    where
+        F: std::future::Future<Output = Try<T>>,
+    {
+        let mut number = 0;
+        loop {
+            number += 1;
+            let attempt = Attempt { number, last: number >= self.tries };
+            match one(attempt).await {
+                Try::Done(outcome) => return outcome,
+                Try::Again(pause) => {
+                    debug_assert!(!attempt.last, "the last try asked for another");
+                    crate::log!("{}", pause.line);
+                    if !pause.wait.is_zero() {
+                        tokio::time::sleep(pause.wait).await;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -389,10 +481,58 @@ pub fn link_next(headers: &HeaderMap) -> Option<Url> {
     })
 }
 
-/// GET `url` conditionally, answering from `cache` on 304, and reads the text with `parse`. The
-/// body is stored with its ETag only once it parses, so an answer that was garbage once is not
-/// served from the cache ever after; a cached entry that no longer parses costs a second,
-/// unconditional request.
+/// What a conditional GET backed by the cache came to.
+pub enum Revalidated<T> {
+    /// 304: the cached body is still current; here it is, read.
+    Unchanged(T),
+    /// A full answer: nothing usable was cached, or the resource changed.
+    Changed { body: Vec<u8>, etag: Option<String>, headers: HeaderMap },
+}
+
+/// The cache key of `url`: answers with and without a token may differ.
+fn cache_key(url: &Url, auth: Auth<'_>) -> String {
+    format!("{url}#{}", if matches!(auth, Auth::None) { "anon" } else { "auth" })
+}
+
+/// GET `url` with the ETag `cache` holds for it, if any. On 304 the cached body is read with
+/// `read`; a cached body that no longer reads costs a second, unconditional request. What a
+/// changed answer should be remembered as is the caller's to decide ([`remember`]), once it has
+/// read it: an answer that was garbage once must not be served from the cache ever after.
+pub async fn revalidate<T>(
+    http: &Http,
+    cache: &crate::cache::Cache,
+    url: &Url,
+    auth: Auth<'_>,
+    accept: &str,
+    read: impl Fn(&str) -> Option<T>,
+) -> Result<Revalidated<T>> {
+    let cached = cache.http_get(&cache_key(url, auth));
+    let answer = match http.get_conditional(url, auth, accept, cached.as_ref().map(|c| c.etag.as_str())).await? {
+        Conditional::NotModified => {
+            let body = cached.expect("304 only answers a request that sent an ETag").body;
+            if let Some(value) = read(&body) {
+                return Ok(Revalidated::Unchanged(value));
+            }
+            http.get_conditional(url, auth, accept, None).await?
+        }
+        fresh => fresh,
+    };
+    let Conditional::Fresh { body, etag, headers } = answer else {
+        unreachable!("no ETag was sent, so no 304");
+    };
+    Ok(Revalidated::Changed { body, etag, headers })
+}
+
+/// Stores `body` as what `url` answers with `etag`, for the next [`revalidate`]. Without an ETag
+/// there is nothing to revalidate with: nothing is stored.
+pub fn remember(cache: &crate::cache::Cache, url: &Url, auth: Auth<'_>, etag: Option<String>, body: String) {
+    if let Some(etag) = etag {
+        cache.http_put(&cache_key(url, auth), &crate::cache::HttpEntry { etag, body });
+    }
+}
+
+/// GET `url` through [`revalidate`] and read the text with `parse`; the body is remembered with
+/// its ETag only once it parses.
 pub async fn get_cached<T>(
     http: &Http,
     cache: &crate::cache::Cache,
@@ -401,20 +541,9 @@ pub async fn get_cached<T>(
     accept: &str,
     parse: impl Fn(&str) -> Result<T>,
 ) -> Result<T> {
-    let key = format!("{url}#{}", if matches!(auth, Auth::None) { "anon" } else { "auth" });
-    let cached = cache.http_get(&key);
-    let answer = match http.get_conditional(url, auth, accept, cached.as_ref().map(|c| c.etag.as_str())).await? {
-        Conditional::NotModified => {
-            let body = cached.expect("304 only answers a request that sent an ETag").body;
-            match parse(&body) {
-                Ok(v) => return Ok(v),
-                Err(_) => http.get_conditional(url, auth, accept, None).await?,
-            }
-        }
-        fresh => fresh,
-    };
-    let Conditional::Fresh { body, etag, .. } = answer else {
-        unreachable!("no ETag was sent, so no 304");
+    let (body, etag) = match revalidate(http, cache, url, auth, accept, |text| parse(text).ok()).await? {
+        Revalidated::Unchanged(value) => return Ok(value),
+        Revalidated::Changed { body, etag, .. } => (body, etag),
     };
     let text = String::from_utf8(body).map_err(|_| Error::Http {
         url: url.to_string(),
@@ -422,9 +551,7 @@ pub async fn get_cached<T>(
         message: "the answer is not UTF-8 text".into(),
     })?;
     let value = parse(&text)?;
-    if let Some(etag) = etag {
-        cache.http_put(&key, &crate::cache::HttpEntry { etag, body: text });
-    }
+    remember(cache, url, auth, etag, text);
     Ok(value)
 }
 

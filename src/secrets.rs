@@ -9,11 +9,83 @@
 use std::fmt;
 use std::sync::Mutex;
 
-static REGISTERED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Every secret of this process, for [`redact`].
+static REGISTERED: Mutex<Redactor> = Mutex::new(Redactor::new(MIN_LEN));
 
 /// The shortest value that is redacted: shorter strings (`true`, `us-east-1`) would make logs
 /// unreadable and are not credentials.
 const MIN_LEN: usize = 6;
+
+/// The shortest value a [`Redactor::for_credentials`] replaces: its values are known to be
+/// credentials (a blobstore's own keys), so shorter ones are still worth hiding.
+const CREDENTIAL_MIN_LEN: usize = 4;
+
+/// A set of secret values, each replaced by `***` wherever it appears in a text. The process-wide
+/// set behind [`redact`] is one; a blobstore keeps its own ([`Redactor::for_credentials`]) for the
+/// server answers and library errors it quotes.
+#[derive(Clone)]
+pub struct Redactor {
+    /// Longest first, so that a secret containing another is replaced whole.
+    values: Vec<String>,
+    min_len: usize,
+}
+
+impl Redactor {
+    const fn new(min_len: usize) -> Redactor {
+        Redactor { values: Vec::new(), min_len }
+    }
+
+    /// An empty set for credentials: values of four characters or more.
+    pub fn for_credentials() -> Redactor {
+        Redactor::new(CREDENTIAL_MIN_LEN)
+    }
+
+    /// Adds `value` as it is, when it is long enough and not already there.
+    fn insert(&mut self, value: &str) {
+        if value.len() >= self.min_len && !self.values.iter().any(|v| v == value) {
+            self.values.push(value.to_string());
+            self.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        }
+    }
+
+    /// Adds a credential: the value, each of its lines (keys), and each part between the `\n`
+    /// escapes of a JSON-escaped multi-line value (`json_key`), each trimmed of whitespace.
+    pub fn add_credential(&mut self, value: &str) {
+        self.insert(value.trim());
+        for line in value.lines() {
+            self.insert(line.trim());
+        }
+        for part in value.split("\\n") {
+            self.insert(part.trim());
+        }
+    }
+
+    /// `text` with every value replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for v in &self.values {
+            if out.contains(v.as_str()) {
+                out = out.replace(v.as_str(), "***");
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} values)", self.values.len())
+    }
+}
+
+/// A value as registered: trimmed of whitespace and of the quotes YAML may put around it.
+fn unquoted(value: &str) -> &str {
+    value.trim().trim_matches(|c| c == '\'' || c == '"')
+}
+
+fn registered() -> std::sync::MutexGuard<'static, Redactor> {
+    REGISTERED.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -53,24 +125,16 @@ impl fmt::Display for Secret {
 /// Registers `value` (and, for multi-line values such as keys and private.yml, each of its
 /// lines and each `key: value` value) for redaction.
 pub fn register(value: &str) {
-    let mut list = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
-    let mut add = |s: &str| {
-        let s = s.trim().trim_matches(|c| c == '\'' || c == '"');
-        if s.len() >= MIN_LEN && !list.iter().any(|x| x == s) {
-            list.push(s.to_string());
-        }
-    };
-    add(value);
+    let mut list = registered();
+    list.insert(unquoted(value));
     if value.contains('\n') {
         for line in value.lines() {
-            add(line);
+            list.insert(unquoted(line));
             if let Some((_, v)) = line.split_once(": ") {
-                add(v);
+                list.insert(unquoted(v));
             }
         }
     }
-    // Longest first, so that a secret containing another is replaced whole.
-    list.sort_by_key(|s| std::cmp::Reverse(s.len()));
 }
 
 /// Keys of private.yml whose values are not credentials: where the blobstore is and how to talk
@@ -120,25 +184,13 @@ pub fn register_private_yml(text: &str) {
 }
 
 fn register_one(value: &str) {
-    let mut list = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
-    let s = value.trim().trim_matches(|c| c == '\'' || c == '"');
-    if s.len() >= MIN_LEN && !list.iter().any(|x| x == s) {
-        list.push(s.to_string());
-        list.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    }
+    registered().insert(unquoted(value));
 }
 
 /// `text` with every registered secret replaced by `***`, and the user-info part of URLs
 /// (`https://user:pass@host`) removed.
 pub fn redact(text: &str) -> String {
-    let mut out = strip_url_credentials(text);
-    let list = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
-    for s in list.iter() {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), "***");
-        }
-    }
-    out
+    registered().redact(&strip_url_credentials(text))
 }
 
 /// Removes `user:password@` after `scheme://` anywhere in `text`.
@@ -198,5 +250,20 @@ mod tests {
             "fetch https://github.com/o/r.git failed"
         );
         assert_eq!(strip_url_credentials("git@github.com:o/r.git"), "git@github.com:o/r.git");
+    }
+
+    #[test]
+    fn a_credential_redactor_replaces_whole_values_and_key_lines() {
+        const SECRET: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRET";
+        let mut r = Redactor::for_credentials();
+        r.add_credential(SECRET);
+        r.add_credential(
+            "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n",
+        );
+        let out = r.redact(&format!("bad {SECRET} and MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"));
+        assert_eq!(out, "bad *** and ***");
+        // Four characters are enough for a credential; the process-wide set wants six.
+        r.add_credential("abcd");
+        assert_eq!(r.redact("key abcd"), "key ***");
     }
 }

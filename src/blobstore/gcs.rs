@@ -24,7 +24,6 @@
 //!   are unauthenticated unless a `json_key` is given.
 
 use std::path::Path;
-use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use object_store::gcp::{GcpCredentialProvider, GoogleCloudStorageBuilder};
@@ -33,13 +32,16 @@ use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 use url::Url;
 
 use super::s3::error_chain;
-use super::{Options, PART_SIZE, Scrubber, persist, temp_beside, truncate};
+use super::{Options, PART_SIZE, temp_beside, truncate};
 use crate::error::{Error, Result};
+use crate::http::{Attempt, Pause, Retry, Try};
+use crate::secrets::Redactor;
 
 const DEFAULT_BASE: &str = "https://storage.googleapis.com";
 const USER_AGENT: &str = concat!("currency/", env!("CARGO_PKG_VERSION"));
-/// Attempts per request on connection errors, 429 and 5xx.
-const ATTEMPTS: u32 = 4;
+/// Tries per request on connection errors, 429 and 5xx (and stalled uploads): as many as
+/// [`Http`](crate::http::Http) makes.
+const ATTEMPTS: u32 = crate::http::ATTEMPTS;
 
 pub struct Gcs {
     client: reqwest::Client,
@@ -49,8 +51,8 @@ pub struct Gcs {
     /// `None`: unauthenticated (read-only unless talking to an emulator).
     credentials: Option<GcpCredentialProvider>,
     emulator: bool,
-    scrubber: Scrubber,
-    retry_base: Duration,
+    redactor: Redactor,
+    retry: Retry,
 }
 
 impl std::fmt::Debug for Gcs {
@@ -72,89 +74,24 @@ impl Gcs {
             .unsupported("encryption_key", "(customer-supplied encryption keys) is not supported yet by currency")?;
         let storage_class = options.string("storage_class")?;
         let json_key = options.string("json_key")?;
-        let mut scrubber = Scrubber::default();
+        let mut redactor = Redactor::for_credentials();
         if let Some(k) = &json_key {
-            scrubber.add(k);
+            redactor.add_credential(k);
         }
         let source = options.string("credentials_source")?;
-
         let emulator_host = env("STORAGE_EMULATOR_HOST").filter(|h| !h.trim().is_empty());
-        let base = match &emulator_host {
-            Some(h) => {
-                let h = h.trim().trim_end_matches('/');
-                let u = if h.contains("://") { h.to_string() } else { format!("http://{h}") };
-                Url::parse(&u)
-                    .map_err(|_| Error::config("STORAGE_EMULATOR_HOST", "must be host:port or an http(s) URL"))?
-            }
-            None => Url::parse(DEFAULT_BASE).expect("valid URL"),
-        };
-
-        let builder = || GoogleCloudStorageBuilder::new().with_bucket_name(&bucket);
-        let key_error = |m: &str| Error::config(Options::key("json_key"), m.to_string());
-        let credentials = match (source.as_deref(), &json_key) {
-            (Some("static") | None, Some(key)) => {
-                check_json_key(key).map_err(&key_error)?;
-                let store = builder().with_service_account_key(key.clone()).build().map_err(|e| {
-                    key_error(&format!("cannot be used: {}", truncate(&scrubber.scrub(&error_chain(&e)), 200)))
-                })?;
-                Some(store.credentials().clone())
-            }
-            (Some("static"), None) => {
-                return Err(Error::config(
-                    Options::key("json_key"),
-                    "is required with credentials_source static (the service-account JSON key's contents)",
-                ));
-            }
-            (Some("none"), Some(_)) => {
-                return Err(Error::config(
-                    Options::key("credentials_source"),
-                    "is none: json_key must not be set (use static)",
-                ));
-            }
-            (Some("none"), None) => None,
-            (None, None) => match env("GOOGLE_APPLICATION_CREDENTIALS").filter(|p| !p.is_empty()) {
-                Some(path) if emulator_host.is_none() => {
-                    let store = builder().with_application_credentials(path).build().map_err(|e| {
-                        Error::config(
-                            "GOOGLE_APPLICATION_CREDENTIALS",
-                            format!(
-                                "application default credentials cannot be used: {}",
-                                truncate(&scrubber.scrub(&error_chain(&e)), 200)
-                            ),
-                        )
-                    })?;
-                    Some(store.credentials().clone())
-                }
-                _ => None,
-            },
-            (Some(_), _) => {
-                return Err(Error::config(Options::key("credentials_source"), "must be static, none or empty"));
-            }
-        };
-
-        // 15 s and 60 s, or CURRENCY_HTTP_TIMEOUT_SECS.
-        let (connect_timeout, read_timeout) = crate::http::timeouts();
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(connect_timeout)
-            .read_timeout(read_timeout)
-            // A resumable upload answers 308 "Resume Incomplete": never a redirect to follow.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::Http { url: base.to_string(), status: None, message: format!("HTTP client: {e}") })?;
-        let retry_base = env("CURRENCY_RETRY_BASE_MS")
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_millis(500));
+        let base = base_url(emulator_host.as_deref())?;
+        let credentials =
+            credentials(&bucket, source.as_deref(), json_key.as_deref(), emulator_host.is_some(), env, &redactor)?;
         Ok(Gcs {
-            client,
+            client: http_client(&base)?,
             base,
             bucket,
             storage_class,
             credentials,
             emulator: emulator_host.is_some(),
-            scrubber,
-            retry_base,
+            redactor,
+            retry: Retry::from_env(ATTEMPTS, env),
         })
     }
 
@@ -198,14 +135,14 @@ impl Gcs {
             message: format!(
                 "cannot get a token for {}: {}",
                 self.describe(),
-                truncate(&self.scrubber.scrub(&error_chain(&e)), 300)
+                truncate(&self.redactor.redact(&error_chain(&e)), 300)
             ),
         })?;
         Ok(Some(token.bearer.clone()).filter(|b| !b.is_empty()))
     }
 
-    /// Sends the request `make` builds, again on connection errors, 429 and 5xx (with backoff).
-    /// Any other answer is returned as it is.
+    /// Sends the request `make` builds, again on connection errors, 429 and 5xx (with the
+    /// backoff of [`Retry`]). Any other answer is returned as it is, and so is the last try's.
     async fn send(
         &self,
         what: &str,
@@ -213,36 +150,32 @@ impl Gcs {
         make: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response> {
         let bearer = self.bearer(name).await?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut req = make();
-            if let Some(b) = &bearer {
-                req = req.bearer_auth(b);
-            }
-            let transient = match req.send().await {
-                Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS || r.status().is_server_error() => {
-                    if attempt >= ATTEMPTS {
-                        return Ok(r);
-                    }
-                    format!("HTTP {}", r.status().as_u16())
+        let (bearer, make) = (bearer.as_deref(), &make);
+        self.retry
+            .run(move |attempt| async move {
+                let mut req = make();
+                if let Some(b) = bearer {
+                    req = req.bearer_auth(b);
                 }
-                Ok(r) => return Ok(r),
-                Err(e) => {
-                    if attempt >= ATTEMPTS {
-                        return Err(self.transport_error(what, name, &e));
+                match req.send().await {
+                    Ok(r)
+                        if (r.status() == StatusCode::TOO_MANY_REQUESTS || r.status().is_server_error())
+                            && !attempt.last =>
+                    {
+                        Try::Again(self.pause(what, &format!("HTTP {}", r.status().as_u16()), attempt))
                     }
-                    e.to_string()
+                    Ok(r) => Try::Done(Ok(r)),
+                    Err(e) if !attempt.last => Try::Again(self.pause(what, &e.to_string(), attempt)),
+                    Err(e) => Try::Done(Err(self.transport_error(what, name, &e))),
                 }
-            };
-            let wait = self.retry_base * 2u32.pow(attempt - 1);
-            crate::log!(
-                "{what} to {} failed ({}); retrying in {wait:?}",
-                self.describe(),
-                self.scrubber.scrub(&transient)
-            );
-            tokio::time::sleep(wait).await;
-        }
+            })
+            .await
+    }
+
+    /// The pause after a transient failure of `what`; `transient` is redacted.
+    fn pause(&self, what: &str, transient: &str, attempt: Attempt) -> Pause {
+        let why = format!("{what} to {} failed ({})", self.describe(), self.redactor.redact(transient));
+        Pause::after(why, self.retry.backoff(attempt))
     }
 
     fn transport_error(&self, what: &str, name: &str, e: &reqwest::Error) -> Error {
@@ -250,7 +183,7 @@ impl Gcs {
         Error::Http {
             url: self.object_url(name).to_string(),
             status: None,
-            message: format!("{what} to {} failed: {}", self.describe(), truncate(&self.scrubber.scrub(&detail), 300)),
+            message: format!("{what} to {} failed: {}", self.describe(), truncate(&self.redactor.redact(&detail), 300)),
         }
     }
 
@@ -269,7 +202,7 @@ impl Gcs {
             404 => "; no such object (or no such bucket: check bucket_name)",
             _ => "",
         };
-        let detail = truncate(&self.scrubber.scrub(&message), 300);
+        let detail = truncate(&self.redactor.redact(&message), 300);
         let detail = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
         Error::Http {
             url: self.object_url(name).to_string(),
@@ -306,7 +239,7 @@ impl Gcs {
         out.flush().await.map_err(|e| Error::io(dest, e))?;
         out.sync_all().await.map_err(|e| Error::io(dest, e))?;
         drop(out);
-        persist(tmp, dest)
+        crate::files::persist(tmp, dest)
     }
 
     pub(crate) async fn put_file(&self, name: &str, file: &Path, size: u64) -> Result<()> {
@@ -320,7 +253,12 @@ impl Gcs {
                 ),
             ));
         }
-        // 1. Start a resumable session.
+        let session = self.start_upload(name, size).await?;
+        self.upload_chunks(name, file, size, &session).await
+    }
+
+    /// Starts a resumable upload session for `size` bytes as object `name`: its URL.
+    async fn start_upload(&self, name: &str, size: u64) -> Result<Url> {
         let mut start_url = self.url(&["upload", "storage", "v1"], None);
         start_url.query_pairs_mut().append_pair("uploadType", "resumable").append_pair("name", name);
         let mut metadata = serde_json::json!({ "name": name });
@@ -339,8 +277,7 @@ impl Gcs {
         if !resp.status().is_success() {
             return Err(self.status_error("POST (resumable upload)", name, resp).await);
         }
-        let session = resp
-            .headers()
+        resp.headers()
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|l| Url::parse(l).ok())
@@ -348,24 +285,18 @@ impl Gcs {
                 url: start_url.to_string(),
                 status: Some(resp.status().as_u16()),
                 message: format!("{} started a resumable upload without a session URL", self.describe()),
-            })?;
+            })
+    }
 
-        // 2. Send the file in chunks of PART_SIZE (a multiple of 256 KiB, as GCS requires).
+    /// Sends `file` to the upload `session` in chunks of [`PART_SIZE`] (a multiple of 256 KiB, as
+    /// GCS requires), resuming from what the server says it holds after each chunk.
+    async fn upload_chunks(&self, name: &str, file: &Path, size: u64, session: &Url) -> Result<()> {
         let mut input = tokio::fs::File::open(file).await.map_err(|e| Error::io(file, e))?;
         let mut offset: u64 = 0;
         let mut buf = vec![0u8; PART_SIZE];
         let mut stalls = 0;
         loop {
-            input.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| Error::io(file, e))?;
-            let want = (size - offset).min(PART_SIZE as u64) as usize;
-            let mut filled = 0;
-            while filled < want {
-                let n = input.read(&mut buf[filled..want]).await.map_err(|e| Error::io(file, e))?;
-                if n == 0 {
-                    return Err(Error::io(file, std::io::Error::other("the file shrank during the upload")));
-                }
-                filled += n;
-            }
+            let filled = read_chunk(&mut input, file, offset, size, &mut buf).await?;
             let chunk = bytes::Bytes::copy_from_slice(&buf[..filled]);
             let range = if size == 0 {
                 "bytes */0".to_string()
@@ -394,15 +325,7 @@ impl Gcs {
             if status != 308 {
                 return Err(self.status_error("PUT (upload chunk)", name, resp).await);
             }
-            // 308 Resume Incomplete: `Range: bytes=0-N` says what the server holds.
-            let held = resp
-                .headers()
-                .get(reqwest::header::RANGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|r| r.strip_prefix("bytes=0-"))
-                .and_then(|n| n.parse::<u64>().ok())
-                .map(|n| n + 1)
-                .unwrap_or(0);
+            let held = held_bytes(&resp);
             if held <= offset {
                 stalls += 1;
                 if stalls >= ATTEMPTS {
@@ -416,22 +339,128 @@ impl Gcs {
                 stalls = 0;
             }
             if held >= size && size > 0 {
-                // Everything is there but the server wants the closing request: send the status query.
-                let resp = self
-                    .send("PUT (finish upload)", name, || {
-                        self.client
-                            .put(session.clone())
-                            .header(reqwest::header::CONTENT_RANGE, format!("bytes */{size}"))
-                    })
-                    .await?;
-                if resp.status().is_success() {
-                    return Ok(());
-                }
-                return Err(self.status_error("PUT (finish upload)", name, resp).await);
+                return self.finish_upload(name, size, session).await;
             }
             offset = held;
         }
     }
+
+    /// Everything is there but the server wants the closing request: the status query
+    /// (`Content-Range: bytes */size`).
+    async fn finish_upload(&self, name: &str, size: u64, session: &Url) -> Result<()> {
+        let resp = self
+            .send("PUT (finish upload)", name, || {
+                self.client.put(session.clone()).header(reqwest::header::CONTENT_RANGE, format!("bytes */{size}"))
+            })
+            .await?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        Err(self.status_error("PUT (finish upload)", name, resp).await)
+    }
+}
+
+/// Reads the chunk of `file` that starts at `offset` into `buf`: up to [`PART_SIZE`] bytes, fewer
+/// at the end of its `size`. A file shorter than `size` is an error.
+async fn read_chunk(input: &mut tokio::fs::File, file: &Path, offset: u64, size: u64, buf: &mut [u8]) -> Result<usize> {
+    input.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| Error::io(file, e))?;
+    let want = (size - offset).min(PART_SIZE as u64) as usize;
+    let mut filled = 0;
+    while filled < want {
+        let n = input.read(&mut buf[filled..want]).await.map_err(|e| Error::io(file, e))?;
+        if n == 0 {
+            return Err(Error::io(file, std::io::Error::other("the file shrank during the upload")));
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+/// How many bytes the server holds after a 308 "Resume Incomplete": `Range: bytes=0-N` says
+/// N + 1; no `Range`, none.
+fn held_bytes(resp: &reqwest::Response) -> u64 {
+    resp.headers()
+        .get(reqwest::header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.strip_prefix("bytes=0-"))
+        .and_then(|n| n.parse::<u64>().ok())
+        .map(|n| n + 1)
+        .unwrap_or(0)
+}
+
+/// `https://storage.googleapis.com`, or the emulator `STORAGE_EMULATOR_HOST` names (`host:port`
+/// or a URL).
+fn base_url(emulator_host: Option<&str>) -> Result<Url> {
+    match emulator_host {
+        Some(h) => {
+            let h = h.trim().trim_end_matches('/');
+            let u = if h.contains("://") { h.to_string() } else { format!("http://{h}") };
+            Url::parse(&u).map_err(|_| Error::config("STORAGE_EMULATOR_HOST", "must be host:port or an http(s) URL"))
+        }
+        None => Ok(Url::parse(DEFAULT_BASE).expect("valid URL")),
+    }
+}
+
+/// The token source `credentials_source` and `json_key` ask for (`None`: unauthenticated):
+/// the service-account key; nothing for `none`; when both are empty, application default
+/// credentials if `GOOGLE_APPLICATION_CREDENTIALS` names a file and no emulator is used.
+fn credentials(
+    bucket: &str,
+    source: Option<&str>,
+    json_key: Option<&str>,
+    emulator: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+    redactor: &Redactor,
+) -> Result<Option<GcpCredentialProvider>> {
+    let builder = || GoogleCloudStorageBuilder::new().with_bucket_name(bucket);
+    let key_error = |m: &str| Error::config(Options::key("json_key"), m.to_string());
+    match (source, json_key) {
+        (Some("static") | None, Some(key)) => {
+            check_json_key(key).map_err(key_error)?;
+            let store = builder().with_service_account_key(key).build().map_err(|e| {
+                key_error(&format!("cannot be used: {}", truncate(&redactor.redact(&error_chain(&e)), 200)))
+            })?;
+            Ok(Some(store.credentials().clone()))
+        }
+        (Some("static"), None) => Err(Error::config(
+            Options::key("json_key"),
+            "is required with credentials_source static (the service-account JSON key's contents)",
+        )),
+        (Some("none"), Some(_)) => {
+            Err(Error::config(Options::key("credentials_source"), "is none: json_key must not be set (use static)"))
+        }
+        (Some("none"), None) => Ok(None),
+        (None, None) => match env("GOOGLE_APPLICATION_CREDENTIALS").filter(|p| !p.is_empty()) {
+            Some(path) if !emulator => {
+                let store = builder().with_application_credentials(path).build().map_err(|e| {
+                    Error::config(
+                        "GOOGLE_APPLICATION_CREDENTIALS",
+                        format!(
+                            "application default credentials cannot be used: {}",
+                            truncate(&redactor.redact(&error_chain(&e)), 200)
+                        ),
+                    )
+                })?;
+                Ok(Some(store.credentials().clone()))
+            }
+            _ => Ok(None),
+        },
+        (Some(_), _) => Err(Error::config(Options::key("credentials_source"), "must be static, none or empty")),
+    }
+}
+
+/// The HTTP client of the JSON API: the timeouts of every client (15 s and 60 s, or
+/// `CURRENCY_HTTP_TIMEOUT_SECS`), and no redirects: a resumable upload answers 308 "Resume
+/// Incomplete", never a redirect to follow.
+fn http_client(base: &Url) -> Result<reqwest::Client> {
+    let (connect_timeout, read_timeout) = crate::http::timeouts();
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(connect_timeout)
+        .read_timeout(read_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Http { url: base.to_string(), status: None, message: format!("HTTP client: {e}") })
 }
 
 /// A service-account key must be a JSON object with `client_email` and `private_key` strings.

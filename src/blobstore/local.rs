@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Options, persist, temp_beside};
+use super::{Options, temp_beside};
 use crate::error::{Error, Result};
 
 #[derive(Debug)]
@@ -63,5 +63,5 @@ fn copy_atomically(src: &Path, dest: &Path) -> Result<()> {
     let mut tmp = temp_beside(dest)?;
     std::io::copy(&mut input, tmp.as_file_mut()).map_err(|e| Error::io(dest, e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(dest, e))?;
-    persist(tmp, dest)
+    crate::files::persist(tmp, dest)
 }

@@ -20,8 +20,8 @@
 //! - a download lands in a temp file next to the destination and is renamed into place only when
 //!   complete, so a failed transfer never leaves a partial file under the final name;
 //! - **no error text carries a credential**: messages never quote option values, and text that
-//!   comes from outside (server answers, library errors) goes through a [`Scrubber`] holding this
-//!   blobstore's own secrets before it is used. [`crate::secrets::redact`] remains a second net.
+//!   comes from outside (server answers, library errors) goes through a [`Redactor`](crate::secrets::Redactor)
+//!   holding this blobstore's own secrets before it is used. [`crate::secrets::redact`] remains a second net.
 //! - read-only configurations (`credentials_source: none`, gcs without credentials) can check and
 //!   download public objects; [`Blobstore::put_file`] fails naming the option.
 
@@ -275,50 +275,6 @@ impl<'a> Options<'a> {
     }
 }
 
-/// Replaces this blobstore's own secret values in text from outside (server answers, library
-/// errors) before it goes into an [`Error`].
-#[derive(Clone, Default)]
-pub(crate) struct Scrubber {
-    values: Vec<String>,
-}
-
-impl std::fmt::Debug for Scrubber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Scrubber({} values)", self.values.len())
-    }
-}
-
-impl Scrubber {
-    /// Adds `value`, and each line of a multi-line value (keys), when long enough to be a secret.
-    pub(crate) fn add(&mut self, value: &str) {
-        let mut push = |s: &str| {
-            let s = s.trim();
-            if s.len() >= 4 && !self.values.iter().any(|v| v == s) {
-                self.values.push(s.to_string());
-            }
-        };
-        push(value);
-        for line in value.lines() {
-            push(line);
-        }
-        // A JSON-escaped multi-line value (`\n` inside json_key) travels as one line: split there too.
-        for part in value.split("\\n") {
-            push(part);
-        }
-        self.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    }
-
-    pub(crate) fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for v in &self.values {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), "***");
-            }
-        }
-        out
-    }
-}
-
 /// `text` cut to `max` characters (server bodies can be long).
 pub(crate) fn truncate(text: &str, max: usize) -> String {
     let text = text.trim();
@@ -331,19 +287,10 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     }
 }
 
-/// A temp file beside `dest` (same filesystem, so the final rename is atomic).
+/// A temp file beside `dest` (same filesystem, so the final rename is atomic), to be
+/// [`crate::files::persist`]ed once complete.
 pub(crate) fn temp_beside(dest: &Path) -> Result<tempfile::NamedTempFile> {
-    let dir = match dest.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    tempfile::Builder::new().prefix(".currency-blob-").tempfile_in(dir).map_err(|e| Error::io(dir, e))
-}
-
-/// Moves a finished temp file to `dest`.
-pub(crate) fn persist(tmp: tempfile::NamedTempFile, dest: &Path) -> Result<()> {
-    tmp.persist(dest).map_err(|e| Error::io(dest, e.error))?;
-    Ok(())
+    crate::files::temp_beside(dest, ".currency-blob-")
 }
 
 #[cfg(test)]
@@ -538,14 +485,5 @@ mod tests {
             assert!(check_object_id(bad).is_err(), "{bad:?}");
         }
         check_object_id(&new_object_id()).unwrap();
-    }
-
-    #[test]
-    fn the_scrubber_replaces_whole_values_and_key_lines() {
-        let mut s = Scrubber::default();
-        s.add(SECRET);
-        s.add("-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n");
-        let out = s.scrub(&format!("bad {SECRET} and MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"));
-        assert_eq!(out, "bad *** and ***");
     }
 }

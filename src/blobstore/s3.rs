@@ -26,8 +26,9 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ClientOptions, ObjectStoreExt as _, PutPayload, WriteMultipart};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use super::{MAX_IN_FLIGHT, Options, PART_SIZE, Scrubber, persist, temp_beside, truncate};
+use super::{MAX_IN_FLIGHT, Options, PART_SIZE, temp_beside, truncate};
 use crate::error::{Error, Result};
+use crate::secrets::Redactor;
 
 /// How the requests are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,170 @@ enum Credentials {
     Static,
     EnvOrProfile,
     None,
+}
+
+/// The static keys of the options.
+struct Keys {
+    access_key_id: Option<String>,
+    secret: Option<String>,
+}
+
+impl Credentials {
+    /// bosh's rule: `credentials_source` static needs both keys, none and env_or_profile neither;
+    /// empty is static with both keys, none with neither, an error with one.
+    fn of(source: Option<&str>, keys: &Keys) -> Result<Credentials> {
+        match (source, &keys.access_key_id, &keys.secret) {
+            (None, Some(_), Some(_)) | (Some("static"), Some(_), Some(_)) => Ok(Credentials::Static),
+            (None, None, None) => Ok(Credentials::None),
+            (None | Some("static"), None, _) => Err(Error::config(
+                Options::key("access_key_id"),
+                "is required with secret_access_key (credentials_source static needs both keys)",
+            )),
+            (None | Some("static"), _, None) => Err(Error::config(
+                Options::key("secret_access_key"),
+                "is required with access_key_id (credentials_source static needs both keys)",
+            )),
+            (Some(s @ ("none" | "env_or_profile")), a, k) => {
+                if a.is_some() || k.is_some() {
+                    return Err(Error::config(
+                        Options::key("credentials_source"),
+                        format!("is {s}: access_key_id and secret_access_key must not be set"),
+                    ));
+                }
+                Ok(if s == "none" { Credentials::None } else { Credentials::EnvOrProfile })
+            }
+            (Some(_), _, _) => Err(Error::config(
+                Options::key("credentials_source"),
+                "must be static, env_or_profile or none (or empty)",
+            )),
+        }
+    }
+
+    /// Gives `builder` these credentials: the static keys, no signature, or AWS_* from `env`
+    /// (else object_store's instance-metadata credentials). Secrets read from `env` join
+    /// `redactor`.
+    fn sign(
+        self,
+        builder: AmazonS3Builder,
+        keys: Keys,
+        env: &dyn Fn(&str) -> Option<String>,
+        redactor: &mut Redactor,
+    ) -> Result<AmazonS3Builder> {
+        match self {
+            Credentials::Static => Ok(builder
+                .with_access_key_id(keys.access_key_id.unwrap_or_default())
+                .with_secret_access_key(keys.secret.unwrap_or_default())),
+            Credentials::None => Ok(builder.with_skip_signature(true)),
+            Credentials::EnvOrProfile => {
+                let get = |k: &str| env(k).filter(|v| !v.is_empty());
+                match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
+                    (Some(id), Some(secret)) => {
+                        redactor.add_credential(&secret);
+                        let mut builder = builder.with_access_key_id(id).with_secret_access_key(secret);
+                        if let Some(token) = get("AWS_SESSION_TOKEN") {
+                            redactor.add_credential(&token);
+                            builder = builder.with_token(token);
+                        }
+                        Ok(builder)
+                    }
+                    (None, None) => Ok(builder), // object_store's instance-metadata credentials
+                    _ => Err(Error::config(
+                        Options::key("credentials_source"),
+                        "is env_or_profile: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither",
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// Where the bucket is and how to talk to it: AWS, or `host` (with `port`, `use_ssl`,
+/// `ssl_verify_peer`), path-style unless `host_style`.
+struct Endpoint {
+    region: String,
+    use_ssl: bool,
+    verify: bool,
+    host_style: bool,
+    port: Option<u16>,
+    host: Option<String>,
+}
+
+impl Endpoint {
+    /// An unsigned client builder for `bucket` at this endpoint, with the timeouts and retries of
+    /// every client, and the bucket's base URL (for error messages).
+    fn builder(&self, bucket: &str) -> Result<(AmazonS3Builder, String)> {
+        // 15 s and 60 s, or CURRENCY_HTTP_TIMEOUT_SECS.
+        let (connect_timeout, read_timeout) = crate::http::timeouts();
+        let builder = AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region(&self.region)
+            .with_virtual_hosted_style_request(self.host_style)
+            .with_disable_tagging(true)
+            .with_client_options(
+                ClientOptions::new()
+                    .with_allow_http(!self.use_ssl)
+                    .with_allow_invalid_certificates(!self.verify)
+                    .with_timeout_disabled()
+                    .with_connect_timeout(connect_timeout)
+                    .with_read_timeout(read_timeout),
+            )
+            .with_retry(object_store::RetryConfig {
+                max_retries: 4,
+                retry_timeout: Duration::from_secs(120),
+                ..Default::default()
+            });
+        let region = &self.region;
+        match &self.host {
+            Some(h) => self.custom_host(builder, bucket, h),
+            None if self.host_style => Ok((builder, format!("https://{bucket}.s3.{region}.amazonaws.com"))),
+            None => Ok((builder, format!("https://s3.{region}.amazonaws.com/{bucket}"))),
+        }
+    }
+
+    /// `builder` pointed at `host` (`[scheme://]name[:port]`), and the bucket's base URL there.
+    fn custom_host(&self, mut builder: AmazonS3Builder, bucket: &str, host: &str) -> Result<(AmazonS3Builder, String)> {
+        let scheme = if self.use_ssl { "https" } else { "http" };
+        let h = host.trim_end_matches('/');
+        let (scheme, bare) = match h.split_once("://") {
+            Some((s, rest)) => (s.to_string(), rest.to_string()),
+            None => (scheme.to_string(), h.to_string()),
+        };
+        if bare.is_empty() || bare.contains(['/', '@', ' ']) {
+            return Err(Error::config(Options::key("host"), "must be a host name (with an optional scheme)"));
+        }
+        let authority = match self.port {
+            Some(p) if !bare.contains(':') => format!("{bare}:{p}"),
+            _ => bare,
+        };
+        if scheme == "http" {
+            builder = builder.with_allow_http(true);
+        }
+        let endpoint = if self.host_style {
+            format!("{scheme}://{bucket}.{authority}")
+        } else {
+            format!("{scheme}://{authority}")
+        };
+        builder = builder.with_endpoint(&endpoint);
+        let bucket_url = if self.host_style { endpoint } else { format!("{endpoint}/{bucket}") };
+        Ok((builder, bucket_url))
+    }
+}
+
+/// `server_side_encryption` (`AES256`, `aws:kms`, `aws:kms:dsse`) and `sse_kms_key_id`.
+fn encryption(mut builder: AmazonS3Builder, options: &Options<'_>) -> Result<AmazonS3Builder> {
+    if let Some(sse) = options.string("server_side_encryption")? {
+        if !matches!(sse.as_str(), "AES256" | "aws:kms" | "aws:kms:dsse") {
+            return Err(Error::config(
+                Options::key("server_side_encryption"),
+                "must be AES256, aws:kms or aws:kms:dsse",
+            ));
+        }
+        builder = builder.with_config(config_key("aws_server_side_encryption"), sse);
+    }
+    if let Some(kms) = options.string("sse_kms_key_id")? {
+        builder = builder.with_config(config_key("aws_sse_kms_key_id"), kms);
+    }
+    Ok(builder)
 }
 
 pub struct S3 {
@@ -46,7 +211,7 @@ pub struct S3 {
     /// The bucket's base URL, for error messages (no credentials in it).
     bucket_url: String,
     credentials: Credentials,
-    scrubber: Scrubber,
+    redactor: Redactor,
 }
 
 /// Written by hand so that no credential can reach a `{:?}`, whatever object_store's own Debug does.
@@ -71,149 +236,31 @@ impl S3 {
         }
         options.unsupported("assume_role_arn", "is not supported by currency yet; use static keys")?;
 
-        let access_key_id = options.string("access_key_id")?;
-        let secret_access_key = options.string("secret_access_key")?;
-        let mut scrubber = Scrubber::default();
-        if let Some(s) = &secret_access_key {
-            scrubber.add(s);
+        let keys =
+            Keys { access_key_id: options.string("access_key_id")?, secret: options.string("secret_access_key")? };
+        let mut redactor = Redactor::for_credentials();
+        if let Some(s) = &keys.secret {
+            redactor.add_credential(s);
         }
-        let source = options.string("credentials_source")?;
-        let credentials = match (source.as_deref(), &access_key_id, &secret_access_key) {
-            (None, Some(_), Some(_)) | (Some("static"), Some(_), Some(_)) => Credentials::Static,
-            (None, None, None) => Credentials::None,
-            (None | Some("static"), None, _) => {
-                return Err(Error::config(
-                    Options::key("access_key_id"),
-                    "is required with secret_access_key (credentials_source static needs both keys)",
-                ));
-            }
-            (None | Some("static"), _, None) => {
-                return Err(Error::config(
-                    Options::key("secret_access_key"),
-                    "is required with access_key_id (credentials_source static needs both keys)",
-                ));
-            }
-            (Some(s @ ("none" | "env_or_profile")), a, k) => {
-                if a.is_some() || k.is_some() {
-                    return Err(Error::config(
-                        Options::key("credentials_source"),
-                        format!("is {s}: access_key_id and secret_access_key must not be set"),
-                    ));
-                }
-                if s == "none" { Credentials::None } else { Credentials::EnvOrProfile }
-            }
-            (Some(_), _, _) => {
-                return Err(Error::config(
-                    Options::key("credentials_source"),
-                    "must be static, env_or_profile or none (or empty)",
-                ));
-            }
+        let credentials = Credentials::of(options.string("credentials_source")?.as_deref(), &keys)?;
+
+        let endpoint = Endpoint {
+            region: options.string("region")?.unwrap_or_else(|| "us-east-1".to_string()),
+            use_ssl: options.bool("use_ssl", true)?,
+            verify: options.bool("ssl_verify_peer", true)?,
+            host_style: options.bool("host_style", false)?,
+            port: options.port("port")?,
+            host: options.string("host")?,
         };
-
-        let region = options.string("region")?.unwrap_or_else(|| "us-east-1".to_string());
-        let use_ssl = options.bool("use_ssl", true)?;
-        let verify = options.bool("ssl_verify_peer", true)?;
-        let host_style = options.bool("host_style", false)?;
-        let port = options.port("port")?;
-        let host = options.string("host")?;
-
-        // 15 s and 60 s, or CURRENCY_HTTP_TIMEOUT_SECS.
-        let (connect_timeout, read_timeout) = crate::http::timeouts();
-        let mut builder = AmazonS3Builder::new()
-            .with_bucket_name(&bucket)
-            .with_region(&region)
-            .with_virtual_hosted_style_request(host_style)
-            .with_disable_tagging(true)
-            .with_client_options(
-                ClientOptions::new()
-                    .with_allow_http(!use_ssl)
-                    .with_allow_invalid_certificates(!verify)
-                    .with_timeout_disabled()
-                    .with_connect_timeout(connect_timeout)
-                    .with_read_timeout(read_timeout),
-            )
-            .with_retry(object_store::RetryConfig {
-                max_retries: 4,
-                retry_timeout: Duration::from_secs(120),
-                ..Default::default()
-            });
-        let bucket_url = match &host {
-            Some(h) => {
-                let scheme = if use_ssl { "https" } else { "http" };
-                let h = h.trim_end_matches('/');
-                let (scheme, bare) = match h.split_once("://") {
-                    Some((s, rest)) => (s.to_string(), rest.to_string()),
-                    None => (scheme.to_string(), h.to_string()),
-                };
-                if bare.is_empty() || bare.contains(['/', '@', ' ']) {
-                    return Err(Error::config(Options::key("host"), "must be a host name (with an optional scheme)"));
-                }
-                let authority = match port {
-                    Some(p) if !bare.contains(':') => format!("{bare}:{p}"),
-                    _ => bare,
-                };
-                if scheme == "http" {
-                    builder = builder.with_allow_http(true);
-                }
-                let endpoint = if host_style {
-                    format!("{scheme}://{bucket}.{authority}")
-                } else {
-                    format!("{scheme}://{authority}")
-                };
-                builder = builder.with_endpoint(&endpoint);
-                if host_style { endpoint } else { format!("{endpoint}/{bucket}") }
-            }
-            None if host_style => format!("https://{bucket}.s3.{region}.amazonaws.com"),
-            None => format!("https://s3.{region}.amazonaws.com/{bucket}"),
-        };
-
-        match credentials {
-            Credentials::Static => {
-                builder = builder
-                    .with_access_key_id(access_key_id.unwrap_or_default())
-                    .with_secret_access_key(secret_access_key.unwrap_or_default());
-            }
-            Credentials::None => builder = builder.with_skip_signature(true),
-            Credentials::EnvOrProfile => {
-                let get = |k: &str| env(k).filter(|v| !v.is_empty());
-                match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
-                    (Some(id), Some(secret)) => {
-                        scrubber.add(&secret);
-                        builder = builder.with_access_key_id(id).with_secret_access_key(secret);
-                        if let Some(token) = get("AWS_SESSION_TOKEN") {
-                            scrubber.add(&token);
-                            builder = builder.with_token(token);
-                        }
-                    }
-                    (None, None) => {} // object_store's instance-metadata credentials
-                    _ => {
-                        return Err(Error::config(
-                            Options::key("credentials_source"),
-                            "is env_or_profile: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither",
-                        ));
-                    }
-                }
-            }
-        }
-
-        if let Some(sse) = options.string("server_side_encryption")? {
-            if !matches!(sse.as_str(), "AES256" | "aws:kms" | "aws:kms:dsse") {
-                return Err(Error::config(
-                    Options::key("server_side_encryption"),
-                    "must be AES256, aws:kms or aws:kms:dsse",
-                ));
-            }
-            builder = builder.with_config(config_key("aws_server_side_encryption"), sse);
-        }
-        if let Some(kms) = options.string("sse_kms_key_id")? {
-            builder = builder.with_config(config_key("aws_sse_kms_key_id"), kms);
-        }
+        let (builder, bucket_url) = endpoint.builder(&bucket)?;
+        let builder = credentials.sign(builder, keys, env, &mut redactor)?;
+        let builder = encryption(builder, options)?;
 
         let store = builder.build().map_err(|e| {
-            // Builder errors concern the configuration; they quote no credential, but scrub anyway.
-            Error::config("blobstore.options", format!("s3 client: {}", scrubber.scrub(&e.to_string())))
+            // Builder errors concern the configuration; they quote no credential, but redact anyway.
+            Error::config("blobstore.options", format!("s3 client: {}", redactor.redact(&e.to_string())))
         })?;
-        Ok(S3 { store, bucket, folder, host, bucket_url, credentials, scrubber })
+        Ok(S3 { store, bucket, folder, host: endpoint.host, bucket_url, credentials, redactor })
     }
 
     pub(crate) fn writable(&self) -> bool {
@@ -311,7 +358,7 @@ impl S3 {
         out.flush().await.map_err(|e| Error::io(dest, e))?;
         out.sync_all().await.map_err(|e| Error::io(dest, e))?;
         drop(out);
-        persist(tmp, dest)
+        crate::files::persist(tmp, dest)
     }
 
     /// An object_store error as [`Error::Http`]: the object's URL, the status when the server
@@ -319,7 +366,7 @@ impl S3 {
     /// secrets.
     fn error(&self, method: &str, key: &str, e: object_store::Error) -> Error {
         let url = format!("{}/{key}", self.bucket_url);
-        let text = self.scrubber.scrub(&error_chain(&e));
+        let text = self.redactor.redact(&error_chain(&e));
         let status = status_of(&e, &text);
         let detail = match (xml_tag(&text, "Code"), xml_tag(&text, "Message")) {
             (Some(c), Some(m)) => format!("{c}: {m}"),

@@ -36,6 +36,7 @@ use regex::Regex;
 use crate::error::{Error, Result};
 use crate::gomod::modfile::{self, GoMod};
 
+pub mod packaging;
 pub mod spec_sync;
 
 /// How long one `go` command may run.

@@ -25,14 +25,15 @@
 //! (comments, other files, other keys) stays as it was, in order.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::error::{Error, ParseError, Result};
+use crate::go_toolchain::packaging::{BuildTarget, build_targets, normalize};
 use crate::go_toolchain::{COMMAND_TIMEOUT, GoEnv, GoSettings};
 use crate::gomod::modfile;
-use crate::release::spec::PackageSpec;
+use crate::release::spec::{PackageSpec, SpecFile};
 
 /// Platforms tried after linux, in order.
 const OTHER_GOOS: &[&str] = &["windows", "darwin"];
@@ -80,79 +81,136 @@ pub fn sync_spec(
     let Some(prefix) = gosub_module_prefix(spec_text).map_err(|e| e.in_file(&spec_file))? else {
         return Ok(None);
     };
-    let gosub: Vec<_> = spec.files.iter().filter(|f| f.gosub).collect();
+    let gosub: Vec<&SpecFile> = spec.files.iter().filter(|f| f.gosub).collect();
+    check_inside_module(&gosub, &prefix, &spec_file)?;
+    let module = Module::read(src_dir, prefix, &spec_file)?;
+    let roots = module.roots(&spec, packaging_text, src_dir, &spec_file, &packaging_file)?;
+
+    // The old listing, by directory.
+    let old_dirs: BTreeSet<String> = gosub.iter().map(|f| parent_dir(&f.pattern).to_owned()).collect();
+    let env = GoEnv::new(settings, &[("GOFLAGS", "-mod=vendor"), ("GOPROXY", "off")])?;
+    let src_canon = std::fs::canonicalize(src_dir).map_err(|e| Error::io(src_dir, e))?;
+    let included = included_packages(&env, &module.dir, &src_canon, &roots, &old_dirs, &spec_file)?;
+
+    let block = gosub_block(spec_text, gosub[0], &included, &src_canon);
+    let out = splice(spec_text, &gosub, &block);
+    if out == spec_text {
+        return Ok(None);
+    }
+    PackageSpec::parse(&out)
+        .map_err(|e| Error::Parse { file: spec_file, message: format!("the regenerated spec does not parse ({e})") })?;
+    Ok(Some(out))
+}
+
+/// Every `# gosub` line must point into the module at `src/<prefix>`.
+fn check_inside_module(gosub: &[&SpecFile], prefix: &str, spec_file: &str) -> Result<()> {
     let under_prefix = |p: &str| prefix.is_empty() || p.starts_with(&format!("{prefix}/"));
-    if let Some(f) = gosub.iter().find(|f| !under_prefix(&f.pattern)) {
-        return Err(Error::Parse {
+    match gosub.iter().find(|f| !under_prefix(&f.pattern)) {
+        Some(f) => Err(Error::Parse {
             file: format!("{spec_file}:{}", f.line),
             message: format!(
                 "`# gosub` line {:?} is outside the module at src/{prefix}, whose vendored packages the spec lists",
                 f.pattern
             ),
-        });
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The module whose vendored packages a spec lists: `src/<prefix>`, with its go.mod and
+/// `vendor/modules.txt`.
+struct Module {
+    /// Its directory relative to `src/`.
+    prefix: String,
+    /// Its directory on disk.
+    dir: PathBuf,
+    /// Its module path (go.mod's `module`).
+    path: String,
+    vendored: VendoredPackages,
+}
+
+impl Module {
+    fn read(src_dir: &Path, prefix: String, spec_file: &str) -> Result<Module> {
+        let dir = src_dir.join(&prefix);
+        let go_mod_path = dir.join("go.mod");
+        let modules_txt = dir.join("vendor").join("modules.txt");
+        if !modules_txt.is_file() {
+            return Err(Error::Parse {
+                file: spec_file.to_owned(),
+                message: format!(
+                    "lists vendored packages under {prefix}/vendor, but src/{prefix}/vendor/modules.txt does not exist"
+                ),
+            });
+        }
+        let go_mod_text = std::fs::read_to_string(&go_mod_path).map_err(|e| Error::io(&go_mod_path, e))?;
+        let path = modfile::parse(&go_mod_text).map_err(|e| e.in_file(format!("src/{prefix}/go.mod")))?.module;
+        let modules_txt_text = std::fs::read_to_string(&modules_txt).map_err(|e| Error::io(&modules_txt, e))?;
+        let vendored = VendoredPackages::parse(&modules_txt_text);
+        Ok(Module { prefix, dir, path, vendored })
     }
 
-    let module_dir = src_dir.join(&prefix);
-    let go_mod_path = module_dir.join("go.mod");
-    let modules_txt = module_dir.join("vendor").join("modules.txt");
-    if !modules_txt.is_file() {
-        return Err(Error::Parse {
-            file: spec_file,
-            message: format!(
-                "lists vendored packages under {prefix}/vendor, but src/{prefix}/vendor/modules.txt does not exist"
-            ),
-        });
-    }
-    let go_mod_text = std::fs::read_to_string(&go_mod_path).map_err(|e| Error::io(&go_mod_path, e))?;
-    let module_path = modfile::parse(&go_mod_text).map_err(|e| e.in_file(format!("src/{prefix}/go.mod")))?.module;
-    let modules_txt_text = std::fs::read_to_string(&modules_txt).map_err(|e| Error::io(&modules_txt, e))?;
-    let vendored = VendoredPackages::parse(&modules_txt_text);
-
-    // Roots: the packaging script's build targets in this module, and the module's own packages
-    // the spec names.
-    let mut roots: Vec<String> = Vec::new();
-    for target in build_targets(packaging_text) {
-        let resolved = resolve_target(&target, &prefix, &module_path, &vendored, src_dir)
-            .map_err(|m| Error::Parse { file: format!("{packaging_file}:{}", target.line), message: m })?;
-        match resolved {
-            Some(r) => {
-                if !roots.contains(&r) {
-                    roots.push(r)
+    /// What the package builds of this module: the packaging script's build targets in it, and
+    /// the module's own packages the spec names. None is an error.
+    fn roots(
+        &self,
+        spec: &PackageSpec,
+        packaging_text: &str,
+        src_dir: &Path,
+        spec_file: &str,
+        packaging_file: &str,
+    ) -> Result<Vec<String>> {
+        let prefix = &self.prefix;
+        let mut roots: Vec<String> = Vec::new();
+        for target in build_targets(packaging_text) {
+            let resolved = resolve_target(&target, prefix, &self.path, &self.vendored, src_dir)
+                .map_err(|m| Error::Parse { file: format!("{packaging_file}:{}", target.line), message: m })?;
+            match resolved {
+                Some(r) => {
+                    if !roots.contains(&r) {
+                        roots.push(r)
+                    }
                 }
+                None => crate::log!(
+                    "{packaging_file}:{}: `go {}` target {} is not in the module at src/{prefix}; not listed in the spec",
+                    target.line,
+                    target.verb,
+                    target.arg
+                ),
             }
-            None => crate::log!(
-                "{packaging_file}:{}: `go {}` target {} is not in the module at src/{prefix}; not listed in the spec",
-                target.line,
-                target.verb,
-                target.arg
-            ),
         }
-    }
-    for f in &spec.files {
-        if let Some(r) = own_package_root(&f.pattern, &prefix, &module_path, &module_dir)
-            && !roots.contains(&r)
-        {
-            roots.push(r);
+        for f in &spec.files {
+            if let Some(r) = own_package_root(&f.pattern, prefix, &self.path, &self.dir)
+                && !roots.contains(&r)
+            {
+                roots.push(r);
+            }
         }
+        if roots.is_empty() {
+            return Err(Error::Parse {
+                file: spec_file.to_owned(),
+                message: format!(
+                    "cannot tell what the package builds: {packaging_file} has no `go build`/`go install` target in the module at src/{prefix}, and the spec names none of its own packages"
+                ),
+            });
+        }
+        Ok(roots)
     }
-    if roots.is_empty() {
-        return Err(Error::Parse {
-            file: spec_file,
-            message: format!(
-                "cannot tell what the package builds: {packaging_file} has no `go build`/`go install` target in the module at src/{prefix}, and the spec names none of its own packages"
-            ),
-        });
-    }
+}
 
-    // The old listing, by directory.
-    let old_dirs: BTreeSet<String> = gosub.iter().map(|f| parent_dir(&f.pattern).to_owned()).collect();
-
-    let env = GoEnv::new(settings, &[("GOFLAGS", "-mod=vendor"), ("GOPROXY", "off")])?;
-    let src_canon = std::fs::canonicalize(src_dir).map_err(|e| Error::io(src_dir, e))?;
-    let linux = list_deps(&env, &module_dir, &src_canon, &roots, "linux", true, &spec_file)?;
-    let mut included: BTreeMap<String, bool> = linux;
+/// The package directories (relative to `src/`, each with whether it builds C files) that
+/// `roots` depend on: linux's, plus windows's and then darwin's when they add a directory the
+/// spec listed before (`old_dirs`).
+fn included_packages(
+    env: &GoEnv,
+    module_dir: &Path,
+    src_canon: &Path,
+    roots: &[String],
+    old_dirs: &BTreeSet<String>,
+    spec_file: &str,
+) -> Result<BTreeMap<String, bool>> {
+    let mut included = list_deps(env, module_dir, src_canon, roots, "linux", true, spec_file)?;
     for goos in OTHER_GOOS {
-        let deps = list_deps(&env, &module_dir, &src_canon, &roots, goos, false, &spec_file)?;
+        let deps = list_deps(env, module_dir, src_canon, roots, goos, false, spec_file)?;
         let adds_listed = deps.keys().any(|d| !included.contains_key(d) && old_dirs.contains(d));
         if adds_listed {
             for (d, c) in deps {
@@ -160,11 +218,13 @@ pub fn sync_spec(
             }
         }
     }
+    Ok(included)
+}
 
-    // The new lines.
-    let first = gosub[0];
-    let lines: Vec<&str> = spec_text.split_inclusive('\n').collect();
-    let first_line = lines[first.line - 1];
+/// The new `# gosub` lines, in the shape of the `first` old one: per directory (sorted component
+/// by component) `*.go`, then `*.s`, `*.c` and `*.h` as the directory needs.
+fn gosub_block(spec_text: &str, first: &SpecFile, included: &BTreeMap<String, bool>, src_canon: &Path) -> String {
+    let first_line = spec_text.split_inclusive('\n').nth(first.line - 1).unwrap_or_default();
     let (lead, marker) = line_shape(first_line, &first.pattern);
     let eol = if first_line.ends_with("\r\n") { "\r\n" } else { "\n" };
     let mut dirs: Vec<&String> = included.keys().collect();
@@ -186,13 +246,18 @@ pub fn sync_spec(
             block.push_str(&format!("{lead}{dir}/*.{ext}{marker}{eol}"));
         }
     }
+    block
+}
 
+/// `spec_text` with `block` in place of the first `# gosub` line and the other `gosub` lines
+/// dropped; every other line stays as it was.
+fn splice(spec_text: &str, gosub: &[&SpecFile], block: &str) -> String {
     let gosub_lines: BTreeSet<usize> = gosub.iter().map(|f| f.line).collect();
     let mut out = String::with_capacity(spec_text.len() + block.len());
-    for (i, line) in lines.iter().enumerate() {
+    for (i, line) in spec_text.split_inclusive('\n').enumerate() {
         let n = i + 1;
-        if n == first.line {
-            out.push_str(&block);
+        if n == gosub[0].line {
+            out.push_str(block);
         }
         if !gosub_lines.contains(&n) {
             out.push_str(line);
@@ -203,12 +268,7 @@ pub fn sync_spec(
         let trimmed = out.trim_end_matches(['\n', '\r']).len();
         out.truncate(trimmed);
     }
-    if out == spec_text {
-        return Ok(None);
-    }
-    PackageSpec::parse(&out)
-        .map_err(|e| Error::Parse { file: spec_file, message: format!("the regenerated spec does not parse ({e})") })?;
-    Ok(Some(out))
+    out
 }
 
 /// `(text before the pattern, text after it without the line end)` of a `# gosub` line, e.g.
@@ -350,161 +410,6 @@ impl VendoredPackages {
     }
 }
 
-/// One `go build` / `go install` argument of a packaging script.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildTarget {
-    /// `build` or `install`.
-    pub verb: String,
-    /// The argument as written (quotes removed).
-    pub arg: String,
-    /// 1-based line of the command.
-    pub line: usize,
-    /// The directory the command runs in, relative to `src/` (the compile target), when the
-    /// script's `cd`/`pushd` commands make it known.
-    pub cwd: Option<PathBuf>,
-}
-
-/// `go build`/`go install` flags that take a separate value.
-const VALUE_FLAGS: &[&str] = &[
-    "-C",
-    "-o",
-    "-p",
-    "-asmflags",
-    "-buildmode",
-    "-compiler",
-    "-gccgoflags",
-    "-gcflags",
-    "-installsuffix",
-    "-ldflags",
-    "-mod",
-    "-modfile",
-    "-overlay",
-    "-pgo",
-    "-pkgdir",
-    "-tags",
-    "-toolexec",
-    "-covermode",
-    "-coverpkg",
-    "-exec",
-];
-
-/// The `go build` / `go install` targets of a packaging script (bash), with the directory each
-/// runs in as far as `cd`, `pushd` and `popd` tell. A command with no package argument builds
-/// `.`.
-pub fn build_targets(script: &str) -> Vec<BuildTarget> {
-    let mut targets = Vec::new();
-    let mut cwd: Option<PathBuf> = Some(PathBuf::new());
-    let mut stack: Vec<Option<PathBuf>> = Vec::new();
-    for (line_no, words_list) in shell_commands(script) {
-        for words in words_list {
-            let mut i = 0;
-            // Skip `VAR=value` prefixes and wrappers.
-            while i < words.len() {
-                let w = &words[i];
-                let is_assign = w
-                    .split_once('=')
-                    .is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-                if is_assign || matches!(w.as_str(), "exec" | "time" | "env" | "command" | "sudo") {
-                    i += 1;
-                } else {
-                    break;
-                }
-            }
-            let Some(cmd) = words.get(i) else { continue };
-            let args = &words[i + 1..];
-            match cmd.as_str() {
-                "cd" | "pushd" => {
-                    let dest = args.iter().find(|a| !a.starts_with('-'));
-                    let next = match dest {
-                        Some(d) => change_dir(cwd.as_deref(), d),
-                        None => None,
-                    };
-                    if cmd == "pushd" {
-                        stack.push(cwd.clone());
-                    }
-                    cwd = next;
-                }
-                "popd" => cwd = stack.pop().unwrap_or(None),
-                _ if Path::new(cmd).file_name().is_some_and(|n| n == "go") => {
-                    let Some(verb) = args.first().filter(|v| *v == "build" || *v == "install") else {
-                        continue;
-                    };
-                    let mut here = cwd.clone();
-                    let mut pkgs = Vec::new();
-                    let mut j = 1;
-                    while j < args.len() {
-                        let a = &args[j];
-                        if a == "--" {
-                            pkgs.extend(args[j + 1..].iter().cloned());
-                            break;
-                        }
-                        if a.starts_with('-') {
-                            let name = a.split('=').next().unwrap_or(a);
-                            let name = name.strip_prefix("--").map(|n| format!("-{n}")).unwrap_or(name.to_owned());
-                            if VALUE_FLAGS.contains(&name.as_str()) && !a.contains('=') {
-                                if name == "-C" {
-                                    here = args.get(j + 1).and_then(|d| change_dir(here.as_deref(), d));
-                                }
-                                j += 2;
-                                continue;
-                            }
-                            if name == "-C" {
-                                let d = a.split_once('=').map_or("", |(_, d)| d);
-                                here = change_dir(here.as_deref(), d);
-                            }
-                            j += 1;
-                            continue;
-                        }
-                        pkgs.push(a.clone());
-                        j += 1;
-                    }
-                    if pkgs.is_empty() {
-                        pkgs.push(".".to_owned());
-                    }
-                    for arg in pkgs {
-                        targets.push(BuildTarget { verb: verb.clone(), arg, line: line_no, cwd: here.clone() });
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    targets
-}
-
-/// The directory after `cd dest` from `cwd` (relative to `src/`); `None` when unknown.
-fn change_dir(cwd: Option<&Path>, dest: &str) -> Option<PathBuf> {
-    let rest = ["${BOSH_COMPILE_TARGET}", "$BOSH_COMPILE_TARGET"].iter().find_map(|v| dest.strip_prefix(v));
-    let (base, rel): (PathBuf, &str) = match rest {
-        Some(r) if r.is_empty() || r.starts_with('/') => (PathBuf::new(), r.trim_start_matches('/')),
-        Some(_) => return None,
-        None if dest.contains('$') || dest.contains('`') || dest.starts_with('/') || dest.starts_with('~') => {
-            return None;
-        }
-        None if dest == "-" => return None,
-        None => (cwd?.to_path_buf(), dest),
-    };
-    normalize(&base.join(rel))
-}
-
-/// Resolves `.`/`..` without touching the disk; `None` when it climbs out of `src/`.
-fn normalize(p: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
-            Component::Normal(s) => out.push(s),
-            Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(out)
-}
-
 /// Turns a build target into an import path (or pattern) of the module, `Ok(None)` for a
 /// target outside it, `Err` when it cannot be resolved.
 fn resolve_target(
@@ -600,140 +505,9 @@ fn own_package_root(pattern: &str, prefix: &str, module_path: &str, module_dir: 
     Some(if recursive { format!("{import}/...") } else { import })
 }
 
-/// A bash script cut into simple commands: `(line of the command, [words…])` per physical
-/// command line, split on `;`, `&&`, `||`, `|`, `&`, parentheses and braces. Quotes are removed
-/// (their contents kept), comments dropped, `\`-newline joins lines. Good enough for packaging
-/// scripts; not a shell.
-fn shell_commands(script: &str) -> Vec<(usize, Vec<Vec<String>>)> {
-    let mut out = Vec::new();
-    let chars: Vec<char> = script.chars().collect();
-    let mut i = 0;
-    let mut line = 1;
-    let mut cmd_line = 1;
-    let mut commands: Vec<Vec<String>> = Vec::new();
-    let mut words: Vec<String> = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let flush_word = |word: &mut String, in_word: &mut bool, words: &mut Vec<String>| {
-        if *in_word {
-            words.push(std::mem::take(word));
-            *in_word = false;
-        }
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '\\' if chars.get(i + 1) == Some(&'\n') => {
-                i += 2;
-                line += 1;
-                continue;
-            }
-            '\\' => {
-                if let Some(&n) = chars.get(i + 1) {
-                    word.push(n);
-                    in_word = true;
-                }
-                i += 2;
-                continue;
-            }
-            '\'' => {
-                in_word = true;
-                i += 1;
-                while i < chars.len() && chars[i] != '\'' {
-                    if chars[i] == '\n' {
-                        line += 1;
-                    }
-                    word.push(chars[i]);
-                    i += 1;
-                }
-            }
-            '"' => {
-                in_word = true;
-                i += 1;
-                while i < chars.len() && chars[i] != '"' {
-                    if chars[i] == '\\' && i + 1 < chars.len() && matches!(chars[i + 1], '"' | '\\' | '$' | '`') {
-                        i += 1;
-                    }
-                    if chars[i] == '\n' {
-                        line += 1;
-                    }
-                    word.push(chars[i]);
-                    i += 1;
-                }
-            }
-            '#' if !in_word => {
-                while i < chars.len() && chars[i] != '\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            '\n' | ';' | '&' | '|' | '(' | ')' => {
-                flush_word(&mut word, &mut in_word, &mut words);
-                if !words.is_empty() {
-                    commands.push(std::mem::take(&mut words));
-                }
-                if c == '\n' {
-                    if !commands.is_empty() {
-                        out.push((cmd_line, std::mem::take(&mut commands)));
-                    }
-                    line += 1;
-                    cmd_line = line;
-                }
-            }
-            ' ' | '\t' | '\r' => flush_word(&mut word, &mut in_word, &mut words),
-            '{' | '}' if !in_word && chars.get(i + 1).is_none_or(|n| n.is_whitespace() || *n == ';') => {
-                flush_word(&mut word, &mut in_word, &mut words);
-            }
-            _ => {
-                if !in_word && words.is_empty() && commands.is_empty() {
-                    cmd_line = line;
-                }
-                word.push(c);
-                in_word = true;
-            }
-        }
-        i += 1;
-    }
-    flush_word(&mut word, &mut in_word, &mut words);
-    if !words.is_empty() {
-        commands.push(words);
-    }
-    if !commands.is_empty() {
-        out.push((cmd_line, commands));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn targets(script: &str) -> Vec<(String, usize, Option<String>)> {
-        build_targets(script).into_iter().map(|t| (t.arg, t.line, t.cwd.map(|c| c.display().to_string()))).collect()
-    }
-
-    #[test]
-    fn nats_release_style_packaging() {
-        let s = "set -e -x\n\nsource /var/vcap/packages/golang-1.23-linux/bosh/compile.env\n\npushd ${BOSH_COMPILE_TARGET}/code.cloudfoundry.org\n  go build -o \"${BOSH_INSTALL_TARGET}/bin/nats-server\" \\\n    -ldflags \"-X main.v=1 -s\" github.com/nats-io/nats-server/v2\npopd\n";
-        assert_eq!(
-            targets(s),
-            vec![("github.com/nats-io/nats-server/v2".into(), 6, Some("code.cloudfoundry.org".into()))]
-        );
-    }
-
-    #[test]
-    fn relative_targets_cd_and_flags() {
-        let s = "#!/bin/bash\ncd code.cloudfoundry.org # the module\nGOOS=linux go install -mod=vendor -tags netgo ./cmd/a ./cmd/b/...\n(cd nats-v2-migrate && go build)\ncd $GOPATH/src\n/usr/local/go/bin/go build -C ../x -o out .\necho 'go build nope'\n";
-        assert_eq!(
-            targets(s),
-            vec![
-                ("./cmd/a".into(), 3, Some("code.cloudfoundry.org".into())),
-                ("./cmd/b/...".into(), 3, Some("code.cloudfoundry.org".into())),
-                (".".into(), 4, Some("code.cloudfoundry.org/nats-v2-migrate".into())),
-                (".".into(), 6, None),
-            ]
-        );
-    }
 
     #[test]
     fn prefixes_of_gosub_lines() {

@@ -8,9 +8,9 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::cache::{Cache, HttpEntry};
+use crate::cache::Cache;
 use crate::error::{Error, Result};
-use crate::http::{Auth, Conditional, Http, link_next};
+use crate::http::{Auth, Http, Revalidated, link_next, remember, revalidate};
 use crate::secrets::Secret;
 use crate::source::RepoSlug;
 
@@ -71,22 +71,10 @@ pub async fn list_releases(
 ) -> Result<Vec<Release>> {
     let first = releases_url(api, repo);
     let auth = token.map(Auth::Bearer).unwrap_or(Auth::None);
-    let key = format!("{first}#{}", if token.is_some() { "auth" } else { "anon" });
-    let cached = cache.http_get(&key);
     let (body, etag, headers) =
-        match http.get_conditional(&first, auth, ACCEPT, cached.as_ref().map(|c| c.etag.as_str())).await? {
-            Conditional::NotModified => {
-                let cached = cached.expect("304 only answers a request that sent an ETag");
-                if let Ok(list) = serde_json::from_str(&cached.body) {
-                    return Ok(list);
-                }
-                // Unreadable cache: ask again without the ETag.
-                match http.get_conditional(&first, auth, ACCEPT, None).await? {
-                    Conditional::Fresh { body, etag, headers } => (body, etag, headers),
-                    Conditional::NotModified => unreachable!("no ETag was sent"),
-                }
-            }
-            Conditional::Fresh { body, etag, headers } => (body, etag, headers),
+        match revalidate(http, cache, &first, auth, ACCEPT, |cached| serde_json::from_str(cached).ok()).await? {
+            Revalidated::Unchanged(list) => return Ok(list),
+            Revalidated::Changed { body, etag, headers } => (body, etag, headers),
         };
     let mut all: Vec<Release> = parse_page(&first, &body)?;
     let mut next = link_next(&headers);
@@ -102,10 +90,9 @@ pub async fn list_releases(
         pages += 1;
     }
     all.retain(|r| !r.draft);
-    if let Some(etag) = etag
-        && let Ok(body) = serde_json::to_string(&all)
-    {
-        cache.http_put(&key, &HttpEntry { etag, body });
+    // The whole list is remembered under page 1's ETag: a 304 on page 1 answers for all pages.
+    if let Ok(body) = serde_json::to_string(&all) {
+        remember(cache, &first, auth, etag, body);
     }
     Ok(all)
 }

@@ -61,7 +61,7 @@ pub fn bump_local(
                     place_blob(repo, bump.blob_bump().expect("a blob bump"), &download.path)?;
                 }
                 for (path, bytes) in &change.changed {
-                    write_atomically(&repo.join(path), bytes)?;
+                    crate::files::write_atomically(&repo.join(path), bytes)?;
                 }
             }
             summaries.push(with_store(summary, &store_name));
@@ -98,17 +98,5 @@ fn place_blob(repo: &Path, bump: &BlobBump, downloaded: &Path) -> Result<()> {
     if old.is_file() {
         std::fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
     }
-    Ok(())
-}
-
-/// Writes `bytes` to `path` through a temporary file renamed over it, keeping its permissions.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| Error::io(path, e))?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
-    }
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
