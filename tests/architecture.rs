@@ -17,7 +17,7 @@ const MAX_FN_LINES: usize = 80;
 /// Files still over [`MAX_FILE_LINES`] while the redesign (issue 11) splits them. The list only
 /// shrinks: a file listed here that is back under the limit fails the test too.
 const FILES_STILL_OVER: &[&str] =
-    &["release/blobs.rs", "fleet.rs", "gomod/modfile.rs", "go_toolchain/spec_sync.rs", "source.rs", "steps/put.rs"];
+    &["release/blobs.rs", "gomod/modfile.rs", "go_toolchain/spec_sync.rs", "source.rs", "steps/put.rs"];
 
 /// Functions (`file name`) still over [`MAX_FN_LINES`]; the same rule as [`FILES_STILL_OVER`].
 const FUNCTIONS_STILL_OVER: &[&str] = &[
@@ -32,8 +32,6 @@ const FUNCTIONS_STILL_OVER: &[&str] = &[
     "src/detect.rs detect",
     "src/blobstore/gcs.rs configure",
     "src/go_toolchain/spec_sync.rs build_targets",
-    "src/fleet.rs html",
-    "src/fleet.rs release",
 ];
 
 /// The names in `found` that are over the limit but not `allowed`, and the `allowed` ones that are
