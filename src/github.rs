@@ -197,7 +197,7 @@ struct PullRepo {
 }
 
 /// The open pull requests of the release whose head is a branch of the release itself: head
-/// ref → URL. One request (and one per further page of 100, at most [`MAX_PULL_PAGES`] in all).
+/// ref → URL. One request (and one per further page of 100, at most `MAX_PULL_PAGES` in all).
 pub async fn open_pulls(http: &Http, source: &Source, token: &Secret) -> Result<BTreeMap<String, String>> {
     let api = source.github_api_url.as_str().trim_end_matches('/');
     let repo = &source.repository;

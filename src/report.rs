@@ -352,4 +352,9 @@ mod tests {
         let version = BTreeMap::from([("etcd".to_string(), "3.5.17".to_string())]);
         insta::assert_json_snapshot!(in_metadata(&plan(), &version));
     }
+
+    #[test]
+    fn table_text_keeps_to_its_cell_and_shows_as_written() {
+        assert_eq!(escape_markdown("a|b\\c\r\nd"), "a\\|b\\\\c  d");
+    }
 }

@@ -4,11 +4,12 @@
 //! many upstream releases behind, the age of the current version, the open bump PR.
 //!
 //! How it runs:
-//! 1. `config.rs`, [`parse_config`]: FLEET.yml's `defaults` are merged key by key under each release's keys (the
-//!    release wins; `pull_request` and `git_author` merge one level down), `GITHUB_TOKEN` becomes
-//!    `access_token` where none is set, and each release is validated as a `source`;
-//! 2. `collect.rs`, [`collect`]: releases are read [`CONCURRENCY`] at a time (git through the check
-//!    cache, on the blocking pool; two entries with the same `git_url` take turns on its clone).
+//! 1. `config.rs`, [`parse_config`]: FLEET.yml's `defaults` are merged key by key under each
+//!    release's keys (the release wins; `pull_request` and `git_author` merge one level down),
+//!    `GITHUB_TOKEN` becomes `access_token` where none is set, and each release is validated as a
+//!    `source`;
+//! 2. `collect.rs`, [`collect()`]: releases are read [`CONCURRENCY`] at a time (git through the
+//!    check cache, on the blocking pool; two entries with the same `git_url` take turns on its clone).
 //!    Upstreams are asked through a memo shared by the whole fleet: each upstream once (once per
 //!    GitHub credential: a release with a token of its own asks with its own), and a module
 //!    version's `.info` (the publication date) at most once, kept in the cache for good since it
@@ -16,7 +17,7 @@
 //!    [`crate::github`]), matched to the bump branches by head ref;
 //! 3. a release that cannot be read — git, an upstream it needs, its plan — is a row with the
 //!    error on one line; the report is still written;
-//! 4. `markdown.rs` ([`markdown`]) and `html.rs` ([`html`]) are pure renderers of the
+//! 4. `markdown.rs` ([`markdown()`]) and `html.rs` ([`html()`]) are pure renderers of the
 //!    [`FleetReport`] (`report.rs`), sharing the matrix's columns (`matrix.rs`) and how far behind
 //!    a dependency is ([`Severity`]).
 
