@@ -1,13 +1,26 @@
-//! Pull requests on the release's GitHub (octocrab, base URL from `github_api_url`): find the
-//! open PR of a bump branch, open one, update its title and body, add labels and request
-//! reviewers. The first call (the look-up of the open PR) also proves the token before anything
-//! is uploaded or pushed.
+//! Pull requests on the release's GitHub, the one client of its pull-request API (base URL from
+//! `github_api_url`):
+//! - for `out`, through octocrab ([`GitHub`]): find the open PR of a bump branch, open one, update
+//!   its title and body, add labels and request reviewers. The first call (the look-up of the open
+//!   PR) also proves the token before anything is uploaded or pushed;
+//! - for the fleet report, [`open_pulls`]: every open PR of a release by head branch, through the
+//!   project's [`Http`] so that the fleet's retries, timeouts and error lines apply and each page
+//!   is read whole inside the retry loop (a page cut off half-way is asked for again).
+
+use std::collections::BTreeMap;
 
 use octocrab::Octocrab;
 use octocrab::params::State;
+use serde::Deserialize;
+use url::Url;
 
 use crate::error::{Error, Result};
+use crate::http::{Auth, Http, link_next};
+use crate::secrets::Secret;
 use crate::source::Source;
+
+/// Pages of open pull requests read per release by [`open_pulls`] (100 each).
+const MAX_PULL_PAGES: usize = 10;
 
 /// A pull request, as much of it as currency needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,4 +173,56 @@ impl GitHub {
             .map(|_| ())
             .map_err(|e| self.error(&format!("/pulls/{number}/requested_reviewers"), e))
     }
+}
+
+/// An open pull request as [`open_pulls`] reads it.
+#[derive(Deserialize)]
+struct PullItem {
+    html_url: String,
+    head: PullHead,
+}
+
+#[derive(Deserialize)]
+struct PullHead {
+    #[serde(rename = "ref")]
+    branch: String,
+    /// `null` when the head's repository was deleted.
+    #[serde(default)]
+    repo: Option<PullRepo>,
+}
+
+#[derive(Deserialize)]
+struct PullRepo {
+    full_name: String,
+}
+
+/// The open pull requests of the release whose head is a branch of the release itself: head
+/// ref → URL. One request (and one per further page of 100, at most `MAX_PULL_PAGES` in all).
+pub async fn open_pulls(http: &Http, source: &Source, token: &Secret) -> Result<BTreeMap<String, String>> {
+    let api = source.github_api_url.as_str().trim_end_matches('/');
+    let repo = &source.repository;
+    let mut next = Some(
+        Url::parse(&format!("{api}/repos/{}/{}/pulls?state=open&per_page=100", repo.owner, repo.name))
+            .map_err(|e| Error::config("source.github_api_url", e.to_string()))?,
+    );
+    let mut out = BTreeMap::new();
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        // Read whole inside the retry loop, so a page cut off half-way is asked for again.
+        let (headers, body) = http.get_whole(&url, Auth::Bearer(token), "application/vnd.github+json").await?;
+        next = link_next(&headers).filter(|_| pages + 1 < MAX_PULL_PAGES);
+        let items: Vec<PullItem> = serde_json::from_slice(&body).map_err(|e| Error::Http {
+            url: url.to_string(),
+            status: None,
+            message: format!("not a list of pull requests: {e}"),
+        })?;
+        let full = repo.to_string();
+        for p in items {
+            if p.head.repo.as_ref().is_some_and(|r| r.full_name.eq_ignore_ascii_case(&full)) {
+                out.entry(p.head.branch).or_insert(p.html_url);
+            }
+        }
+        pages += 1;
+    }
+    Ok(out)
 }

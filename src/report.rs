@@ -14,11 +14,13 @@ pub struct MetadataField {
 }
 
 fn cell(v: &Option<String>) -> String {
-    v.as_deref().map(escape).unwrap_or_else(|| "–".into())
+    v.as_deref().map(escape_markdown).unwrap_or_else(|| "–".into())
 }
 
-fn escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// Text for a Markdown table cell (report.md, PR bodies, fleet.md): `\` and `|` escaped, line
+/// breaks as spaces, so the text stays in its cell and shows as written.
+pub fn escape_markdown(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
 /// report.md: every tracked dependency, behind or not, with links to the release notes.
@@ -48,20 +50,20 @@ pub fn markdown(plan: &Plan) -> String {
         let behind = if d.behind { "**yes**" } else { "no" };
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            escape(&d.name),
+            escape_markdown(&d.name),
             d.kind,
             cell(&d.current),
             cell(&d.latest),
             cell(&d.target),
             behind,
-            escape(&d.upstream),
+            escape_markdown(&d.upstream),
             notes
         ));
     }
     let notes: Vec<String> = plan
         .dependencies
         .iter()
-        .filter_map(|d| d.note.as_ref().map(|n| format!("- {}: {}", d.name, escape(n))))
+        .filter_map(|d| d.note.as_ref().map(|n| format!("- {}: {}", d.name, escape_markdown(n))))
         .collect();
     if !notes.is_empty() {
         out.push_str("\nNotes:\n\n");
@@ -171,10 +173,10 @@ pub fn pr_body(
     out.push_str("| Dependency | From | To | Release notes |\n|---|---|---|---|\n");
     for b in bumps.iter().map(BumpSummary::line).chain(modules.iter().map(ModuleSummary::line)) {
         let notes = b.release_notes.map(|u| format!("[{}]({u})", b.to)).unwrap_or_else(|| "–".into());
-        out.push_str(&format!("| {} | {} | {} | {} |\n", escape(b.name), b.from, b.to, notes));
+        out.push_str(&format!("| {} | {} | {} | {} |\n", escape_markdown(b.name), b.from, b.to, notes));
     }
     for m in modules {
-        out.push_str(&format!("\n### {} (`{}`)\n\n", escape(&m.name), m.module));
+        out.push_str(&format!("\n### {} (`{}`)\n\n", escape_markdown(&m.name), m.module));
         out.push_str(&format!(
             "`go get {}@v{}`, `go mod tidy` and, where vendored, `go mod vendor` in {}.\n\n",
             m.module,
@@ -203,7 +205,7 @@ pub fn pr_body(
         if i > 0 {
             out.push('\n');
         }
-        out.push_str(&format!("**{}** `{}`\n\n", escape(&b.name), b.new_blob));
+        out.push_str(&format!("**{}** `{}`\n\n", escape_markdown(&b.name), b.new_blob));
         out.push_str(&format!("- artifact: {}\n", b.artifact_url));
         out.push_str(&format!("- sha256: `{}`\n", b.sha256));
         match &b.expected_from {
@@ -349,5 +351,10 @@ mod tests {
     fn in_metadata_shows_current_and_target() {
         let version = BTreeMap::from([("etcd".to_string(), "3.5.17".to_string())]);
         insta::assert_json_snapshot!(in_metadata(&plan(), &version));
+    }
+
+    #[test]
+    fn table_text_keeps_to_its_cell_and_shows_as_written() {
+        assert_eq!(escape_markdown("a|b\\c\r\nd"), "a\\|b\\\\c  d");
     }
 }

@@ -14,24 +14,6 @@ use syn::visit::Visit;
 const MAX_FILE_LINES: usize = 700;
 const MAX_FN_LINES: usize = 80;
 
-/// Files still over [`MAX_FILE_LINES`] while the redesign (issue 11) splits them. The list only
-/// shrinks: a file listed here that is back under the limit fails the test too.
-const FILES_STILL_OVER: &[&str] = &["fleet.rs"];
-
-/// Functions (`file name`) still over [`MAX_FN_LINES`]; the same rule as [`FILES_STILL_OVER`].
-const FUNCTIONS_STILL_OVER: &[&str] = &[
-    "src/fleet.rs html",
-    "src/fleet.rs release",
-];
-
-/// The names in `found` that are over the limit but not `allowed`, and the `allowed` ones that are
-/// no longer over it.
-fn against_list(over: &[String], allowed: &[&str]) -> (Vec<String>, Vec<String>) {
-    let new = over.iter().filter(|o| !allowed.contains(&o.as_str())).cloned().collect();
-    let fixed = allowed.iter().filter(|a| !over.iter().any(|o| o == *a)).map(|a| a.to_string()).collect();
-    (new, fixed)
-}
-
 /// `src/` of this package, or the `src/` given in `ARCHITECTURE_SRC` (to measure another
 /// checkout: `ARCHITECTURE_SRC=/tmp/old/src cargo test --test architecture -- --nocapture`).
 fn src_dir() -> PathBuf {
@@ -321,9 +303,7 @@ fn every_src_file_has_at_most_700_lines_outside_its_tests() {
     }
     let over: Vec<String> =
         sizes.iter().filter(|(lines, _)| *lines > MAX_FILE_LINES).map(|(_, rel)| rel.to_string()).collect();
-    let (new, fixed) = against_list(&over, FILES_STILL_OVER);
-    assert!(new.is_empty(), "files over {MAX_FILE_LINES} lines: {new:?}");
-    assert!(fixed.is_empty(), "no longer over {MAX_FILE_LINES} lines, take them off FILES_STILL_OVER: {fixed:?}");
+    assert!(over.is_empty(), "files over {MAX_FILE_LINES} lines: {over:?}");
 }
 
 #[test]
@@ -343,9 +323,7 @@ fn every_function_in_src_has_at_most_80_lines() {
     for (lines, place, _) in all.iter().take(10) {
         println!("  {lines:5}  {place}");
     }
-    let (new, fixed) = against_list(&over, FUNCTIONS_STILL_OVER);
-    assert!(new.is_empty(), "functions over {MAX_FN_LINES} lines: {new:#?}");
-    assert!(fixed.is_empty(), "no longer over {MAX_FN_LINES} lines, take them off FUNCTIONS_STILL_OVER: {fixed:?}");
+    assert!(over.is_empty(), "functions over {MAX_FN_LINES} lines: {over:#?}");
 }
 
 #[test]

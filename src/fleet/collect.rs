@@ -1,0 +1,415 @@
+//! Collecting the fleet: every release read and assessed, [`CONCURRENCY`](super::CONCURRENCY) at a
+//! time, against upstream offers asked once for the whole fleet (the [`Memo`]), with its open bump
+//! pull requests and the age of each current version. One release that cannot be read is a row
+//! with the error; it never stops the others.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use futures_util::stream::{self, StreamExt};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use url::Url;
+
+use super::report::{DependencyRow, FleetReport, ReleaseRow};
+use crate::cache::{Cache, HttpEntry};
+use crate::error::{Error, Result};
+use crate::github;
+use crate::gomod::modfile;
+use crate::http::{Auth, Http};
+use crate::plan::PlannedDependency;
+use crate::release::snapshot::Snapshot;
+use crate::secrets::{self, Secret};
+use crate::source::{DependencyKind, Source};
+use crate::steps::assess::{self, Assessment};
+use crate::upstream::{self, Offer, UpstreamKey, goproxy};
+use crate::version::{Scheme, Version};
+
+/// Reads every release (`concurrency` at a time) and assesses it against upstream offers shared
+/// by the whole fleet. Never fails for one release: its row carries the error.
+pub async fn collect(
+    sources: Vec<Source>,
+    cache: Cache,
+    concurrency: usize,
+    now: OffsetDateTime,
+) -> Result<FleetReport> {
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    let secure = Http::new(false)?;
+    let insecure = match sources.iter().any(|s| s.skip_ssl_verification) {
+        true => Some(Http::new(true)?),
+        false => None,
+    };
+    let fleet = Arc::new(Fleet { cache, secure, insecure, memo: Memo::default(), git_locks: Mutex::default(), now });
+    let rows = stream::iter(sources)
+        .map(|source| {
+            let fleet = fleet.clone();
+            async move { fleet.release(source).await }
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<ReleaseRow>>()
+        .await;
+    Ok(FleetReport { generated_at: now.format(&Rfc3339).expect("UTC formats as RFC 3339"), releases: rows })
+}
+
+struct Fleet {
+    cache: Cache,
+    secure: Http,
+    insecure: Option<Http>,
+    memo: Memo,
+    /// One lock per git URL: its clone in the cache is one repository.
+    git_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    now: OffsetDateTime,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// An error on one line, secrets redacted.
+fn line(e: &Error) -> String {
+    secrets::redact(&e.one_line())
+}
+
+impl Fleet {
+    fn http(&self, source: &Source) -> &Http {
+        match (&self.insecure, source.skip_ssl_verification) {
+            (Some(h), true) => h,
+            _ => &self.secure,
+        }
+    }
+
+    /// The release's row: its assessment against the fleet's offers, its open pull requests and a
+    /// [`DependencyRow`] per planned dependency; the error, on one line, when it cannot be read.
+    async fn release(&self, source: Source) -> ReleaseRow {
+        let repository = source.repository.to_string();
+        let http = self.http(&source);
+        let a = match self.assess(http, source).await {
+            Ok(a) => a,
+            Err(unread) => return unread.row(repository),
+        };
+        let (pulls, warning) = open_pulls(http, &a.source, &repository).await;
+        let go_index = a.offers.get(&UpstreamKey::go_index(&a.source));
+        let mut dependencies = Vec::with_capacity(a.plan.dependencies.len());
+        for d in &a.plan.dependencies {
+            dependencies.push(self.dependency_row(http, &a, d, &pulls, go_index).await);
+        }
+        ReleaseRow {
+            repository,
+            branch: Some(a.plan.branch.clone()),
+            commit: Some(a.plan.commit.clone()),
+            error: None,
+            warning,
+            dependencies,
+        }
+    }
+
+    /// Reads the release's base branch and plans it against the offers the fleet shares.
+    async fn assess(&self, http: &Http, source: Source) -> std::result::Result<Assessment, Unread> {
+        let (snapshot, branch, commit) = self.read_base(&source).await.map_err(|error| Unread {
+            branch: source.branch.clone(),
+            commit: None,
+            error,
+        })?;
+        let unread = |error| Unread { branch: Some(branch.clone()), commit: Some(commit.clone()), error };
+        let detected = assess::tracked(&source, &snapshot);
+        let keys = assess::upstream_keys(&source, &detected);
+        let offers = self.memo.offers(http, &self.cache, source.upstream_token(), &keys).await.map_err(unread)?;
+        assess::with_offers(source, snapshot, detected, &branch, &commit, offers).map_err(|e| unread(line(&e)))
+    }
+
+    /// The base branch through the check cache (git, on the blocking pool), taking turns with the
+    /// other entries of the same `git_url`: the snapshot, the branch and the commit, or the error
+    /// on one line.
+    async fn read_base(&self, source: &Source) -> std::result::Result<(Snapshot, String, String), String> {
+        let git_lock = lock(&self.git_locks).entry(source.git_url.clone()).or_default().clone();
+        let (source, cache) = (source.clone(), self.cache.clone());
+        let read = tokio::task::spawn_blocking(move || {
+            let _turn = lock(&git_lock);
+            assess::read_base(&source, &cache)
+        })
+        .await;
+        match read {
+            Ok(Ok(read)) => Ok(read),
+            Ok(Err(e)) => Err(line(&e)),
+            Err(e) => Err(format!("reading the release failed: {e}")),
+        }
+    }
+
+    /// One dependency's row: the plan's versions, how far behind, the age of the current version
+    /// and its open bump pull request.
+    async fn dependency_row(
+        &self,
+        http: &Http,
+        a: &Assessment,
+        d: &PlannedDependency,
+        pulls: &BTreeMap<String, String>,
+        go_index: Option<&Offer>,
+    ) -> DependencyRow {
+        let pull_request = bump_pull(d, &a.source, pulls);
+        let published = self.published(http, a, d).await;
+        DependencyRow {
+            name: d.name.clone(),
+            kind: d.kind.clone(),
+            current: d.current.clone(),
+            latest: d.latest.clone(),
+            newest: d.newest.clone(),
+            behind: d.behind,
+            releases_behind: releases_behind(d, go_index),
+            age_days: published.as_deref().and_then(|p| days_since(p, self.now)),
+            pull_request,
+            upstream: d.upstream.clone(),
+            release_notes: d.release_notes.clone(),
+        }
+    }
+
+    /// When upstream published the dependency's current version: GitHub's `published_at`, the
+    /// module proxy's `.info` time (the Go downloads index has no dates).
+    async fn published(&self, http: &Http, a: &Assessment, d: &PlannedDependency) -> Option<String> {
+        match a.dependency(&d.name).map(|dep| &dep.kind) {
+            Some(DependencyKind::GithubRelease { .. }) => current_candidate(d).and_then(|c| c.published_at.clone()),
+            Some(DependencyKind::GoModule { module, .. }) => match &d.current {
+                Some(v) => self.memo.module_time(http, &self.cache, &a.source.go_proxy, module, v).await,
+                None => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// Why a release could not be read, and how far reading it got.
+struct Unread {
+    branch: Option<String>,
+    commit: Option<String>,
+    error: String,
+}
+
+impl Unread {
+    fn row(self, repository: String) -> ReleaseRow {
+        let Unread { branch, commit, error } = self;
+        ReleaseRow { repository, branch, commit, error: Some(error), warning: None, dependencies: vec![] }
+    }
+}
+
+/// The release's open pull requests by head branch (none without a token). When they cannot be
+/// listed: none, and the warning for the row.
+async fn open_pulls(http: &Http, source: &Source, repository: &str) -> (BTreeMap<String, String>, Option<String>) {
+    let Some(token) = &source.access_token else { return (BTreeMap::new(), None) };
+    match github::open_pulls(http, source, token).await {
+        Ok(p) => (p, None),
+        Err(e) => {
+            let w = format!("open pull requests not listed: {}", line(&e));
+            crate::log!("warning: {repository}: {w}");
+            (BTreeMap::new(), Some(w))
+        }
+    }
+}
+
+/// The open bump pull request of `d`: the one from `<branch_prefix><name>`, or grouped, from
+/// `<branch_prefix>all` while `d` is behind. A vendored Go package is bumped with its Go line,
+/// never on its own.
+fn bump_pull(d: &PlannedDependency, source: &Source, pulls: &BTreeMap<String, String>) -> Option<String> {
+    let prefix = &source.pull_request.branch_prefix;
+    match (d.kind.as_str(), source.pull_request.group) {
+        ("golang-package", _) => None,
+        (_, true) if d.behind => pulls.get(&format!("{prefix}all")).cloned(),
+        (_, true) => None,
+        (_, false) => pulls.get(&format!("{prefix}{}", d.name)).cloned(),
+    }
+}
+
+/// The upstream candidate that is the dependency's current version.
+fn current_candidate(d: &PlannedDependency) -> Option<&crate::plan::Candidate> {
+    let current = d.current_version.as_ref()?;
+    d.candidates.iter().find(|c| &c.version == current)
+}
+
+/// Upstream versions above the current one, up to `latest`. A vendored Go package counts the Go
+/// lines (1.N) above its own, up to the newest stable one.
+pub fn releases_behind(d: &PlannedDependency, go_index: Option<&Offer>) -> Option<u64> {
+    let current = d.current_version.as_ref()?;
+    if d.kind == "golang-package" {
+        let Some(Offer::Go(list)) = go_index else { return None };
+        let lines: BTreeSet<u64> = list
+            .iter()
+            .filter(|r| r.stable)
+            .filter_map(|r| Version::parse(Scheme::Go, &r.version))
+            .filter(|v| !v.is_prerelease() && v.major() == current.major() && v.minor() > current.minor())
+            .map(|v| v.minor())
+            .collect();
+        return Some(lines.len() as u64);
+    }
+    let latest = d.latest.as_deref()?;
+    let latest = d.candidates.iter().find(|c| c.version.as_str() == latest)?;
+    Some(d.candidates.iter().filter(|c| c.version > *current && c.version <= latest.version).count() as u64)
+}
+
+/// Whole days from `published` (RFC 3339) to `now`; never negative.
+pub fn days_since(published: &str, now: OffsetDateTime) -> Option<i64> {
+    let at = OffsetDateTime::parse(published.trim(), &Rfc3339).ok()?;
+    Some((now - at).whole_days().max(0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Asking each upstream once
+// ---------------------------------------------------------------------------------------------
+
+type OfferFuture = Shared<BoxFuture<'static, std::result::Result<Offer, String>>>;
+type TimeFuture = Shared<BoxFuture<'static, Option<String>>>;
+
+/// Look-ups shared by every release of the fleet: the first release that needs an upstream
+/// starts the request, the others wait for the same answer.
+#[derive(Default)]
+struct Memo {
+    /// By upstream and, for GitHub, a fingerprint of the token that asks.
+    offers: Mutex<BTreeMap<(UpstreamKey, Option<String>), OfferFuture>>,
+    /// By `.info` URL.
+    times: Mutex<HashMap<String, TimeFuture>>,
+}
+
+fn fingerprint(token: &Secret) -> String {
+    hex::encode(Sha256::digest(token.expose().as_bytes()))
+}
+
+impl Memo {
+    async fn offers(
+        &self,
+        http: &Http,
+        cache: &Cache,
+        token: Option<&Secret>,
+        keys: &[UpstreamKey],
+    ) -> std::result::Result<BTreeMap<UpstreamKey, Offer>, String> {
+        let futures: Vec<OfferFuture> = keys.iter().map(|k| self.offer(http, cache, token, k)).collect();
+        let results = futures_util::future::join_all(futures).await;
+        keys.iter().cloned().zip(results).map(|(k, r)| r.map(|o| (k, o))).collect()
+    }
+
+    fn offer(&self, http: &Http, cache: &Cache, token: Option<&Secret>, key: &UpstreamKey) -> OfferFuture {
+        // Only GitHub looks at the token.
+        let token = matches!(key, UpstreamKey::Github { .. }).then_some(token).flatten().cloned();
+        let who = token.as_ref().map(fingerprint);
+        lock(&self.offers)
+            .entry((key.clone(), who))
+            .or_insert_with(|| {
+                let (http, cache, key) = (http.clone(), cache.clone(), key.clone());
+                async move { upstream::lookup(&http, &cache, token.as_ref(), &key).await.map_err(|e| line(&e)) }
+                    .boxed()
+                    .shared()
+            })
+            .clone()
+    }
+
+    /// When the module proxy says `module@version` was published (`.info`'s `Time`), asked at
+    /// most once per version and kept in the cache for good.
+    async fn module_time(
+        &self,
+        http: &Http,
+        cache: &Cache,
+        proxy: &Url,
+        module: &str,
+        version: &str,
+    ) -> Option<String> {
+        let v = if version.starts_with('v') { version.to_string() } else { format!("v{version}") };
+        let url = goproxy::module_url(proxy, module, &format!("@v/{}.info", modfile::escape_version(&v)));
+        let future = lock(&self.times)
+            .entry(url.to_string())
+            .or_insert_with(|| {
+                let (http, cache) = (http.clone(), cache.clone());
+                async move { info_time(&http, &cache, &url).await }.boxed().shared()
+            })
+            .clone();
+        future.await
+    }
+}
+
+#[derive(Deserialize)]
+struct Info {
+    #[serde(rename = "Time")]
+    time: Option<String>,
+}
+
+async fn info_time(http: &Http, cache: &Cache, url: &Url) -> Option<String> {
+    let key = format!("immutable:{url}");
+    let body = match cache.http_get(&key) {
+        Some(entry) => entry.body,
+        None => match http.get_text(url, Auth::None, "application/json").await {
+            Ok(text) => {
+                if serde_json::from_str::<Info>(&text).is_ok() {
+                    cache.http_put(&key, &HttpEntry { etag: String::new(), body: text.clone() });
+                }
+                text
+            }
+            Err(e) => {
+                crate::log!("warning: no publication date: {}", line(&e));
+                return None;
+            }
+        },
+    };
+    serde_json::from_str::<Info>(&body).ok()?.time
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_are_whole_days_and_never_negative() {
+        let now = OffsetDateTime::parse("2025-01-11T12:00:00Z", &Rfc3339).unwrap();
+        assert_eq!(days_since("2025-01-01T12:00:01Z", now), Some(9));
+        assert_eq!(days_since("2025-01-01T12:00:00Z", now), Some(10));
+        assert_eq!(days_since("2026-01-01T00:00:00Z", now), Some(0));
+        assert_eq!(days_since("yesterday", now), None);
+    }
+
+    fn planned(kind: &str, current: &str, latest: Option<&str>, candidates: &[&str]) -> PlannedDependency {
+        let scheme = if kind == "github-release" { Scheme::Semver } else { Scheme::Go };
+        PlannedDependency {
+            name: "x".into(),
+            kind: kind.into(),
+            current: Some(current.into()),
+            latest: latest.map(String::from),
+            target: None,
+            behind: false,
+            files: vec![],
+            upstream: "u".into(),
+            constraint: None,
+            newest: None,
+            release_notes: None,
+            note: None,
+            current_blob: None,
+            candidates: candidates
+                .iter()
+                .map(|v| crate::plan::Candidate {
+                    version: Version::parse(scheme, v).unwrap(),
+                    notes_url: None,
+                    published_at: None,
+                })
+                .collect(),
+            current_version: Version::parse(scheme, current),
+        }
+    }
+
+    #[test]
+    fn releases_behind_counts_candidates_above_current_up_to_latest() {
+        let d = planned("github-release", "3.3.15", Some("3.5.17"), &["3.3.15", "3.3.27", "3.4.34", "3.5.17", "3.6.0"]);
+        assert_eq!(releases_behind(&d, None), Some(3));
+        let d = planned("github-release", "3.5.17", Some("3.5.17"), &["3.3.15", "3.5.17"]);
+        assert_eq!(releases_behind(&d, None), Some(0));
+        let d = planned("github-release", "3.5.17", None, &["4.0.0"]);
+        assert_eq!(releases_behind(&d, None), None);
+    }
+
+    #[test]
+    fn a_vendored_go_package_counts_newer_go_lines() {
+        let go =
+            |v: &str, stable: bool| upstream::golang::GoRelease { version: format!("go{v}"), stable, files: vec![] };
+        let offer =
+            Offer::Go(Arc::new(vec![go("1.25rc1", false), go("1.24.1", true), go("1.24.0", true), go("1.23.3", true)]));
+        let d = planned("golang-package", "1.22", Some("1.24"), &[]);
+        assert_eq!(releases_behind(&d, Some(&offer)), Some(2));
+        let d = planned("golang-package", "1.24", Some("1.24"), &[]);
+        assert_eq!(releases_behind(&d, Some(&offer)), Some(0));
+    }
+}

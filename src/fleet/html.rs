@@ -1,0 +1,218 @@
+//! `index.html`: one self-contained page (inline CSS and JS, no external asset): the matrix of
+//! releases × upstreams coloured by how far behind ([`Severity`]), sortable by clicking a header
+//! (or with `#sort=N` / `#sort=-N` in the URL), a legend and the time of the report. The style and
+//! the sorting script are `page.css` and `page.js` beside this file, inlined as they are.
+
+use super::matrix::{Column, columns, notes, short};
+use super::report::{DependencyRow, FleetReport, ReleaseRow};
+use super::severity::Severity;
+
+/// The page's style.
+const CSS: &str = include_str!("page.css");
+/// The page's script: sorting by a column.
+const JS: &str = include_str!("page.js");
+
+/// `s` escaped for HTML text and attribute values.
+fn h(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Only http(s) links become anchors.
+fn safe_href(url: &str) -> Option<String> {
+    (url.starts_with("https://") || url.starts_with("http://")).then(|| h(url))
+}
+
+/// `index.html`: one self-contained page (inline CSS and JS, no external asset): the matrix of
+/// releases × upstreams coloured by how far behind, sortable by clicking a header (or with
+/// `#sort=N` / `#sort=-N` in the URL), a legend and the time of the report.
+pub fn html(report: &FleetReport) -> String {
+    let cols = columns(report);
+    let mut out = head(report);
+    out.push_str(&legend());
+    out.push_str(&table_head(&cols));
+    for r in &report.releases {
+        out.push_str(&release_row(r, &cols));
+    }
+    out.push_str("</tbody>\n</table>\n</div>\n");
+    out.push_str(&format!("<script>\n{JS}</script>\n</body>\n</html>\n"));
+    out
+}
+
+/// The document's head (title, style) and the page's heading: when, how many releases, how many
+/// dependencies behind.
+fn head(report: &FleetReport) -> String {
+    let (behind, total) = report.behind();
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str(&format!(
+        "<title>Fleet report {}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",
+        h(&report.generated_at)
+    ));
+    out.push_str("<h1>Fleet report</h1>\n");
+    out.push_str(&format!(
+        "<p class=\"meta\">Generated <time datetime=\"{0}\">{0}</time> · {1} releases · {2} unreadable · {behind} of {total} dependencies behind</p>\n",
+        h(&report.generated_at),
+        report.releases.len(),
+        report.unreadable()
+    ));
+    out
+}
+
+/// What the colours and a cell's text mean.
+fn legend() -> String {
+    let mut out = String::from("<ul class=\"legend\" aria-label=\"legend\">\n");
+    for (sev, label) in Severity::LEGEND {
+        out.push_str(&format!("<li><span class=\"swatch {}\"></span>{}</li>\n", sev.class(), h(label)));
+    }
+    out.push_str("<li><span class=\"swatch\" style=\"background:#f9d6d2\"></span>release could not be read</li>\n");
+    out.push_str("<li>cell: current → latest · releases behind · days since the current version was published</li>\n");
+    out.push_str("</ul>\n");
+    out
+}
+
+/// The table up to its body: a sortable header per column (release, behind, each upstream with
+/// its newest version).
+fn table_head(cols: &[Column]) -> String {
+    let mut out = String::from("<div class=\"wrap\">\n<table id=\"fleet\">\n<thead><tr>");
+    out.push_str("<th data-type=\"text\" aria-sort=\"none\"><button type=\"button\">Release</button></th>");
+    out.push_str("<th data-type=\"num\" aria-sort=\"none\"><button type=\"button\">Behind<span class=\"newest\">dependencies</span></button></th>");
+    for c in cols {
+        let newest =
+            c.newest.as_deref().map(|n| format!("<span class=\"newest\">newest {}</span>", h(n))).unwrap_or_default();
+        out.push_str(&format!(
+            "<th data-type=\"num\" aria-sort=\"none\" data-upstream=\"{0}\"><button type=\"button\">{0}{newest}</button></th>",
+            h(&c.upstream)
+        ));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    out
+}
+
+/// One release's row: its name, branch and commit, then how many dependencies are behind and a
+/// cell per upstream; a release that could not be read shows its error across the row.
+fn release_row(r: &ReleaseRow, cols: &[Column]) -> String {
+    let sub = match (&r.branch, &r.commit) {
+        (Some(b), Some(c)) => format!("{} @ {}", h(b), h(short(c))),
+        (Some(b), None) => h(b),
+        _ => String::new(),
+    };
+    let warn =
+        r.warning.as_ref().map(|w| format!(" <span class=\"warn\" title=\"{}\">⚠</span>", h(w))).unwrap_or_default();
+    let head = format!(
+        "<th scope=\"row\" data-col=\"0\" data-sort=\"{0}\">{0}{warn}<span class=\"sub\">{sub}</span></th>",
+        h(&r.repository)
+    );
+    if let Some(e) = &r.error {
+        return format!(
+            "<tr class=\"unreadable\" data-repository=\"{}\">{head}<td class=\"error\" colspan=\"{}\">⚠ unreadable: {}</td></tr>\n",
+            h(&r.repository),
+            cols.len() + 1,
+            h(e)
+        );
+    }
+    let mut out = format!("<tr data-repository=\"{}\">{head}", h(&r.repository));
+    let n = r.dependencies.iter().filter(|d| d.behind).count();
+    out.push_str(&format!("<td class=\"num\" data-col=\"1\" data-sort=\"{n}\">{n}</td>"));
+    for (i, c) in cols.iter().enumerate() {
+        let deps: Vec<&DependencyRow> = r.dependencies.iter().filter(|d| d.upstream == c.upstream).collect();
+        out.push_str(&cell(&deps, i + 2));
+    }
+    out.push_str("</tr>\n");
+    out
+}
+
+/// The cell of column `col`: the dependencies on its upstream, each in its own colour; the cell
+/// takes the colour of its worst one and sorts by it, then by releases behind.
+fn cell(deps: &[&DependencyRow], col: usize) -> String {
+    if deps.is_empty() {
+        return format!("<td class=\"cell\" data-col=\"{col}\"></td>");
+    }
+    let worst = deps.iter().map(|d| Severity::of(d)).max().unwrap_or(Severity::Unknown);
+    let score = deps
+        .iter()
+        .map(|d| Severity::of(d) as u64 * 10_000 + d.releases_behind.unwrap_or(0).min(9_999))
+        .max()
+        .unwrap_or(0);
+    let mut out = format!("<td class=\"cell {}\" data-col=\"{col}\" data-sort=\"{score}\">", worst.class());
+    for d in deps {
+        out.push_str(&dep_html(d));
+    }
+    out.push_str("</td>");
+    out
+}
+
+/// One dependency in a cell: its name, versions, pull request and notes, coloured by its
+/// [`Severity`], with everything known about it in the tooltip.
+fn dep_html(d: &DependencyRow) -> String {
+    let sev = Severity::of(d);
+    let mut title = vec![format!("{} ({}, {})", d.name, d.kind, d.upstream)];
+    title.push(format!("current {}", d.current.as_deref().unwrap_or("unknown")));
+    title.push(format!("latest on its line {}", d.latest.as_deref().unwrap_or("unknown")));
+    title.push(format!("newest {}", d.newest.as_deref().unwrap_or("unknown")));
+    if let Some(n) = d.releases_behind {
+        title.push(format!("{n} {} behind", if d.kind == "golang-package" { "Go lines" } else { "releases" }));
+    }
+    if let Some(a) = d.age_days {
+        title.push(format!("current published {a} days ago"));
+    }
+    let ver = match (&d.latest, d.behind) {
+        (Some(l), true) => format!("{} → {}", h(d.current.as_deref().unwrap_or("?")), h(l)),
+        _ => {
+            let mark = match sev {
+                Severity::Current => " ✓",
+                Severity::NewerLine => " ↑",
+                _ => "",
+            };
+            format!("{}{mark}", h(d.current.as_deref().unwrap_or("?")))
+        }
+    };
+    let info = notes(d);
+    let info =
+        if info.is_empty() { String::new() } else { format!("<span class=\"info\">{}</span>", info.join(" · ")) };
+    let pr =
+        d.pull_request.as_deref().and_then(safe_href).map(|u| format!("<a href=\"{u}\">PR</a>")).unwrap_or_default();
+    format!(
+        "<div class=\"dep {}\" data-dependency=\"{}\" title=\"{}\"><span class=\"name\">{}</span><span class=\"ver\">{ver}</span>{pr}{info}</div>",
+        sev.class(),
+        h(&d.name),
+        h(&title.join("; ")),
+        h(&d.name)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::report::tests::sample;
+
+    #[test]
+    fn the_page_is_self_contained_and_escapes_what_it_shows() {
+        let page = html(&sample());
+        for external in ["<link", " src=", "@import", "url(", "http://", "//fonts", "<img"] {
+            assert!(!page.contains(external), "{external} in the page");
+        }
+        assert!(page.contains("o/&lt;script&gt;"));
+        assert!(!page.contains("o/<script>"));
+        assert!(page.contains(
+            "class=\"error\" colspan=\"3\">⚠ unreadable: git https://x/o/r.git: authentication failed | &lt;b&gt;"
+        ));
+        assert!(page.contains("<a href=\"https://github.com/o/etcd-release/pull/7\">PR</a>"));
+        assert!(
+            page.contains("class=\"cell sev-some\" data-col=\"2\" data-sort=\"40003\""),
+            "etcd: Some (4) * 10000 + 3"
+        );
+        assert!(page.contains("<time datetime=\"2025-01-02T03:04:05Z\">"));
+    }
+}

@@ -1,0 +1,81 @@
+//! How far behind a dependency is: one [`Severity`] drives the colours and the sorting of the
+//! page, the marks of fleet.md and the page's legend.
+
+use super::report::DependencyRow;
+
+/// How far behind a dependency is, for colours and sorting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// No current or no latest version known.
+    Unknown,
+    Current,
+    /// Current on its line, but upstream has a newer line outside the constraint.
+    NewerLine,
+    /// One release behind.
+    One,
+    /// Two to four releases behind (or one Go line, for a vendored Go package).
+    Some,
+    /// Five or more (or two Go lines or more).
+    Far,
+}
+
+impl Severity {
+    pub fn of(d: &DependencyRow) -> Severity {
+        let n = d.releases_behind.unwrap_or(u64::from(d.behind));
+        if d.current.is_none() || d.latest.is_none() {
+            Severity::Unknown
+        } else if d.kind == "golang-package" && n > 0 {
+            if n >= 2 { Severity::Far } else { Severity::Some }
+        } else if d.behind || n > 0 {
+            match n {
+                0 | 1 => Severity::One,
+                2..=4 => Severity::Some,
+                _ => Severity::Far,
+            }
+        } else if d.newest.is_some() && d.newest != d.latest {
+            Severity::NewerLine
+        } else {
+            Severity::Current
+        }
+    }
+
+    /// The page's CSS class for this colour.
+    pub(super) fn class(self) -> &'static str {
+        match self {
+            Severity::Unknown => "sev-unknown",
+            Severity::Current => "sev-current",
+            Severity::NewerLine => "sev-line",
+            Severity::One => "sev-one",
+            Severity::Some => "sev-some",
+            Severity::Far => "sev-far",
+        }
+    }
+
+    /// Each colour of the page and what it means, in the order the legend shows them.
+    pub(super) const LEGEND: [(Severity, &'static str); 6] = [
+        (Severity::Current, "up to date"),
+        (Severity::NewerLine, "up to date on its line; a newer line exists outside the constraint"),
+        (Severity::One, "1 release behind"),
+        (Severity::Some, "2–4 releases behind (a vendored Go package: 1 Go line)"),
+        (Severity::Far, "5 or more releases behind (a vendored Go package: 2 Go lines or more)"),
+        (Severity::Unknown, "unknown: no current or no upstream version"),
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::report::tests::dep;
+
+    #[test]
+    fn severity_follows_releases_behind() {
+        let s = |n| Severity::of(&dep("a", "u", "1.0.0", "1.0.5", "1.0.5", n));
+        assert_eq!((s(0), s(1), s(3), s(5)), (Severity::Current, Severity::One, Severity::Some, Severity::Far));
+        assert_eq!(Severity::of(&dep("a", "u", "1.0.0", "1.0.0", "2.0.0", 0)), Severity::NewerLine);
+        let mut v = dep("golang-1.22-linux", "Go downloads", "1.22", "1.24", "1.24.0", 2);
+        v.kind = "golang-package".into();
+        assert_eq!(Severity::of(&v), Severity::Far);
+        v.latest = None;
+        assert_eq!(Severity::of(&v), Severity::Unknown);
+    }
+}
