@@ -142,7 +142,7 @@ fn report_cmd(source: &std::path::Path, repo: Option<&std::path::Path>, json: bo
         None => rt.block_on(assess::remote(source, &cache, &http))?,
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&a.plan).expect("serialises"));
+        println!("{}", serde_json::to_string_pretty(&report::PlanJson::from(&a.plan)).expect("serialises"));
     } else {
         print!("{}", report::markdown(&a.plan));
     }

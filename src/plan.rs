@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::detect::{Detected, VendoredGolang};
 use crate::error::{Error, Result};
@@ -22,6 +22,53 @@ use crate::release::snapshot::Snapshot;
 use crate::source::{Dependency, DependencyKind, Source};
 use crate::upstream::{Offer, UpstreamKey};
 use crate::version::{Scheme, Version};
+
+/// What kind of dependency a plan entry is; plan.json and fleet.json spell it in kebab case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A blob from a GitHub release's asset.
+    GithubRelease,
+    /// A Go toolchain blob from the Go downloads index.
+    Golang,
+    /// A module required by go.mod files.
+    GoModule,
+    /// A golang package vendored with `bosh vendor-package` (reported, not bumped).
+    GolangPackage,
+}
+
+impl Kind {
+    pub fn of(kind: &DependencyKind) -> Kind {
+        match kind {
+            DependencyKind::GithubRelease { .. } => Kind::GithubRelease,
+            DependencyKind::Golang { .. } => Kind::Golang,
+            DependencyKind::GoModule { .. } => Kind::GoModule,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::GithubRelease => "github-release",
+            Kind::Golang => "golang",
+            Kind::GoModule => "go-module",
+            Kind::GolangPackage => "golang-package",
+        }
+    }
+
+    /// How the kind's upstream spells versions.
+    pub fn scheme(self) -> Scheme {
+        match self {
+            Kind::Golang | Kind::GolangPackage => Scheme::Go,
+            Kind::GithubRelease | Kind::GoModule => Scheme::Semver,
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One version an upstream offers for a dependency.
 #[derive(Debug, Clone)]
@@ -31,7 +78,8 @@ pub struct Candidate {
     pub published_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The plan of a release; plan.json is [`crate::report::PlanJson`] made from it.
+#[derive(Debug, Clone)]
 pub struct Plan {
     pub repository: String,
     pub branch: String,
@@ -39,38 +87,37 @@ pub struct Plan {
     pub dependencies: Vec<PlannedDependency>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PlannedDependency {
     pub name: String,
-    pub kind: String,
-    pub current: Option<String>,
-    pub latest: Option<String>,
-    pub target: Option<String>,
+    pub kind: Kind,
+    /// The version the repository holds.
+    pub current: Option<Version>,
+    /// The highest candidate inside the constraint.
+    pub latest: Option<Version>,
+    /// `latest` when it is higher than `current`.
+    pub target: Option<Version>,
     pub behind: bool,
     pub files: Vec<String>,
     /// Where versions come from: `nats-io/nats-server`, `Go downloads`, a module path.
     pub upstream: String,
     pub constraint: Option<String>,
     /// The newest version upstream offers, constraint or not.
-    pub newest: Option<String>,
+    pub newest: Option<Version>,
     /// Release notes of the target (else of the latest version).
     pub release_notes: Option<String>,
     /// Why a dependency is reported but cannot be bumped, or other remarks.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The blob path of the current version (blob dependencies).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_blob: Option<String>,
-    #[serde(skip)]
+    /// Every usable version upstream offers, ascending.
     pub candidates: Vec<Candidate>,
-    #[serde(skip)]
-    pub current_version: Option<Version>,
 }
 
 impl Plan {
     /// The Concourse version: every dependency with a target, `{name: target}`.
     pub fn version(&self) -> BTreeMap<String, String> {
-        self.dependencies.iter().filter_map(|d| Some((d.name.clone(), d.target.clone()?))).collect()
+        self.dependencies.iter().filter_map(|d| Some((d.name.clone(), d.target.as_ref()?.to_string()))).collect()
     }
 
     pub fn get(&self, name: &str) -> Option<&PlannedDependency> {
@@ -89,8 +136,8 @@ impl Plan {
             let cand = dep.candidates.iter().find(|c| c.version.as_str() == target).ok_or_else(|| {
                 Error::dependency(name, format!("upstream {} does not offer version {target}", dep.upstream))
             })?;
-            dep.behind = dep.current_version.as_ref().is_none_or(|c| &cand.version > c);
-            dep.target = Some(target.clone());
+            dep.behind = dep.current.as_ref().is_none_or(|c| &cand.version > c);
+            dep.target = Some(cand.version.clone());
             dep.release_notes = cand.notes_url.clone();
         }
         Ok(())
@@ -264,19 +311,18 @@ pub fn plan(
         };
         dependencies.push(PlannedDependency {
             name: dep.name.clone(),
-            kind: dep.kind.name().to_string(),
-            current: cur.version.as_ref().map(|v| v.to_string()),
-            latest: latest.map(|c| c.version.to_string()),
-            target: target.map(|c| c.version.to_string()),
+            kind: Kind::of(&dep.kind),
+            current: cur.version,
+            latest: latest.map(|c| c.version.clone()),
+            target: target.map(|c| c.version.clone()),
             behind: target.is_some(),
             files: cur.files,
             upstream: key.describe(),
             constraint: dep.constraint.as_ref().map(|c| c.to_string()),
-            newest: newest.map(|c| c.version.to_string()),
+            newest: newest.map(|c| c.version.clone()),
             release_notes: target.or(latest).and_then(|c| c.notes_url.clone()),
             note,
             current_blob: cur.blob,
-            current_version: cur.version,
             candidates: cands,
         });
     }
@@ -302,23 +348,22 @@ fn vendored(source: &Source, v: &VendoredGolang, offers: &BTreeMap<UpstreamKey, 
             .max(),
         _ => None,
     };
-    let newest_line = newest.as_ref().map(|n| format!("{}.{}", n.major(), n.minor()));
+    let newest_line = newest.as_ref().and_then(|n| Version::parse(Scheme::Go, &format!("{}.{}", n.major(), n.minor())));
     let behind = newest.as_ref().is_some_and(|n| n.minor() > v.line.minor());
     PlannedDependency {
         name: v.package.clone(),
-        kind: "golang-package".into(),
-        current: Some(v.line.to_string()),
+        kind: Kind::GolangPackage,
+        current: Some(v.line.clone()),
         latest: newest_line,
         target: None,
         behind,
         files: vec![format!("packages/{}/spec.lock", v.package)],
         upstream: key.describe(),
         constraint: None,
-        newest: newest.as_ref().map(|n| n.to_string()),
+        newest: newest.clone(),
         release_notes: newest.as_ref().map(|n| format!("https://go.dev/doc/devel/release#go{n}")),
         note: Some("vendored with bosh vendor-package: reported, not bumped".into()),
         current_blob: None,
         candidates: vec![],
-        current_version: Some(v.line.clone()),
     }
 }

@@ -1,11 +1,14 @@
-//! Pure renderers of what users read: `report.md`, the step metadata, and (later) PR titles and
-//! bodies. Snapshot-tested.
+//! Pure renderers of what users read: plan.json, `report.md`, the step metadata, PR titles and
+//! bodies. Snapshot-tested. Each file format has an output type of its own ([`PlanJson`],
+//! [`MetadataField`]), made from the typed plan, so the plan can change without changing a byte
+//! users read.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::plan::Plan;
+use crate::plan::{Kind, Plan, PlannedDependency};
+use crate::version::Version;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct MetadataField {
@@ -13,8 +16,72 @@ pub struct MetadataField {
     pub value: String,
 }
 
-fn cell(v: &Option<String>) -> String {
-    v.as_deref().map(escape_markdown).unwrap_or_else(|| "–".into())
+/// `plan.json`: the plan as `in` writes it and `currency report --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanJson {
+    pub repository: String,
+    pub branch: String,
+    pub commit: String,
+    pub dependencies: Vec<PlannedJson>,
+}
+
+/// One dependency of [`PlanJson`].
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedJson {
+    pub name: String,
+    pub kind: Kind,
+    pub current: Option<String>,
+    pub latest: Option<String>,
+    pub target: Option<String>,
+    pub behind: bool,
+    pub files: Vec<String>,
+    pub upstream: String,
+    pub constraint: Option<String>,
+    pub newest: Option<String>,
+    pub release_notes: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_blob: Option<String>,
+}
+
+fn text(v: &Option<Version>) -> Option<String> {
+    v.as_ref().map(Version::to_string)
+}
+
+impl From<&PlannedDependency> for PlannedJson {
+    fn from(d: &PlannedDependency) -> PlannedJson {
+        PlannedJson {
+            name: d.name.clone(),
+            kind: d.kind,
+            current: text(&d.current),
+            latest: text(&d.latest),
+            target: text(&d.target),
+            behind: d.behind,
+            files: d.files.clone(),
+            upstream: d.upstream.clone(),
+            constraint: d.constraint.clone(),
+            newest: text(&d.newest),
+            release_notes: d.release_notes.clone(),
+            note: d.note.clone(),
+            current_blob: d.current_blob.clone(),
+        }
+    }
+}
+
+impl From<&Plan> for PlanJson {
+    fn from(p: &Plan) -> PlanJson {
+        PlanJson {
+            repository: p.repository.clone(),
+            branch: p.branch.clone(),
+            commit: p.commit.clone(),
+            dependencies: p.dependencies.iter().map(PlannedJson::from).collect(),
+        }
+    }
+}
+
+fn cell(v: &Option<Version>) -> String {
+    v.as_ref().map(|v| escape_markdown(v.as_str())).unwrap_or_else(|| "–".into())
 }
 
 /// Text for a Markdown table cell (report.md, PR bodies, fleet.md): `\` and `|` escaped, line
@@ -78,7 +145,7 @@ pub fn in_metadata(plan: &Plan, version: &BTreeMap<String, String>) -> Vec<Metad
     version
         .iter()
         .map(|(name, target)| {
-            let current = plan.get(name).and_then(|d| d.current.clone()).unwrap_or_else(|| "?".into());
+            let current = plan.get(name).and_then(|d| text(&d.current)).unwrap_or_else(|| "?".into());
             MetadataField { name: name.clone(), value: format!("{current} -> {target}") }
         })
         .collect()
@@ -257,22 +324,23 @@ mod tests {
     use crate::plan::PlannedDependency;
 
     fn dep(name: &str, kind: &str, current: &str, latest: &str, target: Option<&str>) -> PlannedDependency {
+        let kind: Kind = serde_json::from_value(serde_json::json!(kind)).unwrap();
+        let v = |text: &str| Version::parse(kind.scheme(), text);
         PlannedDependency {
             name: name.into(),
-            kind: kind.into(),
-            current: Some(current.into()),
-            latest: Some(latest.into()),
-            target: target.map(String::from),
+            kind,
+            current: v(current),
+            latest: v(latest),
+            target: target.and_then(v),
             behind: target.is_some(),
             files: vec!["config/blobs.yml".into()],
             upstream: "etcd-io/etcd".into(),
             constraint: Some("^3".into()),
-            newest: Some(latest.into()),
+            newest: v(latest),
             release_notes: Some(format!("https://github.com/etcd-io/etcd/releases/tag/v{latest}")),
             note: None,
             current_blob: None,
             candidates: vec![],
-            current_version: None,
         }
     }
 

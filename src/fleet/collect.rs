@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::github;
 use crate::gomod::modfile;
 use crate::http::{Auth, Http};
-use crate::plan::PlannedDependency;
+use crate::plan::{Kind, PlannedDependency};
 use crate::release::snapshot::Snapshot;
 use crate::secrets::{self, Secret};
 use crate::source::{DependencyKind, Source};
@@ -152,10 +152,10 @@ impl Fleet {
         let published = self.published(http, a, d).await;
         DependencyRow {
             name: d.name.clone(),
-            kind: d.kind.clone(),
-            current: d.current.clone(),
-            latest: d.latest.clone(),
-            newest: d.newest.clone(),
+            kind: d.kind,
+            current: d.current.as_ref().map(Version::to_string),
+            latest: d.latest.as_ref().map(Version::to_string),
+            newest: d.newest.as_ref().map(Version::to_string),
             behind: d.behind,
             releases_behind: releases_behind(d, go_index),
             age_days: published.as_deref().and_then(|p| days_since(p, self.now)),
@@ -171,7 +171,7 @@ impl Fleet {
         match a.dependency(&d.name).map(|dep| &dep.kind) {
             Some(DependencyKind::GithubRelease { .. }) => current_candidate(d).and_then(|c| c.published_at.clone()),
             Some(DependencyKind::GoModule { module, .. }) => match &d.current {
-                Some(v) => self.memo.module_time(http, &self.cache, &a.source.go_proxy, module, v).await,
+                Some(v) => self.memo.module_time(http, &self.cache, &a.source.go_proxy, module, v.as_str()).await,
                 None => None,
             },
             _ => None,
@@ -212,8 +212,8 @@ async fn open_pulls(http: &Http, source: &Source, repository: &str) -> (BTreeMap
 /// never on its own.
 fn bump_pull(d: &PlannedDependency, source: &Source, pulls: &BTreeMap<String, String>) -> Option<String> {
     let prefix = &source.pull_request.branch_prefix;
-    match (d.kind.as_str(), source.pull_request.group) {
-        ("golang-package", _) => None,
+    match (d.kind, source.pull_request.group) {
+        (Kind::GolangPackage, _) => None,
         (_, true) if d.behind => pulls.get(&format!("{prefix}all")).cloned(),
         (_, true) => None,
         (_, false) => pulls.get(&format!("{prefix}{}", d.name)).cloned(),
@@ -222,15 +222,15 @@ fn bump_pull(d: &PlannedDependency, source: &Source, pulls: &BTreeMap<String, St
 
 /// The upstream candidate that is the dependency's current version.
 fn current_candidate(d: &PlannedDependency) -> Option<&crate::plan::Candidate> {
-    let current = d.current_version.as_ref()?;
+    let current = d.current.as_ref()?;
     d.candidates.iter().find(|c| &c.version == current)
 }
 
 /// Upstream versions above the current one, up to `latest`. A vendored Go package counts the Go
 /// lines (1.N) above its own, up to the newest stable one.
 pub fn releases_behind(d: &PlannedDependency, go_index: Option<&Offer>) -> Option<u64> {
-    let current = d.current_version.as_ref()?;
-    if d.kind == "golang-package" {
+    let current = d.current.as_ref()?;
+    if d.kind == Kind::GolangPackage {
         let Some(Offer::Go(list)) = go_index else { return None };
         let lines: BTreeSet<u64> = list
             .iter()
@@ -241,8 +241,8 @@ pub fn releases_behind(d: &PlannedDependency, go_index: Option<&Offer>) -> Optio
             .collect();
         return Some(lines.len() as u64);
     }
-    let latest = d.latest.as_deref()?;
-    let latest = d.candidates.iter().find(|c| c.version.as_str() == latest)?;
+    let latest = d.latest.as_ref()?;
+    let latest = d.candidates.iter().find(|c| c.version.as_str() == latest.as_str())?;
     Some(d.candidates.iter().filter(|c| c.version > *current && c.version <= latest.version).count() as u64)
 }
 
@@ -364,12 +364,13 @@ mod tests {
     }
 
     fn planned(kind: &str, current: &str, latest: Option<&str>, candidates: &[&str]) -> PlannedDependency {
-        let scheme = if kind == "github-release" { Scheme::Semver } else { Scheme::Go };
+        let kind: Kind = serde_json::from_value(serde_json::json!(kind)).unwrap();
+        let scheme = kind.scheme();
         PlannedDependency {
             name: "x".into(),
-            kind: kind.into(),
-            current: Some(current.into()),
-            latest: latest.map(String::from),
+            kind,
+            current: Version::parse(scheme, current),
+            latest: latest.and_then(|l| Version::parse(scheme, l)),
             target: None,
             behind: false,
             files: vec![],
@@ -387,7 +388,6 @@ mod tests {
                     published_at: None,
                 })
                 .collect(),
-            current_version: Version::parse(scheme, current),
         }
     }
 

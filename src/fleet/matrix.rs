@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::report::{DependencyRow, FleetReport};
-use crate::version::{Scheme, Version};
+use crate::plan::Kind;
+use crate::version::Version;
 
 /// One column of the matrix: an upstream.
 pub(super) struct Column {
@@ -15,11 +16,11 @@ pub(super) struct Column {
 }
 
 /// The order of the columns by kind: GitHub releases, then Go, then modules.
-fn kind_rank(kind: &str) -> u8 {
+fn kind_rank(kind: Kind) -> u8 {
     match kind {
-        "github-release" => 0,
-        "golang" | "golang-package" => 1,
-        _ => 2,
+        Kind::GithubRelease => 0,
+        Kind::Golang | Kind::GolangPackage => 1,
+        Kind::GoModule => 2,
     }
 }
 
@@ -27,8 +28,8 @@ fn kind_rank(kind: &str) -> u8 {
 pub(super) fn columns(report: &FleetReport) -> Vec<Column> {
     let mut by: BTreeMap<(u8, String), Option<String>> = BTreeMap::new();
     for d in report.releases.iter().flat_map(|r| &r.dependencies) {
-        let scheme = if d.upstream == "Go downloads" { Scheme::Go } else { Scheme::Semver };
-        let newest = by.entry((kind_rank(&d.kind), d.upstream.clone())).or_default();
+        let scheme = d.kind.scheme();
+        let newest = by.entry((kind_rank(d.kind), d.upstream.clone())).or_default();
         if let Some(n) = &d.newest {
             let higher = match newest.as_deref() {
                 None => true,
@@ -54,8 +55,8 @@ pub(super) fn short(commit: &str) -> &str {
 /// behind, and how old the current version is: `["3 behind", "230 d old"]`.
 pub(super) fn notes(d: &DependencyRow) -> Vec<String> {
     let mut notes = Vec::new();
-    match (d.releases_behind, d.kind.as_str()) {
-        (Some(n), "golang-package") if n > 0 => {
+    match (d.releases_behind, d.kind) {
+        (Some(n), Kind::GolangPackage) if n > 0 => {
             notes.push(format!("{n} Go line{} behind", if n == 1 { "" } else { "s" }))
         }
         (Some(n), _) if n > 0 => notes.push(format!("{n} behind")),

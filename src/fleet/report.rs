@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::plan::Kind;
+
 /// `fleet.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FleetReport {
@@ -29,7 +31,7 @@ pub struct ReleaseRow {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DependencyRow {
     pub name: String,
-    pub kind: String,
+    pub kind: Kind,
     pub current: Option<String>,
     /// The newest upstream version inside the dependency's constraint.
     pub latest: Option<String>,
@@ -78,7 +80,7 @@ pub(super) mod tests {
     ) -> DependencyRow {
         DependencyRow {
             name: name.into(),
-            kind: if upstream == "Go downloads" { "golang".into() } else { "github-release".into() },
+            kind: if upstream == "Go downloads" { Kind::Golang } else { Kind::GithubRelease },
             current: Some(current.into()),
             latest: Some(latest.into()),
             newest: Some(newest.into()),

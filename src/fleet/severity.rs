@@ -2,6 +2,7 @@
 //! page, the marks of fleet.md and the page's legend.
 
 use super::report::DependencyRow;
+use crate::plan::Kind;
 
 /// How far behind a dependency is, for colours and sorting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -24,7 +25,7 @@ impl Severity {
         let n = d.releases_behind.unwrap_or(u64::from(d.behind));
         if d.current.is_none() || d.latest.is_none() {
             Severity::Unknown
-        } else if d.kind == "golang-package" && n > 0 {
+        } else if d.kind == Kind::GolangPackage && n > 0 {
             if n >= 2 { Severity::Far } else { Severity::Some }
         } else if d.behind || n > 0 {
             match n {
@@ -73,7 +74,7 @@ mod tests {
         assert_eq!((s(0), s(1), s(3), s(5)), (Severity::Current, Severity::One, Severity::Some, Severity::Far));
         assert_eq!(Severity::of(&dep("a", "u", "1.0.0", "1.0.0", "2.0.0", 0)), Severity::NewerLine);
         let mut v = dep("golang-1.22-linux", "Go downloads", "1.22", "1.24", "1.24.0", 2);
-        v.kind = "golang-package".into();
+        v.kind = Kind::GolangPackage;
         assert_eq!(Severity::of(&v), Severity::Far);
         v.latest = None;
         assert_eq!(Severity::of(&v), Severity::Unknown);

@@ -16,8 +16,8 @@ pub fn check(source: Source) -> Result<Vec<VersionMap>> {
         crate::log!(
             "{}: {} -> {}",
             d.name,
-            d.current.as_deref().unwrap_or("?"),
-            d.target.as_deref().or(d.latest.as_deref()).unwrap_or("?")
+            d.current.as_ref().map_or("?", |v| v.as_str()),
+            d.target.as_ref().or(d.latest.as_ref()).map_or("?", |v| v.as_str())
         );
     }
     Ok(if version.is_empty() { vec![] } else { vec![version] })

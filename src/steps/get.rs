@@ -34,7 +34,7 @@ pub fn get(source: Source, version: Option<VersionMap>, params: InParams, dest: 
             download_all(&rt, &http, &a, &requested, &mut written)?;
         }
         for (file, bytes) in [
-            ("plan.json", json_bytes(&a.plan)),
+            ("plan.json", json_bytes(&report::PlanJson::from(&a.plan))),
             ("report.md", report::markdown(&a.plan).into_bytes()),
             ("version.json", json_bytes(&requested)),
         ] {

@@ -36,7 +36,7 @@ impl BlobKind {
             name: selected.name().to_string(),
             old_path: selected.planned.current_blob.clone().expect("blob dependencies have a current blob"),
             new_path: template.render(&target),
-            from: selected.planned.current.clone().unwrap_or_default(),
+            from: selected.planned.current.as_ref().map(|v| v.to_string()).unwrap_or_default(),
             to: target,
             release_notes: selected.planned.release_notes.clone(),
             artifact,

@@ -63,7 +63,7 @@ impl<'a> ModuleKind<'a> {
         ModuleKind {
             name: selected.name().to_string(),
             module,
-            from: planned.current.clone().unwrap_or_default(),
+            from: planned.current.as_ref().map(|v| v.to_string()).unwrap_or_default(),
             to: selected.target().to_string(),
             release_notes: planned.release_notes.clone(),
             upstream: planned.upstream.clone(),

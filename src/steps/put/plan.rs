@@ -27,7 +27,7 @@ impl Selected<'_> {
     }
 
     pub fn target(&self) -> &str {
-        self.planned.target.as_deref().expect("selected dependencies have a target")
+        self.planned.target.as_ref().expect("selected dependencies have a target").as_str()
     }
 }
 
@@ -137,6 +137,7 @@ fn holds(head: &Head, wants: &[Want]) -> bool {
 mod tests {
     use super::*;
     use crate::release::blobs::BlobEntry;
+    use crate::version::{Scheme, Version};
 
     const OURS: &str = "currency@users.noreply.github.com";
 
@@ -221,20 +222,19 @@ mod tests {
         };
         let planned = PlannedDependency {
             name: name.into(),
-            kind: "go-module".into(),
-            current: Some("1.0.0".into()),
-            latest: Some("1.1.0".into()),
-            target: Some("1.1.0".into()),
+            kind: crate::plan::Kind::GoModule,
+            current: Version::parse(Scheme::Semver, "1.0.0"),
+            latest: Version::parse(Scheme::Semver, "1.1.0"),
+            target: Version::parse(Scheme::Semver, "1.1.0"),
             behind: true,
             files: vec![],
             upstream: format!("example.com/{name}"),
             constraint: None,
-            newest: Some("1.1.0".into()),
+            newest: Version::parse(Scheme::Semver, "1.1.0"),
             release_notes: None,
             note: None,
             current_blob: None,
             candidates: vec![],
-            current_version: None,
         };
         (dep, planned)
     }
