@@ -367,3 +367,196 @@ fn vendored(source: &Source, v: &VendoredGolang, offers: &BTreeMap<UpstreamKey, 
         candidates: vec![],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::release::snapshot::RepoFiles;
+    use crate::upstream::{github, golang, goproxy};
+
+    /// A release's files, in memory.
+    struct Files(BTreeMap<String, String>);
+
+    impl RepoFiles for Files {
+        fn paths(&self) -> Result<Vec<String>> {
+            Ok(self.0.keys().cloned().collect())
+        }
+        fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+            Ok(self.0.get(path).map(|t| t.clone().into_bytes()))
+        }
+    }
+
+    fn snapshot(files: &[(&str, &str)]) -> Snapshot {
+        let files = Files(files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect());
+        Snapshot::read(&files).unwrap()
+    }
+
+    fn blobs_yml(paths: &[&str]) -> String {
+        paths.iter().map(|p| format!("{p}:\n  size: 1\n  object_id: x\n  sha: sha256:00\n")).collect()
+    }
+
+    fn source(dependencies: serde_json::Value) -> Source {
+        Source::from_value(json!({"repository": "o/r", "dependencies": dependencies}), "source").unwrap()
+    }
+
+    /// An etcd release `v<version>` carrying its linux asset.
+    fn etcd_release(version: &str, prerelease: bool) -> github::Release {
+        let asset = format!("etcd-v{version}-linux-amd64.tar.gz");
+        serde_json::from_value(json!({
+            "tag_name": format!("v{version}"), "prerelease": prerelease,
+            "html_url": format!("https://github.com/etcd-io/etcd/releases/tag/v{version}"),
+            "assets": [{"id": 1, "name": asset, "url": "https://api.example/asset/1",
+                        "browser_download_url": format!("https://example/{asset}"), "size": 1}]
+        }))
+        .unwrap()
+    }
+
+    fn go_release(version: &str, stable: bool) -> golang::GoRelease {
+        let file = format!("go{version}.linux-amd64.tar.gz");
+        serde_json::from_value(
+            json!({"version": format!("go{version}"), "stable": stable, "files": [{"filename": file}]}),
+        )
+        .unwrap()
+    }
+
+    /// The one offer every dependency of `source` gets.
+    fn offers(source: &Source, offer: Offer) -> BTreeMap<UpstreamKey, Offer> {
+        let deps = source.dependencies.as_ref().unwrap();
+        deps.iter().map(|d| (UpstreamKey::for_dependency(source, d), offer.clone())).collect()
+    }
+
+    fn planned(source: &Source, snapshot: &Snapshot, offers: &BTreeMap<UpstreamKey, Offer>) -> Plan {
+        let detected = Detected { dependencies: source.dependencies.clone().unwrap(), vendored_golang: vec![] };
+        plan(source, "main", "abc", snapshot, &detected, offers).unwrap()
+    }
+
+    fn text(v: &Option<Version>) -> Option<&str> {
+        v.as_ref().map(Version::as_str)
+    }
+
+    const ETCD: &str = "etcd/etcd-v{version}-linux-amd64.tar.gz";
+
+    fn etcd(constraint: Option<&str>, prerelease: bool) -> Source {
+        let mut dep = json!({"name": "etcd", "kind": "github-release", "upstream": "etcd-io/etcd", "blob": ETCD});
+        if let Some(c) = constraint {
+            dep["constraint"] = json!(c);
+        }
+        if prerelease {
+            dep["prerelease"] = json!(true);
+        }
+        source(json!([dep]))
+    }
+
+    #[test]
+    fn a_blob_targets_the_highest_release_inside_its_constraint_and_reports_the_newest() {
+        let source = etcd(Some("~3.3"), false);
+        let snap = snapshot(&[("config/blobs.yml", &blobs_yml(&["etcd/etcd-v3.3.15-linux-amd64.tar.gz"]))]);
+        let releases = ["3.3.15", "3.3.27", "3.4.34", "3.5.17"].map(|v| etcd_release(v, false));
+        let p = planned(&source, &snap, &offers(&source, Offer::Github(Arc::new(releases.to_vec()))));
+        let d = &p.dependencies[0];
+        assert_eq!(d.kind, Kind::GithubRelease);
+        assert_eq!(
+            (text(&d.current), text(&d.latest), text(&d.target)),
+            (Some("3.3.15"), Some("3.3.27"), Some("3.3.27"))
+        );
+        assert_eq!(text(&d.newest), Some("3.5.17"));
+        assert!(d.behind);
+        assert_eq!(d.current_blob.as_deref(), Some("etcd/etcd-v3.3.15-linux-amd64.tar.gz"));
+        assert_eq!(p.version(), BTreeMap::from([("etcd".to_string(), "3.3.27".to_string())]));
+    }
+
+    #[test]
+    fn a_release_without_the_asset_the_blob_is_made_from_is_no_candidate() {
+        let source = etcd(None, false);
+        let snap = snapshot(&[("config/blobs.yml", &blobs_yml(&["etcd/etcd-v3.3.15-linux-amd64.tar.gz"]))]);
+        let mut bare = etcd_release("3.5.17", false);
+        bare.assets.clear();
+        let releases = vec![etcd_release("3.3.15", false), etcd_release("3.4.34", false), bare];
+        let p = planned(&source, &snap, &offers(&source, Offer::Github(Arc::new(releases))));
+        assert_eq!(text(&p.dependencies[0].target), Some("3.4.34"));
+    }
+
+    #[test]
+    fn two_lines_of_one_upstream_are_two_dependencies_each_on_its_line() {
+        let golang = |name: &str, c: &str| json!({"name": name, "kind": "golang", "constraint": c});
+        let source = source(json!([golang("golang-1.22", "~1.22"), golang("golang-1.23", "~1.23")]));
+        let blobs = blobs_yml(&["golang/go1.22.5.linux-amd64.tar.gz", "golang/go1.23.2.linux-amd64.tar.gz"]);
+        let snap = snapshot(&[("config/blobs.yml", &blobs)]);
+        let index = ["1.22.9", "1.23.4", "1.24.0"].map(|v| go_release(v, true));
+        let p = planned(&source, &snap, &offers(&source, Offer::Go(Arc::new(index.to_vec()))));
+        let lines: Vec<(Option<&str>, Option<&str>)> =
+            p.dependencies.iter().map(|d| (text(&d.current), text(&d.target))).collect();
+        assert_eq!(lines, [(Some("1.22.5"), Some("1.22.9")), (Some("1.23.2"), Some("1.23.4"))]);
+        assert!(p.dependencies.iter().all(|d| text(&d.newest) == Some("1.24.0")));
+    }
+
+    #[test]
+    fn prereleases_count_only_when_the_dependency_asks_for_them() {
+        let snap = snapshot(&[("config/blobs.yml", &blobs_yml(&["etcd/etcd-v3.5.17-linux-amd64.tar.gz"]))]);
+        // Flagged by upstream, and spelled as one: both are prereleases.
+        let releases =
+            vec![etcd_release("3.5.17", false), etcd_release("3.6.0", true), etcd_release("3.6.1-rc.0", false)];
+        let stable = etcd(None, false);
+        let p = planned(&stable, &snap, &offers(&stable, Offer::Github(Arc::new(releases.clone()))));
+        assert_eq!((text(&p.dependencies[0].target), text(&p.dependencies[0].newest)), (None, Some("3.5.17")));
+        assert!(!p.dependencies[0].behind);
+        let pre = etcd(None, true);
+        let p = planned(&pre, &snap, &offers(&pre, Offer::Github(Arc::new(releases))));
+        assert_eq!(text(&p.dependencies[0].target), Some("3.6.1-rc.0"));
+    }
+
+    #[test]
+    fn a_module_is_as_current_as_the_lowest_go_mod_requirement_and_replaced_ones_do_not_count() {
+        let source = source(json!([{"name": "nats.go", "kind": "go-module", "module": "github.com/nats-io/nats.go"}]));
+        let go_mod = |v: &str| format!("module example.com/a\n\ngo 1.22\n\nrequire github.com/nats-io/nats.go {v}\n");
+        let replaced = format!("{}replace github.com/nats-io/nats.go => ../nats.go\n", go_mod("v1.20.0"));
+        let snap = snapshot(&[
+            ("src/a/go.mod", &go_mod("v1.38.0")),
+            ("src/b/go.mod", &go_mod("v1.37.0")),
+            ("src/c/go.mod", &replaced),
+        ]);
+        let list = goproxy::ModuleVersions {
+            path: "github.com/nats-io/nats.go".into(),
+            versions: ["v1.37.0", "v1.38.0", "v1.39.1"].map(String::from).to_vec(),
+            retracted: vec![],
+        };
+        let p = planned(&source, &snap, &offers(&source, Offer::Module(Arc::new(list))));
+        let d = &p.dependencies[0];
+        assert_eq!((text(&d.current), text(&d.target)), (Some("1.37.0"), Some("1.39.1")));
+        assert_eq!(d.files, ["src/a/go.mod", "src/a/go.sum", "src/b/go.mod", "src/b/go.sum"]);
+        assert_eq!(d.release_notes.as_deref(), Some("https://github.com/nats-io/nats.go/releases/tag/v1.39.1"));
+    }
+
+    #[test]
+    fn a_pinned_version_becomes_the_target_when_upstream_offers_it() {
+        let source = etcd(None, false);
+        let snap = snapshot(&[("config/blobs.yml", &blobs_yml(&["etcd/etcd-v3.3.15-linux-amd64.tar.gz"]))]);
+        let releases = ["3.3.15", "3.3.27", "3.5.17"].map(|v| etcd_release(v, false));
+        let mut p = planned(&source, &snap, &offers(&source, Offer::Github(Arc::new(releases.to_vec()))));
+        p.pin(&BTreeMap::from([("etcd".to_string(), "3.3.27".to_string())])).unwrap();
+        assert_eq!(text(&p.dependencies[0].target), Some("3.3.27"));
+        assert!(p.dependencies[0].behind);
+        p.pin(&BTreeMap::from([("etcd".to_string(), "3.3.15".to_string())])).unwrap();
+        assert!(!p.dependencies[0].behind, "pinned to what the release has");
+        let missing = p.pin(&BTreeMap::from([("etcd".to_string(), "3.4.0".to_string())])).unwrap_err();
+        assert_eq!(missing.to_string(), "dependency etcd: upstream etcd-io/etcd does not offer version 3.4.0");
+        let unknown = p.pin(&BTreeMap::from([("nats".to_string(), "1.0.0".to_string())])).unwrap_err();
+        assert_eq!(unknown.to_string(), "dependency nats: is in the requested version but not tracked");
+    }
+
+    #[test]
+    fn no_version_inside_the_constraint_is_a_note_and_no_target() {
+        let source = etcd(Some("~3.3"), false);
+        let snap = snapshot(&[("config/blobs.yml", &blobs_yml(&["etcd/etcd-v3.3.15-linux-amd64.tar.gz"]))]);
+        let releases = ["3.4.34", "3.5.17"].map(|v| etcd_release(v, false));
+        let p = planned(&source, &snap, &offers(&source, Offer::Github(Arc::new(releases.to_vec()))));
+        assert_eq!(p.dependencies[0].note.as_deref(), Some("no upstream version inside the constraint"));
+        assert_eq!(p.dependencies[0].target, None);
+        let none = planned(&source, &snap, &BTreeMap::new());
+        assert_eq!(none.dependencies[0].note.as_deref(), Some("etcd-io/etcd offers no usable version"));
+    }
+}
