@@ -24,29 +24,29 @@ use crate::http::Http;
 use crate::secrets::Secret;
 use crate::source::{Dependency, DependencyKind, RepoSlug, Source};
 
-/// One upstream, as asked.
+/// One upstream, as asked: its base URL (validated with the source) and what is asked there.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum UpstreamKey {
-    Github { api: String, repo: RepoSlug },
-    GoIndex { url: String },
-    Module { proxy: String, path: String },
+    Github { api: Url, repo: RepoSlug },
+    GoIndex { url: Url },
+    Module { proxy: Url, path: String },
 }
 
 impl UpstreamKey {
     pub fn for_dependency(source: &Source, dep: &Dependency) -> UpstreamKey {
         match &dep.kind {
             DependencyKind::GithubRelease { upstream, .. } => {
-                UpstreamKey::Github { api: source.upstream_api_url.to_string(), repo: upstream.clone() }
+                UpstreamKey::Github { api: source.upstream_api_url.clone(), repo: upstream.clone() }
             }
-            DependencyKind::Golang { .. } => UpstreamKey::GoIndex { url: source.go_downloads_url.to_string() },
+            DependencyKind::Golang { .. } => UpstreamKey::go_index(source),
             DependencyKind::GoModule { module, .. } => {
-                UpstreamKey::Module { proxy: source.go_proxy.to_string(), path: module.clone() }
+                UpstreamKey::Module { proxy: source.go_proxy.clone(), path: module.clone() }
             }
         }
     }
 
     pub fn go_index(source: &Source) -> UpstreamKey {
-        UpstreamKey::GoIndex { url: source.go_downloads_url.to_string() }
+        UpstreamKey::GoIndex { url: source.go_downloads_url.clone() }
     }
 
     /// A short human name: `nats-io/nats-server`, `Go downloads`, `github.com/nats-io/nats.go`.
@@ -103,16 +103,11 @@ fn name_upstream(e: crate::error::Error, key: &UpstreamKey) -> crate::error::Err
 pub async fn lookup(http: &Http, cache: &Cache, token: Option<&Secret>, key: &UpstreamKey) -> Result<Offer> {
     Ok(match key {
         UpstreamKey::Github { api, repo } => {
-            let api = Url::parse(api).expect("validated when the source was read");
-            Offer::Github(Arc::new(github::list_releases(http, cache, &api, repo, token).await?))
+            Offer::Github(Arc::new(github::list_releases(http, cache, api, repo, token).await?))
         }
-        UpstreamKey::GoIndex { url } => {
-            let url = Url::parse(url).expect("validated when the source was read");
-            Offer::Go(Arc::new(golang::list_releases(http, cache, &url).await?))
-        }
+        UpstreamKey::GoIndex { url } => Offer::Go(Arc::new(golang::list_releases(http, cache, url).await?)),
         UpstreamKey::Module { proxy, path } => {
-            let proxy = Url::parse(proxy).expect("validated when the source was read");
-            Offer::Module(Arc::new(goproxy::list_versions(http, cache, &proxy, path).await?))
+            Offer::Module(Arc::new(goproxy::list_versions(http, cache, proxy, path).await?))
         }
     })
 }
