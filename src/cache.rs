@@ -46,11 +46,6 @@ impl Cache {
         }
     }
 
-    /// A cache that stores nothing.
-    pub fn disabled() -> Cache {
-        Cache { root: None }
-    }
-
     fn http_path(&self, key: &str) -> Option<PathBuf> {
         Some(self.root.as_ref()?.join("http").join(format!("{}.json", hash(key))))
     }

@@ -32,29 +32,29 @@
 //! - layer 7, edges: `concourse`, `cli`
 
 pub mod blobstore;
-pub mod cache;
+pub(crate) mod cache;
 pub mod cli;
 pub mod concourse;
-pub mod detect;
-pub mod download;
+pub(crate) mod detect;
+pub(crate) mod download;
 pub mod error;
-pub mod files;
-pub mod fleet;
-pub mod github;
+pub(crate) mod files;
+pub(crate) mod fleet;
+pub(crate) mod github;
 pub mod go_toolchain;
 pub mod gomod;
-pub mod http;
-pub mod plan;
-pub mod progress;
+pub(crate) mod http;
+pub(crate) mod plan;
+pub(crate) mod progress;
 pub mod release;
-pub mod report;
+pub(crate) mod report;
 pub mod secrets;
 pub mod source;
 pub mod steps;
-pub mod upstream;
+pub(crate) mod upstream;
 pub mod version;
-pub mod workspace;
-pub mod yaml;
+pub(crate) mod workspace;
+pub(crate) mod yaml;
 
 /// Logs one line to stderr, with secrets redacted. stdout is reserved for the protocol.
 #[macro_export]

@@ -519,11 +519,7 @@ mod tests {
             ("src/b/go.mod", &go_mod("v1.37.0")),
             ("src/c/go.mod", &replaced),
         ]);
-        let list = goproxy::ModuleVersions {
-            path: "github.com/nats-io/nats.go".into(),
-            versions: ["v1.37.0", "v1.38.0", "v1.39.1"].map(String::from).to_vec(),
-            retracted: vec![],
-        };
+        let list = goproxy::ModuleVersions { versions: ["v1.37.0", "v1.38.0", "v1.39.1"].map(String::from).to_vec() };
         let p = planned(&source, &snap, &offers(&source, Offer::Module(Arc::new(list))));
         let d = &p.dependencies[0];
         assert_eq!((text(&d.current), text(&d.target)), (Some("1.37.0"), Some("1.39.1")));

@@ -311,19 +311,8 @@ impl RepoFiles for GitTreeFiles<'_> {
     }
 }
 
-/// Commits `files` (path → new contents) on top of `parent` and returns the new commit; the
-/// file modes of existing paths are kept. No ref is moved.
-pub fn commit_files(
-    repo: &Repository,
-    parent: Oid,
-    files: &BTreeMap<String, Vec<u8>>,
-    author: &crate::source::GitAuthor,
-    message: &str,
-) -> Result<Oid> {
-    commit_changes(repo, parent, files, &[], author, message)
-}
-
-/// Like [`commit_files`], also removing `removed` paths.
+/// Commits `files` (path → new contents) on top of `parent`, removing `removed` paths, and
+/// returns the new commit; the file modes of existing paths are kept. No ref is moved.
 pub fn commit_changes(
     repo: &Repository,
     parent: Oid,
@@ -485,12 +474,6 @@ pub fn checkout_to(repo: &Repository, commit: Oid, dir: &Path) -> Result<()> {
 pub struct TreeChanges {
     pub changed: BTreeMap<String, Vec<u8>>,
     pub removed: Vec<String>,
-}
-
-impl TreeChanges {
-    pub fn is_empty(&self) -> bool {
-        self.changed.is_empty() && self.removed.is_empty()
-    }
 }
 
 /// Files under `subdir` of the checkout `dir` that differ from `commit`'s tree.

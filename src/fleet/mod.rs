@@ -37,12 +37,11 @@ use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::secrets;
 
-pub use collect::{collect, days_since, releases_behind};
-pub use config::{parse_config, read_config};
+pub use collect::collect;
+pub use config::read_config;
 pub use html::html;
 pub use markdown::markdown;
-pub use report::{DependencyRow, FleetReport, ReleaseRow};
-pub use severity::Severity;
+pub use report::FleetReport;
 
 /// Releases read at the same time.
 pub const CONCURRENCY: usize = 4;

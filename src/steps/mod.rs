@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::report::MetadataField;
 
-pub mod assess;
-pub mod check;
-pub mod get;
-pub mod put;
+pub(crate) mod assess;
+pub(crate) mod check;
+pub(crate) mod get;
+pub(crate) mod put;
 
 /// A Concourse version: `{name: target}`, or `{"up-to-date": commit}`.
 pub type VersionMap = BTreeMap<String, String>;

@@ -16,10 +16,8 @@ use crate::version::{Scheme, Version};
 
 #[derive(Debug, Clone)]
 pub struct ModuleVersions {
-    pub path: String,
     /// Versions as the proxy spells them (`v1.37.0`), retracted ones removed, pseudo-versions dropped.
     pub versions: Vec<String>,
-    pub retracted: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -87,7 +85,6 @@ pub async fn list_versions(http: &Http, cache: &Cache, proxy: &Url, path: &str) 
         .filter_map(|v| Version::parse(Scheme::Semver, v).map(|p| (p, v)))
         .max_by(|(a, _), (b, _)| (!a.is_prerelease(), a).cmp(&(!b.is_prerelease(), b)))
         .map(|(_, v)| v.clone());
-    let mut retracted = Vec::new();
     if let Some(latest) = latest {
         let escaped = modfile::escape_version(&latest);
         let mod_url = module_url(proxy, path, &format!("@v/{escaped}.mod"));
@@ -99,15 +96,9 @@ pub async fn list_versions(http: &Http, cache: &Cache, proxy: &Url, path: &str) 
             })
         })
         .await?;
-        versions.retain(|v| {
-            let r = parsed.retracted(v);
-            if r {
-                retracted.push(v.clone());
-            }
-            !r
-        });
+        versions.retain(|v| !parsed.retracted(v));
     }
-    Ok(ModuleVersions { path: path.to_string(), versions, retracted })
+    Ok(ModuleVersions { versions })
 }
 
 /// A file that never changes once published: served from the cache without any request. It is
