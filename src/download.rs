@@ -126,11 +126,7 @@ pub async fn resolve(http: &Http, source: &Source, dep: &Dependency, offer: &Off
                 authenticated: false,
             })
         }
-        _ => Err(Error::dependency_as(
-            ErrorKind::Config,
-            &dep.name,
-            "has no artifact to download (not a blob dependency)",
-        )),
+        _ => Err(Error::dependency(&dep.name, "has no artifact to download (not a blob dependency)")),
     }
 }
 
