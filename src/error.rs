@@ -2,7 +2,11 @@
 //! (and line), the URL or the dependency. The binaries print the chain on one line
 //! (`error: …`) after secrets have been redacted (see [`crate::secrets`]).
 //!
-//! "Upstream is broken" (HTTP, git) stays distinct from "your input is wrong" (config, parse).
+//! "Upstream is broken" (HTTP, git) stays distinct from "your input is wrong" (config, parse):
+//! [`Error::kind`] tells callers whose fault an error is ([`ErrorKind`]) without reading its
+//! text. The underlying error (reqwest, git2, octocrab, serde_json, I/O) is kept as the `source`;
+//! the message already tells it in the words users read, so [`Error::one_line`] adds only what
+//! the message does not say (an I/O error's chain).
 
 use std::fmt;
 
