@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::http::{Auth, Http, Pause, Retry, Try};
 use crate::secrets::Secret;
 use crate::source::{Dependency, DependencyKind, Source};
@@ -186,9 +186,10 @@ pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, d
                     "{}: {e}; downloading again from the start",
                     artifact.dependency
                 ))),
-                Err(Failed::Cut(e)) => Try::Done(Err(Error::dependency(
+                Err(Failed::Cut(e)) => Try::Done(Err(Error::dependency_because(
                     &artifact.dependency,
                     format!("downloading {} failed {} times; the last: {e}", artifact.filename, attempt.number),
+                    e,
                 ))),
                 Err(Failed::Final(e)) => Try::Done(Err(e)),
             }
@@ -197,7 +198,8 @@ pub async fn fetch_verified(http: &Http, source: &Source, artifact: &Artifact, d
     if let Some(exp) = &artifact.expected
         && exp.sha256 != sha256
     {
-        return Err(Error::dependency(
+        return Err(Error::dependency_as(
+            ErrorKind::ChecksumMismatch,
             &artifact.dependency,
             format!(
                 "checksum mismatch for {}: expected sha256 {} (from {}), got {}",
@@ -233,7 +235,8 @@ async fn stream_once(
     let resp = http.get(&artifact.url, auth, "application/octet-stream").await.map_err(Failed::Final)?;
     let declared = artifact.size.filter(|s| *s > 0);
     let too_large = |what: String, declared: u64| {
-        Failed::Final(Error::dependency(
+        Failed::Final(Error::dependency_as(
+            ErrorKind::UpstreamBroken,
             &artifact.dependency,
             format!(
                 "{} {what}, more than the {declared} bytes upstream declares for {}; refused, nothing kept",
@@ -258,11 +261,8 @@ async fn stream_once(
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
             let of = total.map(|t| format!(" of {t}")).unwrap_or_default();
-            Failed::Cut(Error::Http {
-                url: artifact.url.to_string(),
-                status: None,
-                message: format!("the transfer stopped after {size}{of} bytes ({})", crate::http::describe(&e)),
-            })
+            let message = format!("the transfer stopped after {size}{of} bytes ({})", crate::http::describe(&e));
+            Failed::Cut(Error::http(artifact.url.as_str(), None, message).caused_by(e))
         })?;
         size += chunk.len() as u64;
         if let Some(d) = declared
@@ -278,11 +278,11 @@ async fn stream_once(
     if let Some(t) = total
         && size < t
     {
-        return Err(Failed::Cut(Error::Http {
-            url: artifact.url.to_string(),
-            status: None,
-            message: format!("the transfer stopped after {size} of {t} bytes"),
-        }));
+        return Err(Failed::Cut(Error::http(
+            artifact.url.as_str(),
+            None,
+            format!("the transfer stopped after {size} of {t} bytes"),
+        )));
     }
     progress.finish();
     tmp.flush().map_err(|e| io(e, tmp.path()))?;

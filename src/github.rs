@@ -14,7 +14,7 @@ use octocrab::params::State;
 use serde::Deserialize;
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::http::{Auth, Http, link_next};
 use crate::secrets::Secret;
 use crate::source::Source;
@@ -80,7 +80,7 @@ impl GitHub {
 
     fn error(&self, route: &str, e: octocrab::Error) -> Error {
         let url = format!("{}/repos/{}/{}{route}", self.api, self.owner, self.repo);
-        match e {
+        let (status, message, kind) = match &e {
             octocrab::Error::GitHub { source, .. } => {
                 let status = source.status_code.as_u16();
                 let hint = match status {
@@ -88,14 +88,14 @@ impl GitHub {
                     403 | 404 => "; the token needs push access to the repository",
                     _ => "",
                 };
-                Error::Http {
-                    url,
-                    status: Some(status),
-                    message: format!("{} ({}){hint}", source.status_code, source.message),
-                }
+                // GitHub answers an exhausted rate limit with 403 and says so in its message.
+                let limited = status == 403 && source.message.to_ascii_lowercase().contains("rate limit");
+                let kind = if limited { ErrorKind::RateLimited } else { ErrorKind::of_status(Some(status)) };
+                (Some(status), format!("{} ({}){hint}", source.status_code, source.message), kind)
             }
-            other => Error::Http { url, status: None, message: crate::secrets::redact(&other.to_string()) },
-        }
+            other => (None, crate::secrets::redact(&other.to_string()), ErrorKind::UpstreamBroken),
+        };
+        Error::Http { url, status, message, kind, source: Some(Box::new(e)) }
     }
 
     /// The open PR whose head is `branch` of this repository.
@@ -211,10 +211,8 @@ pub async fn open_pulls(http: &Http, source: &Source, token: &Secret) -> Result<
         // Read whole inside the retry loop, so a page cut off half-way is asked for again.
         let (headers, body) = http.get_whole(&url, Auth::Bearer(token), "application/vnd.github+json").await?;
         next = link_next(&headers).filter(|_| pages + 1 < MAX_PULL_PAGES);
-        let items: Vec<PullItem> = serde_json::from_slice(&body).map_err(|e| Error::Http {
-            url: url.to_string(),
-            status: None,
-            message: format!("not a list of pull requests: {e}"),
+        let items: Vec<PullItem> = serde_json::from_slice(&body).map_err(|e| {
+            Error::garbage(url.as_str(), format!("not a list of pull requests: {e}"), Some(Box::new(e)))
         })?;
         let full = repo.to_string();
         for p in items {

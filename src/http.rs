@@ -22,7 +22,7 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::secrets::Secret;
 
 const USER_AGENT: &str = concat!("currency/", env!("CARGO_PKG_VERSION"));
@@ -93,7 +93,7 @@ impl Http {
             .redirect(reqwest::redirect::Policy::limited(10))
             .tls_danger_accept_invalid_certs(skip_ssl_verification)
             .build()
-            .map_err(|e| Error::Http { url: "-".into(), status: None, message: format!("HTTP client: {e}") })?;
+            .map_err(|source| Error::HttpClient { source })?;
         let retry = Retry::from_env(ATTEMPTS, &|k| std::env::var(k).ok());
         let max_wait = std::env::var("CURRENCY_MAX_RATE_LIMIT_WAIT_SECS")
             .ok()
@@ -125,11 +125,8 @@ impl Http {
     /// GET `url` and read the whole body as text.
     pub async fn get_text(&self, url: &Url, auth: Auth<'_>, accept: &str) -> Result<String> {
         let (_, body) = self.get_whole(url, auth, accept).await?;
-        String::from_utf8(body).map_err(|_| Error::Http {
-            url: url.to_string(),
-            status: None,
-            message: "the answer is not UTF-8 text".into(),
-        })
+        String::from_utf8(body)
+            .map_err(|e| Error::garbage(url.as_str(), "the answer is not UTF-8 text", Some(Box::new(e))))
     }
 
     /// GET `url` with `If-None-Match: etag` when an ETag is known.
@@ -168,6 +165,8 @@ impl Http {
                 url: url.to_string(),
                 status: None,
                 message: "the token holds characters that cannot go in a header".into(),
+                kind: ErrorKind::Config,
+                source: None,
             })?;
             v.set_sensitive(true);
             req = req.header(header::AUTHORIZATION, v).header("X-GitHub-Api-Version", "2022-11-28");
@@ -187,6 +186,8 @@ impl Http {
                 url: url.to_string(),
                 status: None,
                 message: "file:// URLs are not supported for HTTP look-ups".into(),
+                kind: ErrorKind::Config,
+                source: None,
             });
         }
         self.retry.run(move |attempt| self.try_once(url, auth, accept, etag, whole, attempt)).await
@@ -213,7 +214,7 @@ impl Http {
             Err(e) if retryable(&e) && !attempt.last => {
                 return Try::Again(Pause::after(format!("{url}: {}", describe(&e)), self.retry.backoff(attempt)));
             }
-            Err(e) => return Try::Done(Err(transport_error_after(url, &e, attempt.number))),
+            Err(e) => return Try::Done(Err(transport_error_after(url, e, attempt.number))),
         };
         let wait = self.retry_wait(&resp, attempt);
         if let Some(wait) = wait
@@ -235,7 +236,7 @@ impl Http {
                 format!("{url}: the answer was cut off ({})", describe(&e)),
                 self.retry.backoff(attempt),
             )),
-            Err(e) => Try::Done(Err(transport_error_after(url, &e, attempt.number))),
+            Err(e) => Try::Done(Err(transport_error_after(url, e, attempt.number))),
         }
     }
 
@@ -375,19 +376,19 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// A failure to talk to `url` at all (DNS, refused, TLS, timeout, cut-off body).
-pub fn transport_error(url: &Url, e: &reqwest::Error) -> Error {
+pub fn transport_error(url: &Url, e: reqwest::Error) -> Error {
     let what = if e.is_connect() && e.is_timeout() {
         "timed out connecting".to_string()
     } else if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_body() || e.is_decode() {
-        format!("the answer was cut off ({})", root_cause(e))
+        format!("the answer was cut off ({})", root_cause(&e))
     } else if e.is_connect() {
-        format!("cannot connect ({})", root_cause(e))
+        format!("cannot connect ({})", root_cause(&e))
     } else {
-        root_cause(e)
+        root_cause(&e)
     };
-    Error::Http { url: url.to_string(), status: None, message: what }
+    Error::http(url.as_str(), None, what).caused_by(e)
 }
 
 /// Failures worth another try: the connection (refused, reset, closed early), a timeout, a
@@ -402,7 +403,7 @@ pub fn describe(e: &reqwest::Error) -> String {
 }
 
 /// [`transport_error`], saying how many tries failed when there were several.
-fn transport_error_after(url: &Url, e: &reqwest::Error, tries: u32) -> Error {
+fn transport_error_after(url: &Url, e: reqwest::Error, tries: u32) -> Error {
     let mut err = transport_error(url, e);
     if tries > 1
         && let Error::Http { message, .. } = &mut err
@@ -461,7 +462,12 @@ impl Http {
         if let Some(tries) = tries {
             message.push_str(&format!("; gave up after {tries} tries"));
         }
-        Error::Http { url: url.to_string(), status: Some(status.as_u16()), message }
+        let kind = if limit_status && (limited || retry_after.is_some()) {
+            ErrorKind::RateLimited
+        } else {
+            ErrorKind::of_status(Some(status.as_u16()))
+        };
+        Error::Http { url: url.to_string(), status: Some(status.as_u16()), message, kind, source: None }
     }
 }
 
@@ -545,11 +551,8 @@ pub async fn get_cached<T>(
         Revalidated::Unchanged(value) => return Ok(value),
         Revalidated::Changed { body, etag, .. } => (body, etag),
     };
-    let text = String::from_utf8(body).map_err(|_| Error::Http {
-        url: url.to_string(),
-        status: None,
-        message: "the answer is not UTF-8 text".into(),
-    })?;
+    let text = String::from_utf8(body)
+        .map_err(|e| Error::garbage(url.as_str(), "the answer is not UTF-8 text", Some(Box::new(e))))?;
     let value = parse(&text)?;
     remember(cache, url, auth, etag, text);
     Ok(value)

@@ -128,11 +128,13 @@ impl Plan {
     /// upstream must offer the requested version.
     pub fn pin(&mut self, requested: &BTreeMap<String, String>) -> Result<()> {
         for (name, target) in requested {
-            let dep = self
-                .dependencies
-                .iter_mut()
-                .find(|d| &d.name == name)
-                .ok_or_else(|| Error::dependency(name, "is in the requested version but not tracked"))?;
+            let dep = self.dependencies.iter_mut().find(|d| &d.name == name).ok_or_else(|| {
+                Error::dependency_as(
+                    crate::error::ErrorKind::Config,
+                    name,
+                    "is in the requested version but not tracked",
+                )
+            })?;
             let cand = dep.candidates.iter().find(|c| c.version.as_str() == target).ok_or_else(|| {
                 Error::dependency(name, format!("upstream {} does not offer version {target}", dep.upstream))
             })?;

@@ -16,7 +16,7 @@ use git2::{
 };
 
 use crate::cache::Cache;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::release::snapshot::{PRUNED_DIRS, RepoFiles};
 use crate::secrets::{Secret, strip_url_credentials};
 use crate::source::Source;
@@ -64,18 +64,25 @@ impl<'a> GitRemote<'a> {
         strip_url_credentials(self.url)
     }
 
+    /// libgit2's error as this remote's: a rejected credential (libgit2 says so by its code, or
+    /// only in its message) is [`ErrorKind::Unauthorized`] and names the key to check.
     fn error(&self, e: git2::Error) -> Error {
         let mut message = e.message().to_string();
-        if e.code() == git2::ErrorCode::Auth
+        let rejected = e.code() == git2::ErrorCode::Auth
             || message.contains("authentication")
-            || e.class() == git2::ErrorClass::Http && message.contains("401")
-        {
+            || e.class() == git2::ErrorClass::Http && message.contains("401");
+        let kind = if rejected {
             message = format!(
                 "authentication failed ({message}); check {}",
                 if self.private_key.is_some() { "source.private_key" } else { "source.access_token" }
             );
-        }
-        Error::Git { url: self.display_url(), message }
+            ErrorKind::Unauthorized
+        } else if e.code() == git2::ErrorCode::NotFound {
+            ErrorKind::NotFound
+        } else {
+            ErrorKind::UpstreamBroken
+        };
+        Error::Git { url: self.display_url(), message, kind, source: Some(e) }
     }
 
     /// Callbacks that offer each credential once and honour `skip_ssl_verification`.
@@ -134,21 +141,15 @@ pub struct BaseCommit {
 
 impl BaseCommit {
     pub fn files(&self) -> Result<GitTreeFiles<'_>> {
-        let tree = self
-            .repo
-            .find_commit(self.commit)
-            .and_then(|c| c.tree())
-            .map_err(|e| Error::Git { url: "cache".into(), message: e.message().into() })?;
+        let tree =
+            self.repo.find_commit(self.commit).and_then(|c| c.tree()).map_err(|e| Error::local_git("cache", e))?;
         Ok(GitTreeFiles { repo: &self.repo, tree })
     }
 }
 
 /// The files of any commit in `repo`.
 pub fn tree_files(repo: &Repository, commit: Oid) -> Result<GitTreeFiles<'_>> {
-    let tree = repo
-        .find_commit(commit)
-        .and_then(|c| c.tree())
-        .map_err(|e| Error::Git { url: "local".into(), message: e.message().into() })?;
+    let tree = repo.find_commit(commit).and_then(|c| c.tree()).map_err(|e| Error::local_git("local", e))?;
     Ok(GitTreeFiles { repo, tree })
 }
 
@@ -182,7 +183,7 @@ pub fn fetch_with_branches(
     let repo = open_or_init(&dir)?;
     let (commit, branch, branches) = match fetch_into(&repo, remote, branch, prefix) {
         Ok(done) => done,
-        Err(e @ Error::Git { .. }) if tmp.is_none() && is_local_corruption(&e) => {
+        Err(e) if tmp.is_none() && is_local_corruption(&e) => {
             // A damaged cache only costs time: start over with a fresh clone.
             crate::log!("git cache {} unusable; fetching afresh", dir.display());
             drop(repo);
@@ -196,8 +197,11 @@ pub fn fetch_with_branches(
     Ok(Fetched { base: BaseCommit { repo, commit, branch, _tmp: tmp }, branches })
 }
 
+/// Whether libgit2's error behind a failed fetch says the cached repository itself is damaged
+/// (its objects or shallow state), judged on libgit2's message alone, not on the URL around it.
 fn is_local_corruption(e: &Error) -> bool {
-    let m = e.to_string();
+    let Error::Git { source: Some(git), .. } = e else { return false };
+    let m = git.message();
     m.contains("object not found") || m.contains("corrupt") || m.contains("shallow") || m.contains("odb")
 }
 
@@ -207,7 +211,7 @@ fn open_or_init(dir: &Path) -> Result<Repository> {
     }
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    Repository::init_bare(dir).map_err(|e| Error::Git { url: dir.display().to_string(), message: e.message().into() })
+    Repository::init_bare(dir).map_err(|e| Error::local_git(dir.display().to_string(), e))
 }
 
 /// Connects once, resolves the base branch (the remote's default branch when `branch` is
@@ -239,9 +243,8 @@ fn fetch_into(
             branches.insert(name.to_string(), h.oid());
         }
     }
-    let base_oid = base_oid.ok_or_else(|| Error::Git {
-        url: remote.display_url(),
-        message: format!("branch {base_branch:?} not found"),
+    let base_oid = base_oid.ok_or_else(|| {
+        Error::git(remote.display_url(), ErrorKind::NotFound, format!("branch {base_branch:?} not found"))
     })?;
     let mut specs = Vec::new();
     if repo.find_commit(base_oid).is_err() {
@@ -290,7 +293,7 @@ impl RepoFiles for GitTreeFiles<'_> {
                     _ => TreeWalkResult::Ok,
                 }
             })
-            .map_err(|e| Error::Git { url: "tree".into(), message: e.message().into() })?;
+            .map_err(|e| Error::local_git("tree", e))?;
         Ok(out)
     }
 
@@ -298,15 +301,12 @@ impl RepoFiles for GitTreeFiles<'_> {
         let entry = match self.tree.get_path(Path::new(path)) {
             Ok(e) => e,
             Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(e) => return Err(Error::Git { url: path.into(), message: e.message().into() }),
+            Err(e) => return Err(Error::local_git(path, e)),
         };
         if entry.filemode() & 0o170000 != 0o100000 {
             return Err(Error::Parse { file: path.into(), message: "is not a regular file (symlink?)".into() });
         }
-        let blob = self
-            .repo
-            .find_blob(entry.id())
-            .map_err(|e| Error::Git { url: path.into(), message: e.message().into() })?;
+        let blob = self.repo.find_blob(entry.id()).map_err(|e| Error::local_git(path, e))?;
         Ok(Some(blob.content().to_vec()))
     }
 }
@@ -321,7 +321,7 @@ pub fn commit_changes(
     author: &crate::source::GitAuthor,
     message: &str,
 ) -> Result<Oid> {
-    let git = |e: git2::Error| Error::Git { url: "local commit".into(), message: e.message().into() };
+    let git = |e: git2::Error| Error::local_git("local commit", e);
     let parent = repo.find_commit(parent).map_err(git)?;
     let base_tree = parent.tree().map_err(git)?;
     let mut update = git2::build::TreeUpdateBuilder::new();
@@ -347,7 +347,7 @@ pub fn commit_changes(
 
 /// Author and committer e-mail of a commit.
 pub fn commit_identity(repo: &Repository, oid: Oid) -> Result<(String, String)> {
-    let c = repo.find_commit(oid).map_err(|e| Error::Git { url: "local".into(), message: e.message().into() })?;
+    let c = repo.find_commit(oid).map_err(|e| Error::local_git("local", e))?;
     Ok((c.author().email().unwrap_or_default().to_string(), c.committer().email().unwrap_or_default().to_string()))
 }
 
@@ -412,8 +412,7 @@ pub fn push_leased(
         return Ok(Pushed::Moved(format!("branch {branch} moved from {} to {}", short(expected), short(now[1]))));
     }
     let local = format!("refs/currency/push/{branch}");
-    repo.reference(&local, commit, true, "currency push")
-        .map_err(|e| Error::Git { url: "local".into(), message: e.message().into() })?;
+    repo.reference(&local, commit, true, "currency push").map_err(|e| Error::local_git("local", e))?;
     let target = format!("refs/heads/{branch}");
     let mut r = repo.remote_anonymous(remote.url).map_err(|e| remote.error(e))?;
     let rejected = std::cell::RefCell::new(None::<String>);
@@ -455,14 +454,14 @@ pub fn push_leased(
         if now[0] != expected && now[0] != Some(commit) {
             return Ok(Pushed::Moved(format!("branch {branch} moved from {} to {}", short(expected), short(now[0]))));
         }
-        return Err(Error::Git { url: remote.display_url(), message: format!("push rejected: {msg}") });
+        return Err(Error::git(remote.display_url(), ErrorKind::Conflict, format!("push rejected: {msg}")));
     }
     Ok(Pushed::Done)
 }
 
 /// Writes the tree of `commit` into `dir` (a plain directory, no `.git`).
 pub fn checkout_to(repo: &Repository, commit: Oid, dir: &Path) -> Result<()> {
-    let git = |e: git2::Error| Error::Git { url: "local checkout".into(), message: e.message().into() };
+    let git = |e: git2::Error| Error::local_git("local checkout", e);
     let tree = repo.find_commit(commit).and_then(|c| c.tree()).map_err(git)?;
     let mut co = git2::build::CheckoutBuilder::new();
     co.target_dir(dir).force().recreate_missing(true);
@@ -478,7 +477,7 @@ pub struct TreeChanges {
 
 /// Files under `subdir` of the checkout `dir` that differ from `commit`'s tree.
 pub fn changes_under(repo: &Repository, commit: Oid, dir: &Path, subdir: &str) -> Result<TreeChanges> {
-    let git = |e: git2::Error| Error::Git { url: "local checkout".into(), message: e.message().into() };
+    let git = |e: git2::Error| Error::local_git("local checkout", e);
     let tree = repo.find_commit(commit).and_then(|c| c.tree()).map_err(git)?;
     let mut on_disk = Vec::new();
     fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {

@@ -33,7 +33,7 @@ use url::Url;
 
 use super::s3::error_chain;
 use super::{Options, PART_SIZE, temp_beside, truncate};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::http::{Attempt, Pause, Retry, Try};
 use crate::secrets::Redactor;
 
@@ -129,6 +129,7 @@ impl Gcs {
 
     async fn bearer(&self, name: &str) -> Result<Option<String>> {
         let Some(c) = &self.credentials else { return Ok(None) };
+        // The credential library's error is not kept: its text is told here redacted.
         let token = c.get_credential().await.map_err(|e| Error::Http {
             url: self.object_url(name).to_string(),
             status: None,
@@ -137,6 +138,8 @@ impl Gcs {
                 self.describe(),
                 truncate(&self.redactor.redact(&error_chain(&e)), 300)
             ),
+            kind: ErrorKind::Unauthorized,
+            source: None,
         })?;
         Ok(Some(token.bearer.clone()).filter(|b| !b.is_empty()))
     }
@@ -180,11 +183,11 @@ impl Gcs {
 
     fn transport_error(&self, what: &str, name: &str, e: &reqwest::Error) -> Error {
         let detail = if e.is_timeout() { "timed out".to_string() } else { error_chain(e) };
-        Error::Http {
-            url: self.object_url(name).to_string(),
-            status: None,
-            message: format!("{what} to {} failed: {}", self.describe(), truncate(&self.redactor.redact(&detail), 300)),
-        }
+        Error::http(
+            self.object_url(name),
+            None,
+            format!("{what} to {} failed: {}", self.describe(), truncate(&self.redactor.redact(&detail), 300)),
+        )
     }
 
     async fn status_error(&self, what: &str, name: &str, resp: reqwest::Response) -> Error {
@@ -204,11 +207,11 @@ impl Gcs {
         };
         let detail = truncate(&self.redactor.redact(&message), 300);
         let detail = if detail.is_empty() { String::new() } else { format!(" ({detail})") };
-        Error::Http {
-            url: self.object_url(name).to_string(),
-            status: Some(status.as_u16()),
-            message: format!("{what} to {} failed: HTTP {}{detail}{hint}", self.describe(), status.as_u16()),
-        }
+        Error::http(
+            self.object_url(name),
+            Some(status.as_u16()),
+            format!("{what} to {} failed: HTTP {}{detail}{hint}", self.describe(), status.as_u16()),
+        )
     }
 
     pub(crate) async fn exists(&self, name: &str) -> Result<bool> {
@@ -285,6 +288,8 @@ impl Gcs {
                 url: start_url.to_string(),
                 status: Some(resp.status().as_u16()),
                 message: format!("{} started a resumable upload without a session URL", self.describe()),
+                kind: ErrorKind::UpstreamBroken,
+                source: None,
             })
     }
 
@@ -318,6 +323,8 @@ impl Gcs {
                         url: self.object_url(name).to_string(),
                         status: Some(status),
                         message: format!("{} completed the upload before all bytes were sent", self.describe()),
+                        kind: ErrorKind::UpstreamBroken,
+                        source: None,
                     });
                 }
                 return Ok(());
@@ -333,6 +340,8 @@ impl Gcs {
                         url: self.object_url(name).to_string(),
                         status: Some(status),
                         message: format!("{} accepts no more bytes of the upload (held {held})", self.describe()),
+                        kind: ErrorKind::UpstreamBroken,
+                        source: None,
                     });
                 }
             } else {
@@ -460,7 +469,13 @@ fn http_client(base: &Url) -> Result<reqwest::Client> {
         .read_timeout(read_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| Error::Http { url: base.to_string(), status: None, message: format!("HTTP client: {e}") })
+        .map_err(|e| Error::Http {
+            url: base.to_string(),
+            status: None,
+            message: format!("HTTP client: {e}"),
+            kind: ErrorKind::Local,
+            source: Some(Box::new(e)),
+        })
 }
 
 /// A service-account key must be a JSON object with `client_email` and `private_key` strings.

@@ -382,15 +382,13 @@ impl S3 {
             Some(301) => "; check region",
             _ => "",
         };
-        Error::Http {
+        // object_store's error is not kept as the source: its text may hold this store's
+        // secrets, and is told here redacted.
+        Error::http(
             url,
             status,
-            message: format!(
-                "{method} to {} failed: {status_text} ({}){hint}",
-                self.describe(),
-                truncate(&detail, 300)
-            ),
-        }
+            format!("{method} to {} failed: {status_text} ({}){hint}", self.describe(), truncate(&detail, 300)),
+        )
     }
 }
 

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use regex::Regex;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::gomod::modfile::{self, GoMod};
 
 pub mod packaging;
@@ -172,7 +172,11 @@ fn go_minor(version: &str) -> Option<u32> {
 /// go.mod files that require it. On failure the checkout is left as Go left it.
 pub fn bump(settings: &GoSettings, module_dir: &Path, module: &str, version: &str) -> Result<GoBumpOutcome> {
     if !version.starts_with('v') {
-        return Err(Error::dependency(module, format!("target version {version:?} must start with `v`")));
+        return Err(Error::dependency_as(
+            ErrorKind::Config,
+            module,
+            format!("target version {version:?} must start with `v`"),
+        ));
     }
     let go_mod_path = module_dir.join("go.mod");
     let before = read_go_mod(&go_mod_path)?;
@@ -209,7 +213,8 @@ pub fn bump(settings: &GoSettings, module_dir: &Path, module: &str, version: &st
             }
         }
         if out.timed_out {
-            return Err(Error::dependency(
+            return Err(Error::dependency_as(
+                ErrorKind::UpstreamBroken,
                 module,
                 format!(
                     "`go {}` for {target} did not finish within {} minutes",

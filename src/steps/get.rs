@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::cache::Cache;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::http::Http;
 use crate::report::{self, MetadataField};
 use crate::source::{Source, UP_TO_DATE};
@@ -66,7 +66,7 @@ fn download_all(
     written: &mut Written,
 ) -> Result<()> {
     for (name, target) in requested {
-        let dep = a.dependency(name).ok_or_else(|| Error::dependency(name, "is not tracked"))?;
+        let dep = a.dependency(name).ok_or_else(|| Error::dependency_as(ErrorKind::Config, name, "is not tracked"))?;
         if dep.kind.blob().is_none() {
             continue;
         }

@@ -98,9 +98,6 @@ pub async fn list_releases(
 }
 
 fn parse_page(url: &Url, body: &[u8]) -> Result<Vec<Release>> {
-    serde_json::from_slice(body).map_err(|e| Error::Http {
-        url: url.to_string(),
-        status: None,
-        message: format!("not a list of GitHub releases: {e}"),
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| Error::garbage(url.as_str(), format!("not a list of GitHub releases: {e}"), Some(Box::new(e))))
 }

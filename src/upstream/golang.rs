@@ -53,11 +53,8 @@ pub fn file_url(base: &Url, filename: &str) -> Url {
 pub async fn list_releases(http: &Http, cache: &Cache, base: &Url) -> Result<Vec<GoRelease>> {
     let url = index_url(base);
     get_cached(http, cache, &url, Auth::None, "application/json", |text| {
-        serde_json::from_str(text).map_err(|e| Error::Http {
-            url: url.to_string(),
-            status: None,
-            message: format!("not a Go downloads index: {e}"),
-        })
+        serde_json::from_str(text)
+            .map_err(|e| Error::garbage(url.as_str(), format!("not a Go downloads index: {e}"), Some(Box::new(e))))
     })
     .await
 }

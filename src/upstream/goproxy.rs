@@ -53,11 +53,11 @@ fn parse_list(url: &Url, text: &str) -> Result<Vec<String>> {
         }
         if !line.starts_with('v') || line.contains(char::is_whitespace) || line.len() > 200 {
             let shown: String = line.chars().take(40).collect();
-            return Err(Error::Http {
-                url: url.to_string(),
-                status: None,
-                message: format!("not a module version list: line {} is {shown:?}", i + 1),
-            });
+            return Err(Error::garbage(
+                url.as_str(),
+                format!("not a module version list: line {} is {shown:?}", i + 1),
+                None,
+            ));
         }
         out.push(line.to_string());
     }
@@ -73,10 +73,8 @@ pub async fn list_versions(http: &Http, cache: &Cache, proxy: &Url, path: &str) 
     if versions.is_empty() {
         let latest_url = module_url(proxy, path, "@latest");
         let text = http.get_text(&latest_url, Auth::None, "application/json").await?;
-        let info: Info = serde_json::from_str(&text).map_err(|e| Error::Http {
-            url: latest_url.to_string(),
-            status: None,
-            message: format!("not a module version info: {e}"),
+        let info: Info = serde_json::from_str(&text).map_err(|e| {
+            Error::garbage(latest_url.as_str(), format!("not a module version info: {e}"), Some(Box::new(e)))
         })?;
         versions.push(info.version);
     }
@@ -89,11 +87,8 @@ pub async fn list_versions(http: &Http, cache: &Cache, proxy: &Url, path: &str) 
         let escaped = modfile::escape_version(&latest);
         let mod_url = module_url(proxy, path, &format!("@v/{escaped}.mod"));
         let parsed = fetch_immutable(http, cache, &mod_url, |text| {
-            modfile::parse_lax(text).map_err(|e| Error::Http {
-                url: mod_url.to_string(),
-                status: None,
-                message: format!("go.mod does not parse: {e}"),
-            })
+            modfile::parse_lax(text)
+                .map_err(|e| Error::garbage(mod_url.as_str(), format!("go.mod does not parse: {e}"), Some(Box::new(e))))
         })
         .await?;
         versions.retain(|v| !parsed.retracted(v));

@@ -93,9 +93,13 @@ pub async fn lookup_all(
 /// Says which upstream a failed look-up was for: `… (upstream etcd-io/etcd)`.
 fn name_upstream(e: crate::error::Error, key: &UpstreamKey) -> crate::error::Error {
     match e {
-        crate::error::Error::Http { url, status, message } => {
-            crate::error::Error::Http { url, status, message: format!("{message} (upstream {})", key.describe()) }
-        }
+        crate::error::Error::Http { url, status, message, kind, source } => crate::error::Error::Http {
+            url,
+            status,
+            message: format!("{message} (upstream {})", key.describe()),
+            kind,
+            source,
+        },
         other => other,
     }
 }

@@ -19,7 +19,7 @@ use std::path::Path;
 use crate::blobstore::Blobstore;
 use crate::cache::Cache;
 use crate::download::{self, Artifact};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::github::GitHub;
 use crate::http::Http;
 use crate::release::snapshot::Snapshot;
@@ -61,10 +61,11 @@ async fn out_async(source: Source, sources: &Path, params: OutParams) -> Result<
             }
         }
     }
-    Err(Error::Git {
-        url: crate::secrets::strip_url_credentials(&source.git_url),
-        message: format!("the repository kept moving while this put ran ({last}); gave up after {ATTEMPTS} attempts"),
-    })
+    Err(Error::git(
+        crate::secrets::strip_url_credentials(&source.git_url),
+        ErrorKind::Conflict,
+        format!("the repository kept moving while this put ran ({last}); gave up after {ATTEMPTS} attempts"),
+    ))
 }
 
 /// One pass of `out`: the step's output, or why the remote moved before a push (nothing pushed).
