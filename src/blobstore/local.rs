@@ -1,10 +1,14 @@
 //! The `local` provider: objects are files `<blobstore_path>/<object_id>` (bosh-cli's local
 //! blobstore). A relative `blobstore_path` is joined to the release directory. Writes go through a
-//! temp file in the same directory and a rename, so a reader never sees a half-written object.
+//! temp name in the same directory and a rename, so a reader never sees a half-written object.
+//!
+//! An upload does not copy the bytes when it does not have to: the file is hard-linked under the
+//! temp name ([`place`]), and copied only when the blobstore is on another filesystem. Nothing
+//! reads the file again (its sum was taken while it was downloaded).
 
 use std::path::{Path, PathBuf};
 
-use super::{Options, temp_beside};
+use super::{Options, TEMP_PREFIX, temp_beside};
 use crate::error::{Error, Result};
 
 #[derive(Debug)]
@@ -29,7 +33,7 @@ impl Local {
         let src = path.to_path_buf();
         tokio::task::spawn_blocking(move || -> Result<()> {
             std::fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
-            copy_atomically(&src, &dest)
+            place(&src, &dest)
         })
         .await
         .map_err(|e| Error::io(path, std::io::Error::other(e)))?
@@ -55,6 +59,23 @@ impl Local {
     pub(crate) fn describe(&self) -> String {
         format!("local {}", self.root.display())
     }
+}
+
+/// Puts the file at `src` in place as `dest`, durably (synced before the rename), leaving `src`
+/// where it is: a hard link under a temp name beside `dest`, renamed over it, so no byte is
+/// copied; across filesystems (or where links are refused), a copy through a temp file. Either
+/// way a link already at `dest` is replaced, never written through. `currency bump` places the
+/// new blob under `blobs/` the same way.
+pub(crate) fn place(src: &Path, dest: &Path) -> Result<()> {
+    let dir = match dest.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let linked = tempfile::Builder::new().prefix(TEMP_PREFIX).make_in(dir, |tmp| std::fs::hard_link(src, tmp));
+    let Ok(linked) = linked else { return copy_atomically(src, dest) };
+    std::fs::File::open(linked.path()).and_then(|f| f.sync_all()).map_err(|e| Error::io(dest, e))?;
+    linked.persist(dest).map_err(|e| Error::io(dest, e.error))?;
+    Ok(())
 }
 
 /// Copies `src` to `dest` through a temp file beside `dest` (streamed by `io::copy`).

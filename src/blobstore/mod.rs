@@ -4,8 +4,8 @@
 //! [`Blobstore::configure`] reads the provider from `final.yml` and the options from `final.yml`
 //! merged key by key with `private.yml`'s (or `source.blobstore.options`), private winning. The
 //! three providers bosh-cli v2 accepts:
-//! - `local` ([`local`]): `blobstore_path`, relative to the release directory; files are written
-//!   through a temp file and a rename.
+//! - `local` ([`local`]): `blobstore_path`, relative to the release directory; a file is
+//!   hard-linked (copied only across filesystems) under a temp name and renamed into place.
 //! - `s3` ([`s3`]): AWS S3 and S3-compatible servers (GCS interoperability through
 //!   `host: storage.googleapis.com` included), through the `object_store` crate.
 //! - `gcs` ([`gcs`]): the GCS JSON API (resumable uploads), spoken directly with reqwest; tokens
@@ -290,8 +290,11 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
 /// A temp file beside `dest` (same filesystem, so the final rename is atomic), to be
 /// [`crate::files::persist`]ed once complete.
 pub(crate) fn temp_beside(dest: &Path) -> Result<tempfile::NamedTempFile> {
-    crate::files::temp_beside(dest, ".currency-blob-")
+    crate::files::temp_beside(dest, TEMP_PREFIX)
 }
+
+/// The prefix of the temp names objects are written under before their rename.
+pub(crate) const TEMP_PREFIX: &str = ".currency-blob-";
 
 #[cfg(test)]
 mod tests {

@@ -313,23 +313,23 @@ impl S3 {
         }
         let upload = self.store.put_multipart(&path).await.map_err(|e| self.error("POST (multipart)", &key, e))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        let mut buf = vec![0u8; 1024 * 1024];
         loop {
             if let Err(e) = writer.wait_for_capacity(MAX_IN_FLIGHT).await {
                 let _ = writer.abort().await;
                 return Err(self.error("PUT (part)", &key, e));
             }
-            let n = match input.read(&mut buf).await {
-                Ok(n) => n,
+            let part = match read_part(&mut input).await {
+                Ok(part) => part,
                 Err(e) => {
                     let _ = writer.abort().await;
                     return Err(Error::io(file, e));
                 }
             };
-            if n == 0 {
+            if part.is_empty() {
                 break;
             }
-            writer.write(&buf[..n]);
+            // Handed over as it was read: no copy into the writer's buffer.
+            writer.put(part);
         }
         writer.finish().await.map_err(|e| self.error("POST (complete multipart)", &key, e))?;
         Ok(())
@@ -393,6 +393,18 @@ impl S3 {
 }
 
 /// An `AmazonS3ConfigKey` by its documented name (the encryption key enum is not exported).
+/// The next part of an upload: up to [`PART_SIZE`] bytes read straight into the buffer the request
+/// sends (empty at the end of the file).
+async fn read_part(input: &mut tokio::fs::File) -> std::io::Result<bytes::Bytes> {
+    let mut part = bytes::BytesMut::with_capacity(PART_SIZE);
+    while part.len() < PART_SIZE {
+        if input.read_buf(&mut part).await? == 0 {
+            break;
+        }
+    }
+    Ok(part.freeze())
+}
+
 fn config_key(name: &str) -> AmazonS3ConfigKey {
     name.parse().expect("a key object_store documents")
 }

@@ -81,19 +81,17 @@ fn with_store(summary: Summary, store_name: &str) -> Summary {
     }
 }
 
-/// Places the new blob under `blobs/` and removes the old one.
+/// Places the new blob under `blobs/` (the download itself, hard-linked: no copy on one
+/// filesystem) and removes the old one.
 fn place_blob(repo: &Path, bump: &BlobBump, downloaded: &Path) -> Result<()> {
     let blobs = repo.join("blobs");
     let new: PathBuf = blobs.join(&bump.new_path);
     if let Some(dir) = new.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    // Copied beside the destination and renamed over it: a link already at `new` is replaced,
-    // never written through.
-    let dir = new.parent().unwrap_or(&blobs);
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    std::fs::copy(downloaded, tmp.path()).map_err(|e| Error::io(&new, e))?;
-    tmp.persist(&new).map_err(|e| Error::io(&new, e.error))?;
+    // Linked (or, across filesystems, copied) beside the destination and renamed over it: a link
+    // already at `new` is replaced, never written through.
+    blobstore::local::place(downloaded, &new)?;
     let old = blobs.join(&bump.old_path);
     if old.is_file() {
         std::fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
