@@ -64,8 +64,8 @@ impl Local {
 /// Puts the file at `src` in place as `dest`, durably (synced before the rename), leaving `src`
 /// where it is: a hard link under a temp name beside `dest`, renamed over it, so no byte is
 /// copied; across filesystems (or where links are refused), a copy through a temp file. Either
-/// way a link already at `dest` is replaced, never written through. `currency bump` places the
-/// new blob under `blobs/` the same way.
+/// way a link already at `dest` is replaced, never written through. Only for a `src` nothing
+/// writes to afterwards (a verified download): the two names share their bytes.
 pub(crate) fn place(src: &Path, dest: &Path) -> Result<()> {
     let dir = match dest.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -78,8 +78,9 @@ pub(crate) fn place(src: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Copies `src` to `dest` through a temp file beside `dest` (streamed by `io::copy`).
-fn copy_atomically(src: &Path, dest: &Path) -> Result<()> {
+/// Copies `src` to `dest` through a temp file beside `dest` (streamed by `io::copy`, which the
+/// kernel does on Linux), durably; a link already at `dest` is replaced, never written through.
+pub(crate) fn copy_atomically(src: &Path, dest: &Path) -> Result<()> {
     let mut input = std::fs::File::open(src).map_err(|e| Error::io(src, e))?;
     let mut tmp = temp_beside(dest)?;
     std::io::copy(&mut input, tmp.as_file_mut()).map_err(|e| Error::io(dest, e))?;

@@ -145,14 +145,7 @@ impl Executor<'_> {
     /// Downloads and verifies each artifact once, streaming; each gets a new object id.
     async fn download(&self, bumps: &mut [Box<dyn Bump + '_>]) -> Result<()> {
         for bump in bumps.iter_mut() {
-            let Some(artifact) = bump.artifact().cloned() else { continue };
-            crate::log!("{}: {}", bump.name(), artifact.display_url);
-            let dir = self.work.join(bump.name());
-            let got = crate::download::fetch_verified(self.http, self.source, &artifact, &dir).await?;
-            if !got.verified {
-                crate::log!("{}: upstream publishes no checksum for {}; not verified", bump.name(), artifact.filename);
-            }
-            bump.downloaded(got, blobstore::new_object_id());
+            download(self.http, self.source, self.work, bump.as_mut()).await?;
         }
         Ok(())
     }
@@ -253,6 +246,19 @@ impl Executor<'_> {
         self.record(group, "dry run: nothing pushed");
         Ok(())
     }
+}
+
+/// Downloads and verifies the artifact of `bump`, if it ships one, into `work/<name>/`, and hands
+/// it over with a new object id. `out` and `currency bump` both download through here.
+pub(crate) async fn download(http: &Http, source: &Source, work: &Path, bump: &mut (dyn Bump + '_)) -> Result<()> {
+    let Some(artifact) = bump.artifact().cloned() else { return Ok(()) };
+    crate::log!("{}: {}", bump.name(), artifact.display_url);
+    let got = crate::download::fetch_verified(http, source, &artifact, &work.join(bump.name())).await?;
+    if !got.verified {
+        crate::log!("{}: upstream publishes no checksum for {}; not verified", bump.name(), artifact.filename);
+    }
+    bump.downloaded(got, blobstore::new_object_id());
+    Ok(())
 }
 
 /// Prints a unified diff of `files` against `base` to stderr.

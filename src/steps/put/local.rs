@@ -39,19 +39,7 @@ pub fn bump_local(
         for selected in &selected {
             let mut bumps = bumps_of(&http, &a, std::slice::from_ref(selected), &store_name, &go).await?;
             let bump = &mut bumps[0];
-            if let Some(artifact) = bump.artifact().cloned() {
-                crate::log!("{}: {}", bump.name(), artifact.display_url);
-                let got = crate::download::fetch_verified(&http, &a.source, &artifact, &work.path().join(bump.name()))
-                    .await?;
-                if !got.verified {
-                    crate::log!(
-                        "{}: upstream publishes no checksum for {}; not verified",
-                        bump.name(),
-                        artifact.filename
-                    );
-                }
-                bump.downloaded(got, blobstore::new_object_id());
-            }
+            execute::download(&http, &a.source, work.path(), bump.as_mut()).await?;
             let (change, summary) = bump.edit(&Site::Checkout { dir: repo, dry_run })?;
             if dry_run {
                 execute::print_diff(&DirFiles::new(repo), &change.changed)?;
@@ -89,9 +77,9 @@ fn place_blob(repo: &Path, bump: &BlobBump, downloaded: &Path) -> Result<()> {
     if let Some(dir) = new.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    // Linked (or, across filesystems, copied) beside the destination and renamed over it: a link
-    // already at `new` is replaced, never written through.
-    blobstore::local::place(downloaded, &new)?;
+    // Copied, not linked: the checkout's file is the user's to replace or edit, and must not
+    // share its bytes with the blobstore's object.
+    blobstore::local::copy_atomically(downloaded, &new)?;
     let old = blobs.join(&bump.old_path);
     if old.is_file() {
         std::fs::remove_file(&old).map_err(|e| Error::io(&old, e))?;
