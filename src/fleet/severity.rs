@@ -3,6 +3,7 @@
 
 use super::report::DependencyRow;
 use crate::plan::Kind;
+use crate::version::Version;
 
 /// How far behind a dependency is, for colours and sorting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,7 +34,7 @@ impl Severity {
                 2..=4 => Severity::Some,
                 _ => Severity::Far,
             }
-        } else if d.newest.is_some() && d.newest != d.latest {
+        } else if newer_line_outside(d) {
             Severity::NewerLine
         } else {
             Severity::Current
@@ -63,6 +64,20 @@ impl Severity {
     ];
 }
 
+/// Whether upstream's newest version is beyond what the dependency may move to. A vendored Go
+/// package follows lines (`latest` is `1.24`, `newest` a patch like `1.24.3`): only a newer line
+/// counts; for the rest, any version above `latest`.
+fn newer_line_outside(d: &DependencyRow) -> bool {
+    let scheme = d.kind.scheme();
+    let parse = |v: &Option<String>| v.as_deref().and_then(|v| Version::parse(scheme, v));
+    let (Some(newest), Some(latest)) = (parse(&d.newest), parse(&d.latest)) else { return false };
+    if d.kind == Kind::GolangPackage {
+        (newest.major(), newest.minor()) > (latest.major(), latest.minor())
+    } else {
+        newest > latest
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +93,15 @@ mod tests {
         assert_eq!(Severity::of(&v), Severity::Far);
         v.latest = None;
         assert_eq!(Severity::of(&v), Severity::Unknown);
+    }
+
+    #[test]
+    fn a_vendored_go_package_on_the_newest_line_has_no_newer_line_mark() {
+        let mut v = dep("golang-1.24-linux", "Go downloads", "1.24", "1.24", "1.24.3", 0);
+        v.kind = Kind::GolangPackage;
+        assert_eq!(Severity::of(&v), Severity::Current);
+        let mut major = dep("golang-1-linux", "Go downloads", "1.26", "1.26", "2.0.1", 0);
+        major.kind = Kind::GolangPackage;
+        assert_eq!(Severity::of(&major), Severity::NewerLine, "a newer line outside its major");
     }
 }
