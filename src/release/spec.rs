@@ -64,6 +64,20 @@ impl PackageSpec {
 }
 
 impl SpecLock {
+    /// `spec.lock` as `bosh vendor-package` writes it (yaml.v2, no header): `name`,
+    /// `fingerprint`, then `dependencies` only when there are any, items at the key's indent.
+    pub fn to_bosh_yaml(&self) -> String {
+        let value = crate::release::yaml_v2::Writer::value;
+        let mut out = format!("name: {}\nfingerprint: {}\n", value(&self.name), value(&self.fingerprint));
+        if !self.dependencies.is_empty() {
+            out.push_str("dependencies:\n");
+            for d in &self.dependencies {
+                out.push_str(&format!("- {}\n", value(d)));
+            }
+        }
+        out
+    }
+
     pub fn parse(text: &str) -> Result<SpecLock, ParseError> {
         let root = parse_mapping(text)?;
         Ok(SpecLock {
@@ -272,5 +286,23 @@ excluded_files:
         let l = SpecLock::parse("name: a\nfingerprint: f\ndependencies:\n- b\n").unwrap();
         assert_eq!(l.dependencies, ["b"]);
         assert!(SpecLock::parse("name: a\n").unwrap_err().message.contains("fingerprint"));
+    }
+
+    #[test]
+    fn a_spec_lock_is_written_as_vendor_package_writes_it() {
+        let fp = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
+        let plain = SpecLock { name: "golang-1.26-linux".into(), fingerprint: fp.into(), dependencies: vec![] };
+        let text = format!("name: golang-1.26-linux\nfingerprint: {fp}\n");
+        assert_eq!(plain.to_bosh_yaml(), text);
+        assert_eq!(SpecLock::parse(&text).unwrap(), plain);
+        let prefixed = SpecLock {
+            name: "routing-healthchecker".into(),
+            fingerprint: fp.into(),
+            dependencies: vec!["routing-golang-1.26-linux".into()],
+        };
+        let text =
+            format!("name: routing-healthchecker\nfingerprint: {fp}\ndependencies:\n- routing-golang-1.26-linux\n");
+        assert_eq!(prefixed.to_bosh_yaml(), text);
+        assert_eq!(SpecLock::parse(&text).unwrap(), prefixed);
     }
 }

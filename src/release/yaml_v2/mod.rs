@@ -89,6 +89,15 @@ impl Writer {
         self.end_line();
     }
 
+    /// A field value of a single line, styled as yaml.v2 styles a string (plain, or quoted when
+    /// plain would read as another type). Only for values without spaces or line breaks: those
+    /// are never folded, wherever they stand.
+    pub fn value(s: &str) -> String {
+        let mut w = Writer::default();
+        w.scalar(s, Context::Value);
+        w.out
+    }
+
     /// The document: `{}` for a map without entries.
     pub fn finish(self) -> String {
         if self.out.is_empty() { "{}\n".to_string() } else { self.out }
