@@ -9,6 +9,7 @@ pub mod config;
 pub mod final_builds;
 pub mod final_release;
 pub mod glob;
+pub mod rename;
 pub mod snapshot;
 pub mod spec;
 pub mod yaml_v2;
