@@ -119,9 +119,117 @@ fn text_of(v: &Value) -> Option<String> {
     }
 }
 
+/// One final release of a source release, as the vendored-package kind reads it: its manifest,
+/// and the `packages/<name>/version` files at its commit (golang-release keeps the Go version
+/// there).
+#[derive(Debug, Clone)]
+pub struct FinalRelease {
+    pub manifest: ReleaseManifest,
+    /// Package name → the text of its `version` file at the release's commit (trimmed).
+    pub package_versions: std::collections::BTreeMap<String, String>,
+}
+
+impl FinalRelease {
+    /// The version of `package` in this release: its `version` file's text where there is one
+    /// (`1.23.2`), else the release's own version (`0.204.0`).
+    pub fn package_version(&self, package: &str) -> &str {
+        self.package_versions.get(package).map(String::as_str).unwrap_or(&self.manifest.version)
+    }
+}
+
+/// The newest final release (by semver) whose manifest lists `package` with `fingerprint`: the
+/// current version of a vendored package (its `spec.lock` holds only the fingerprint, which
+/// `--prefix` leaves unchanged, so `package` is the source release's own name).
+pub fn release_with<'a>(releases: &'a [FinalRelease], package: &str, fingerprint: &str) -> Option<&'a FinalRelease> {
+    releases
+        .iter()
+        .filter(|r| r.manifest.package(package).is_some_and(|p| p.fingerprint == fingerprint))
+        .filter_map(|r| Version::parse(Scheme::Semver, &r.manifest.version).map(|v| (v, r)))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, r)| r)
+}
+
+/// The packages of `manifest` matching `template`: a package name, or one with `{line}`, which
+/// matches a numbered Go line `1.N` (never the bare `1` of `golang-1-linux`). Each match with its
+/// line (`None` without `{line}`), in the manifest's order.
+pub fn matching<'a>(manifest: &'a ReleaseManifest, template: &str) -> Vec<(Option<&'a str>, &'a ManifestPackage)> {
+    let Some((head, tail)) = template.split_once("{line}") else {
+        return manifest.package(template).map(|p| vec![(None, p)]).unwrap_or_default();
+    };
+    manifest
+        .packages
+        .iter()
+        .filter_map(|p| {
+            let line = p.name.strip_prefix(head)?.strip_suffix(tail)?;
+            let minor = line.strip_prefix("1.")?;
+            let numbered = !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit());
+            numbered.then_some((Some(line), p))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn release(version: &str, packages: &[(&str, &str)], go: &[(&str, &str)]) -> FinalRelease {
+        let packages = packages
+            .iter()
+            .map(|(name, fp)| ManifestPackage {
+                name: name.to_string(),
+                fingerprint: fp.to_string(),
+                sha1: format!("sha256:{fp}"),
+                dependencies: vec![],
+            })
+            .collect();
+        FinalRelease {
+            manifest: ReleaseManifest { name: "golang".into(), version: version.into(), commit_hash: None, packages },
+            package_versions: go.iter().map(|(p, v)| (p.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn a_fingerprint_maps_to_the_newest_final_release_listing_it_for_that_package() {
+        let releases = [
+            release(
+                "0.9.0",
+                &[("golang-1.25-linux", "aa"), ("golang-1-linux", "aa")],
+                &[("golang-1.25-linux", "1.25.3")],
+            ),
+            release(
+                "0.10.0",
+                &[("golang-1.25-linux", "aa"), ("golang-1-linux", "bb")],
+                &[("golang-1.25-linux", "1.25.3")],
+            ),
+            release("0.11.0", &[("golang-1.25-linux", "cc")], &[]),
+        ];
+        let found = release_with(&releases, "golang-1.25-linux", "aa").unwrap();
+        assert_eq!(found.manifest.version, "0.10.0");
+        assert_eq!(found.package_version("golang-1.25-linux"), "1.25.3");
+        assert_eq!(release_with(&releases, "golang-1-linux", "aa").unwrap().manifest.version, "0.9.0");
+        assert!(release_with(&releases, "golang-1.25-linux", "dd").is_none(), "unknown fingerprint");
+        let no_file = release_with(&releases, "golang-1.25-linux", "cc").unwrap();
+        assert_eq!(no_file.package_version("golang-1.25-linux"), "0.11.0", "no version file: the release's version");
+    }
+
+    #[test]
+    fn a_line_template_matches_numbered_lines_only() {
+        let r = release(
+            "1.0.0",
+            &[
+                ("golang-1-linux", "a"),
+                ("golang-1.25-linux", "b"),
+                ("golang-1.26-linux", "c"),
+                ("golang-1.26-windows", "d"),
+            ],
+            &[],
+        );
+        let lines: Vec<_> =
+            matching(&r.manifest, "golang-{line}-linux").into_iter().map(|(l, p)| (l, p.name.as_str())).collect();
+        assert_eq!(lines, [(Some("1.25"), "golang-1.25-linux"), (Some("1.26"), "golang-1.26-linux")]);
+        assert_eq!(matching(&r.manifest, "golang-1-linux").len(), 1);
+        assert!(matching(&r.manifest, "golang-1.24-linux").is_empty());
+    }
 
     #[test]
     fn the_newest_final_release_is_the_highest_version_not_the_last_key() {
