@@ -7,7 +7,9 @@
 
 use yaml_serde::{Mapping, Value};
 
-use crate::error::ParseError;
+use crate::error::{Error, ParseError, Result};
+use crate::release::config::FinalConfig;
+use crate::release::snapshot::RepoFiles;
 use crate::version::{Scheme, Version};
 use crate::yaml::check_yaml_nesting;
 
@@ -137,6 +139,62 @@ impl FinalRelease {
     }
 }
 
+/// Every final release of the source release whose default branch is `head`, oldest first, with
+/// the `version` files of `packages` at each release's commit (`at` gives the files at a commit
+/// hash; `None` when the commit is not there, and then the release has no version files).
+pub fn read_final_releases<'a>(
+    head: &dyn RepoFiles,
+    at: &dyn Fn(&str) -> Option<Box<dyn RepoFiles + 'a>>,
+    packages: &[&str],
+) -> Result<Vec<FinalRelease>> {
+    let name = release_name(head)?;
+    let index_path = format!("releases/{name}/index.yml");
+    let index = match head.read(&index_path)? {
+        Some(bytes) => ReleaseIndex::parse(&text(&index_path, bytes)?).map_err(|e| e.in_file(&index_path))?,
+        None => ReleaseIndex::default(),
+    };
+    if index.versions.is_empty() {
+        return Err(Error::Parse { file: index_path, message: "lists no final release".into() });
+    }
+    let mut releases = Vec::new();
+    for version in &index.versions {
+        let path = format!("releases/{name}/{name}-{version}.yml");
+        let bytes =
+            head.read(&path)?.ok_or_else(|| Error::Parse { file: path.clone(), message: "is missing".into() })?;
+        let manifest = ReleaseManifest::parse(&text(&path, bytes)?).map_err(|e| e.in_file(&path))?;
+        let files = manifest.commit_hash.clone().and_then(|c| at(&c));
+        let mut package_versions = std::collections::BTreeMap::new();
+        for package in packages.iter().filter(|p| manifest.package(p).is_some()) {
+            let file = format!("packages/{package}/version");
+            if let Some(bytes) = files.as_ref().map(|f| f.read(&file)).transpose()?.flatten() {
+                package_versions.insert(package.to_string(), text(&file, bytes)?.trim().to_string());
+            }
+        }
+        releases.push(FinalRelease { manifest, package_versions });
+    }
+    releases.sort_by_key(|r| Version::parse(Scheme::Semver, &r.manifest.version));
+    Ok(releases)
+}
+
+/// The release's name: `config/final.yml`'s `name` (or `final_name`).
+fn release_name(head: &dyn RepoFiles) -> Result<String> {
+    const FINAL_YML: &str = "config/final.yml";
+    let bytes = head
+        .read(FINAL_YML)?
+        .ok_or_else(|| Error::Parse { file: FINAL_YML.into(), message: "is missing: not a BOSH release".into() })?;
+    let config = FinalConfig::parse(&text(FINAL_YML, bytes)?).map_err(|e| e.in_file(FINAL_YML))?;
+    let name =
+        config.release_name().ok_or_else(|| Error::Parse { file: FINAL_YML.into(), message: "has no name".into() })?;
+    if name.contains('/') || name.contains("..") {
+        return Err(Error::Parse { file: FINAL_YML.into(), message: format!("name {name:?} is not a release name") });
+    }
+    Ok(name.to_string())
+}
+
+fn text(path: &str, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|_| Error::Parse { file: path.into(), message: "is not UTF-8 text".into() })
+}
+
 /// The newest final release (by semver) whose manifest lists `package` with `fingerprint`: the
 /// current version of a vendored package (its `spec.lock` holds only the fingerprint, which
 /// `--prefix` leaves unchanged, so `package` is the source release's own name).
@@ -210,6 +268,83 @@ mod tests {
         assert!(release_with(&releases, "golang-1.25-linux", "dd").is_none(), "unknown fingerprint");
         let no_file = release_with(&releases, "golang-1.25-linux", "cc").unwrap();
         assert_eq!(no_file.package_version("golang-1.25-linux"), "0.11.0", "no version file: the release's version");
+    }
+
+    struct Files(Vec<(String, String)>);
+
+    impl RepoFiles for Files {
+        fn paths(&self) -> Result<Vec<String>> {
+            Ok(self.0.iter().map(|(p, _)| p.clone()).collect())
+        }
+        fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+            Ok(self.0.iter().find(|(p, _)| p == path).map(|(_, t)| t.clone().into_bytes()))
+        }
+    }
+
+    fn manifest(version: &str, commit: &str, fp: &str) -> String {
+        format!(
+            "name: golang\nversion: {version}\ncommit_hash: {commit}\npackages:\n\
+             - name: golang-1.26-linux\n  version: {fp}\n  fingerprint: {fp}\n  sha1: sha256:{fp}\n  dependencies: []\n"
+        )
+    }
+
+    fn source_release() -> Files {
+        let f = |p: &str, t: String| (p.to_string(), t);
+        Files(vec![
+            f(
+                "config/final.yml",
+                "name: golang\nblobstore:\n  provider: gcs\n  options: {bucket_name: golang-blobs}\n".into(),
+            ),
+            f(
+                "releases/golang/index.yml",
+                "builds:\n  9f1e:\n    version: 0.10.0\n  1a2b:\n    version: 0.9.0\nformat-version: \"2\"\n".into(),
+            ),
+            f("releases/golang/golang-0.9.0.yml", manifest("0.9.0", "c0ffee1", "aa")),
+            f("releases/golang/golang-0.10.0.yml", manifest("0.10.0", "d00d002", "bb")),
+        ])
+    }
+
+    #[test]
+    fn final_releases_are_read_oldest_first_with_each_package_version_at_the_release_commit() {
+        let head = source_release();
+        let at = |commit: &str| -> Option<Box<dyn RepoFiles>> {
+            let version = match commit {
+                "c0ffee1" => "1.26.1",
+                "d00d002" => "1.26.3\n",
+                _ => return None,
+            };
+            Some(Box::new(Files(vec![("packages/golang-1.26-linux/version".into(), version.into())])))
+        };
+        let releases = read_final_releases(&head, &at, &["golang-1.26-linux", "golang-1.27-linux"]).unwrap();
+        let seen: Vec<(&str, &str)> =
+            releases.iter().map(|r| (r.manifest.version.as_str(), r.package_version("golang-1.26-linux"))).collect();
+        assert_eq!(seen, [("0.9.0", "1.26.1"), ("0.10.0", "1.26.3")]);
+        assert_eq!(
+            release_with(&releases, "golang-1.26-linux", "aa").unwrap().package_version("golang-1.26-linux"),
+            "1.26.1"
+        );
+        let no_commits = |_: &str| -> Option<Box<dyn RepoFiles>> { None };
+        let releases = read_final_releases(&head, &no_commits, &["golang-1.26-linux"]).unwrap();
+        assert_eq!(
+            releases[1].package_version("golang-1.26-linux"),
+            "0.10.0",
+            "no version file: the release's version"
+        );
+    }
+
+    #[test]
+    fn a_repository_without_final_releases_says_so() {
+        let none = |_: &str| -> Option<Box<dyn RepoFiles>> { None };
+        let mut head = source_release();
+        head.0.retain(|(p, _)| !p.starts_with("releases/"));
+        let e = read_final_releases(&head, &none, &[]).unwrap_err();
+        assert_eq!(e.to_string(), "releases/golang/index.yml: lists no final release");
+        let e = read_final_releases(&Files(vec![]), &none, &[]).unwrap_err();
+        assert_eq!(e.to_string(), "config/final.yml: is missing: not a BOSH release");
+        let mut head = source_release();
+        head.0.retain(|(p, _)| p != "releases/golang/golang-0.9.0.yml");
+        let e = read_final_releases(&head, &none, &[]).unwrap_err();
+        assert_eq!(e.to_string(), "releases/golang/golang-0.9.0.yml: is missing");
     }
 
     #[test]
