@@ -153,17 +153,6 @@ pub fn tree_files(repo: &Repository, commit: Oid) -> Result<GitTreeFiles<'_>> {
     Ok(GitTreeFiles { repo, tree })
 }
 
-/// The files at `rev` (a commit hash, full or abbreviated, as a final release manifest's
-/// `commit_hash` gives it); `None` when the repository does not hold that commit (a shallow
-/// clone, or a rewritten history).
-pub fn files_at<'r>(repo: &'r Repository, rev: &str) -> Option<GitTreeFiles<'r>> {
-    if rev.is_empty() || !rev.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let commit = repo.revparse_single(rev).ok()?.peel_to_commit().ok()?;
-    tree_files(repo, commit.id()).ok()
-}
-
 /// Fetches `branch` (or the remote's default branch) into the cached bare repository.
 pub fn fetch_base(remote: &GitRemote<'_>, branch: Option<&str>, cache: &Cache) -> Result<BaseCommit> {
     fetch_with_branches(remote, branch, None, cache).map(|f| f.base)
@@ -530,41 +519,4 @@ pub fn changes_under(repo: &Repository, commit: Oid, dir: &Path, subdir: &str) -
     })
     .map_err(git)?;
     Ok(TreeChanges { changed, removed })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A repository whose one commit holds `packages/golang-1.26-linux/version`.
-    fn repo_with_version(dir: &Path) -> (Repository, Oid) {
-        let repo = Repository::init_bare(dir).unwrap();
-        let commit = {
-            let dir = |entries: &[(&str, Oid, i32)]| {
-                let mut b = repo.treebuilder(None).unwrap();
-                for (name, oid, mode) in entries {
-                    b.insert(name, *oid, *mode).unwrap();
-                }
-                b.write().unwrap()
-            };
-            let version = dir(&[("version", repo.blob(b"1.26.3").unwrap(), 0o100644)]);
-            let packages = dir(&[("golang-1.26-linux", version, 0o040000)]);
-            let root = dir(&[("packages", packages, 0o040000)]);
-            let tree = repo.find_tree(root).unwrap();
-            let sig = git2::Signature::now("t", "t@example.com").unwrap();
-            repo.commit(None, &sig, &sig, "Final release 0.1.0", &tree, &[]).unwrap()
-        };
-        (repo, commit)
-    }
-
-    #[test]
-    fn files_at_an_abbreviated_commit_hash_are_read_and_an_unknown_one_is_none() {
-        let dir = tempfile::tempdir().unwrap();
-        let (repo, commit) = repo_with_version(dir.path());
-        let short = &commit.to_string()[..7];
-        let files = files_at(&repo, short).expect("the commit is there");
-        assert_eq!(files.read("packages/golang-1.26-linux/version").unwrap().unwrap(), b"1.26.3");
-        assert!(files_at(&repo, "0000000").is_none());
-        assert!(files_at(&repo, "HEAD~1").is_none(), "only hashes, never other revision syntax");
-    }
 }
