@@ -377,24 +377,11 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::release::snapshot::RepoFiles;
+    use crate::release::snapshot::MemFiles;
     use crate::upstream::{github, golang, goproxy};
 
-    /// A release's files, in memory.
-    struct Files(BTreeMap<String, String>);
-
-    impl RepoFiles for Files {
-        fn paths(&self) -> Result<Vec<String>> {
-            Ok(self.0.keys().cloned().collect())
-        }
-        fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-            Ok(self.0.get(path).map(|t| t.clone().into_bytes()))
-        }
-    }
-
     fn snapshot(files: &[(&str, &str)]) -> Snapshot {
-        let files = Files(files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect());
-        Snapshot::read(&files).unwrap()
+        Snapshot::read(&MemFiles::of(files)).unwrap()
     }
 
     fn blobs_yml(paths: &[&str]) -> String {

@@ -475,6 +475,12 @@ pub struct TreeChanges {
     pub removed: Vec<String>,
 }
 
+impl TreeChanges {
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
 /// Files under `subdir` of the checkout `dir` that differ from `commit`'s tree.
 pub fn changes_under(repo: &Repository, commit: Oid, dir: &Path, subdir: &str) -> Result<TreeChanges> {
     let git = |e: git2::Error| Error::local_git("local checkout", e);

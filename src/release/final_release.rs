@@ -229,6 +229,7 @@ pub fn matching<'a>(manifest: &'a ReleaseManifest, template: &str) -> Vec<(Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::release::snapshot::MemFiles;
 
     fn release(version: &str, packages: &[(&str, &str)], go: &[(&str, &str)]) -> FinalRelease {
         let packages = packages
@@ -270,17 +271,6 @@ mod tests {
         assert_eq!(no_file.package_version("golang-1.25-linux"), "0.11.0", "no version file: the release's version");
     }
 
-    struct Files(Vec<(String, String)>);
-
-    impl RepoFiles for Files {
-        fn paths(&self) -> Result<Vec<String>> {
-            Ok(self.0.iter().map(|(p, _)| p.clone()).collect())
-        }
-        fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-            Ok(self.0.iter().find(|(p, _)| p == path).map(|(_, t)| t.clone().into_bytes()))
-        }
-    }
-
     fn manifest(version: &str, commit: &str, fp: &str) -> String {
         format!(
             "name: golang\nversion: {version}\ncommit_hash: {commit}\npackages:\n\
@@ -288,9 +278,9 @@ mod tests {
         )
     }
 
-    fn source_release() -> Files {
+    fn source_release() -> MemFiles {
         let f = |p: &str, t: String| (p.to_string(), t);
-        Files(vec![
+        MemFiles(vec![
             f(
                 "config/final.yml",
                 "name: golang\nblobstore:\n  provider: gcs\n  options: {bucket_name: golang-blobs}\n".into(),
@@ -313,7 +303,7 @@ mod tests {
                 "d00d002" => "1.26.3\n",
                 _ => return None,
             };
-            Some(Box::new(Files(vec![("packages/golang-1.26-linux/version".into(), version.into())])))
+            Some(Box::new(MemFiles(vec![("packages/golang-1.26-linux/version".into(), version.into())])))
         };
         let releases = read_final_releases(&head, &at, &["golang-1.26-linux", "golang-1.27-linux"]).unwrap();
         let seen: Vec<(&str, &str)> =
@@ -339,7 +329,7 @@ mod tests {
         head.0.retain(|(p, _)| !p.starts_with("releases/"));
         let e = read_final_releases(&head, &none, &[]).unwrap_err();
         assert_eq!(e.to_string(), "releases/golang/index.yml: lists no final release");
-        let e = read_final_releases(&Files(vec![]), &none, &[]).unwrap_err();
+        let e = read_final_releases(&MemFiles(vec![]), &none, &[]).unwrap_err();
         assert_eq!(e.to_string(), "config/final.yml: is missing: not a BOSH release");
         let mut head = source_release();
         head.0.retain(|(p, _)| p != "releases/golang/golang-0.9.0.yml");

@@ -93,20 +93,10 @@ fn rename_line(line: &str, old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Files(Vec<(&'static str, &'static str)>);
-
-    impl RepoFiles for Files {
-        fn paths(&self) -> Result<Vec<String>> {
-            Ok(self.0.iter().map(|(p, _)| p.to_string()).collect())
-        }
-        fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-            Ok(self.0.iter().find(|(p, _)| *p == path).map(|(_, t)| t.as_bytes().to_vec()))
-        }
-    }
+    use crate::release::snapshot::MemFiles;
 
     fn renamed(files: Vec<(&'static str, &'static str)>) -> BTreeMap<String, String> {
-        rename_package(&Files(files), "golang-1.23-linux", "golang-1.24-linux")
+        rename_package(&MemFiles::of(&files), "golang-1.23-linux", "golang-1.24-linux")
             .unwrap()
             .into_iter()
             .map(|(p, b)| (p, String::from_utf8(b).unwrap()))

@@ -178,6 +178,27 @@ pub struct Snapshot {
     pub go_mods: BTreeMap<String, GoMod>,
 }
 
+/// A release's files in memory, for the unit tests of what reads them.
+#[cfg(test)]
+pub(crate) struct MemFiles(pub Vec<(String, String)>);
+
+#[cfg(test)]
+impl MemFiles {
+    pub fn of(files: &[(&str, &str)]) -> MemFiles {
+        MemFiles(files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect())
+    }
+}
+
+#[cfg(test)]
+impl RepoFiles for MemFiles {
+    fn paths(&self) -> Result<Vec<String>> {
+        Ok(self.0.iter().map(|(p, _)| p.clone()).collect())
+    }
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.0.iter().find(|(p, _)| p == path).map(|(_, t)| t.clone().into_bytes()))
+    }
+}
+
 pub const BLOBS_YML: &str = "config/blobs.yml";
 pub const FINAL_YML: &str = "config/final.yml";
 

@@ -8,7 +8,6 @@
 //! tree ([`Bump::edit`]). What it never does: download, upload, commit, push or open a pull
 //! request — the executor does those, and honours `dry_run` there.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::download::{Artifact, Downloaded};
@@ -17,6 +16,8 @@ use crate::release::blob_bump::BlobBump;
 use crate::release::blobs::BlobsFile;
 use crate::report::{BumpSummary, Line, ModuleSummary};
 use crate::steps::put::plan::Want;
+/// Files a bump changes: new contents, and paths removed (the tree changes git commits).
+pub(crate) use crate::workspace::TreeChanges as Change;
 
 /// Where an edit applies.
 pub(crate) enum Site<'a> {
@@ -26,19 +27,6 @@ pub(crate) enum Site<'a> {
     /// In a checkout on disk (`currency bump`): what the kind cannot write itself is returned as
     /// a change to write; `dry_run` asks for no change on disk at all.
     Checkout { dir: &'a Path, dry_run: bool },
-}
-
-/// Files a bump changes: new contents, and paths removed.
-#[derive(Debug, Default)]
-pub(crate) struct Change {
-    pub changed: BTreeMap<String, Vec<u8>>,
-    pub removed: Vec<String>,
-}
-
-impl Change {
-    pub fn is_empty(&self) -> bool {
-        self.changed.is_empty() && self.removed.is_empty()
-    }
 }
 
 /// What a bump did, for commit messages and the pull request.

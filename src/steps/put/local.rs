@@ -13,7 +13,7 @@ use crate::release::snapshot::DirFiles;
 use crate::report::{BumpSummary, ModuleSummary};
 use crate::source::Source;
 use crate::steps::assess;
-use crate::steps::put::kinds::{Site, Summary, split};
+use crate::steps::put::kinds::{Site, split};
 use crate::steps::put::module::GoOnce;
 use crate::steps::put::{bumps_of, configure_blobstore, execute, plan};
 use crate::steps::runtime;
@@ -52,21 +52,10 @@ pub fn bump_local(
                     crate::files::write_atomically(&repo.join(path), bytes)?;
                 }
             }
-            summaries.push(with_store(summary, &store_name));
+            summaries.push(summary);
         }
         Ok(split(&summaries))
     })
-}
-
-/// The summary naming the blobstore the artifact went to.
-fn with_store(summary: Summary, store_name: &str) -> Summary {
-    match summary {
-        Summary::Blob(mut b) => {
-            b.blobstore = store_name.to_string();
-            Summary::Blob(b)
-        }
-        other => other,
-    }
 }
 
 /// Places the new blob under `blobs/` (the download itself, hard-linked: no copy on one

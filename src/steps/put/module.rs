@@ -13,7 +13,7 @@ use crate::report::ModuleSummary;
 use crate::source::{DependencyKind, Source};
 use crate::steps::put::kinds::{Bump, Change, Site, Summary};
 use crate::steps::put::plan::{Selected, Want};
-use crate::workspace::{self, TreeChanges};
+use crate::workspace;
 
 /// The Go toolchain settings, found on first use (only go-module bumps need Go).
 pub(crate) struct GoOnce {
@@ -87,11 +87,11 @@ impl<'a> ModuleKind<'a> {
     }
 
     /// Runs Go in a checkout of `parent` and returns what changed in the tree.
-    fn edit_commit(&self, repo: &git2::Repository, parent: git2::Oid) -> Result<(TreeChanges, ModuleSummary)> {
+    fn edit_commit(&self, repo: &git2::Repository, parent: git2::Oid) -> Result<(Change, ModuleSummary)> {
         let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
         workspace::checkout_to(repo, parent, dir.path())?;
         let (summary, module_dirs) = self.run_go(dir.path())?;
-        let mut all = TreeChanges::default();
+        let mut all = Change::default();
         for module_dir in &module_dirs {
             let c = workspace::changes_under(repo, parent, dir.path(), module_dir)?;
             all.changed.extend(c.changed);
@@ -162,7 +162,7 @@ impl Bump for ModuleKind<'_> {
         match site {
             Site::Commit { repo, parent } => {
                 let (changes, summary) = self.edit_commit(repo, *parent)?;
-                Ok((Change { changed: changes.changed, removed: changes.removed }, Summary::Module(summary)))
+                Ok((changes, Summary::Module(summary)))
             }
             Site::Checkout { dir: _, dry_run: true } => {
                 crate::log!("dry run: would run go get {}@v{} in {}", self.upstream, self.to, self.go_mods.join(", "));
