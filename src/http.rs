@@ -62,6 +62,7 @@ pub struct Http {
     max_wait: Duration,
     /// A look-up's whole answer (headers and body) must arrive within this, per try.
     read_timeout: Duration,
+    skip_ssl_verification: bool,
 }
 
 /// A whole answer, read within the retry loop.
@@ -100,7 +101,13 @@ impl Http {
             .and_then(|v| v.parse().ok())
             .map(Duration::from_secs)
             .unwrap_or(Duration::from_secs(60));
-        Ok(Http { client, retry, max_wait, read_timeout })
+        Ok(Http { client, retry, max_wait, read_timeout, skip_ssl_verification })
+    }
+
+    /// Whether certificates go unchecked (`source.skip_ssl_verification`), for the other
+    /// transports (git) that reach the same hosts.
+    pub fn skip_ssl_verification(&self) -> bool {
+        self.skip_ssl_verification
     }
 
     /// GET `url`, retried on transient failures until the headers arrive; any non-success status

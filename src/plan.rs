@@ -33,8 +33,8 @@ pub enum Kind {
     Golang,
     /// A module required by go.mod files.
     GoModule,
-    /// A golang package vendored with `bosh vendor-package` (reported, not bumped).
-    GolangPackage,
+    /// A package vendored from a source release with `bosh vendor-package`.
+    VendoredPackage,
 }
 
 impl Kind {
@@ -43,6 +43,7 @@ impl Kind {
             DependencyKind::GithubRelease { .. } => Kind::GithubRelease,
             DependencyKind::Golang { .. } => Kind::Golang,
             DependencyKind::GoModule { .. } => Kind::GoModule,
+            DependencyKind::VendoredPackage { .. } => Kind::VendoredPackage,
         }
     }
 
@@ -51,14 +52,14 @@ impl Kind {
             Kind::GithubRelease => "github-release",
             Kind::Golang => "golang",
             Kind::GoModule => "go-module",
-            Kind::GolangPackage => "golang-package",
+            Kind::VendoredPackage => "vendored-package",
         }
     }
 
     /// How the kind's upstream spells versions.
     pub fn scheme(self) -> Scheme {
         match self {
-            Kind::Golang | Kind::GolangPackage => Scheme::Go,
+            Kind::Golang | Kind::VendoredPackage => Scheme::Go,
             Kind::GithubRelease | Kind::GoModule => Scheme::Semver,
         }
     }
@@ -285,6 +286,7 @@ fn current(dep: &Dependency, snapshot: &Snapshot) -> Result<Current> {
             }
             Ok(Current { version: lowest, blob: None, files })
         }
+        DependencyKind::VendoredPackage { .. } => Err(Error::dependency(&dep.name, "vendored packages: not yet")),
     }
 }
 
@@ -354,7 +356,7 @@ fn vendored(source: &Source, v: &VendoredGolang, offers: &BTreeMap<UpstreamKey, 
     let behind = newest.as_ref().is_some_and(|n| n.minor() > v.line.minor());
     PlannedDependency {
         name: v.package.clone(),
-        kind: Kind::GolangPackage,
+        kind: Kind::VendoredPackage,
         current: Some(v.line.clone()),
         latest: newest_line,
         target: None,

@@ -213,7 +213,7 @@ async fn open_pulls(http: &Http, source: &Source, repository: &str) -> (BTreeMap
 fn bump_pull(d: &PlannedDependency, source: &Source, pulls: &BTreeMap<String, String>) -> Option<String> {
     let prefix = &source.pull_request.branch_prefix;
     match (d.kind, source.pull_request.group) {
-        (Kind::GolangPackage, _) => None,
+        (Kind::VendoredPackage, _) => None,
         (_, true) if d.behind => pulls.get(&format!("{prefix}all")).cloned(),
         (_, true) => None,
         (_, false) => pulls.get(&format!("{prefix}{}", d.name)).cloned(),
@@ -230,7 +230,7 @@ fn current_candidate(d: &PlannedDependency) -> Option<&crate::plan::Candidate> {
 /// lines (1.N) above its own, up to the newest stable one.
 pub fn releases_behind(d: &PlannedDependency, go_index: Option<&Offer>) -> Option<u64> {
     let current = d.current.as_ref()?;
-    if d.kind == Kind::GolangPackage {
+    if d.kind == Kind::VendoredPackage {
         let Some(Offer::Go(list)) = go_index else { return None };
         let lines: BTreeSet<u64> = list
             .iter()

@@ -163,7 +163,7 @@ fn dep_html(d: &DependencyRow) -> String {
     title.push(format!("latest on its line {}", d.latest.as_deref().unwrap_or("unknown")));
     title.push(format!("newest {}", d.newest.as_deref().unwrap_or("unknown")));
     if let Some(n) = d.releases_behind {
-        title.push(format!("{n} {} behind", if d.kind == Kind::GolangPackage { "Go lines" } else { "releases" }));
+        title.push(format!("{n} {} behind", if d.kind == Kind::VendoredPackage { "Go lines" } else { "releases" }));
     }
     if let Some(a) = d.age_days {
         title.push(format!("current published {a} days ago"));

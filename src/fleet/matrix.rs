@@ -19,7 +19,7 @@ pub(super) struct Column {
 fn kind_rank(kind: Kind) -> u8 {
     match kind {
         Kind::GithubRelease => 0,
-        Kind::Golang | Kind::GolangPackage => 1,
+        Kind::Golang | Kind::VendoredPackage => 1,
         Kind::GoModule => 2,
     }
 }
@@ -56,7 +56,7 @@ pub(super) fn short(commit: &str) -> &str {
 pub(super) fn notes(d: &DependencyRow) -> Vec<String> {
     let mut notes = Vec::new();
     match (d.releases_behind, d.kind) {
-        (Some(n), Kind::GolangPackage) if n > 0 => {
+        (Some(n), Kind::VendoredPackage) if n > 0 => {
             notes.push(format!("{n} Go line{} behind", if n == 1 { "" } else { "s" }))
         }
         (Some(n), _) if n > 0 => notes.push(format!("{n} behind")),

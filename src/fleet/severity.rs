@@ -26,7 +26,7 @@ impl Severity {
         let n = d.releases_behind.unwrap_or(u64::from(d.behind));
         if d.current.is_none() || d.latest.is_none() {
             Severity::Unknown
-        } else if d.kind == Kind::GolangPackage && n > 0 {
+        } else if d.kind == Kind::VendoredPackage && n > 0 {
             if n >= 2 { Severity::Far } else { Severity::Some }
         } else if d.behind || n > 0 {
             match n {
@@ -71,7 +71,7 @@ fn newer_line_outside(d: &DependencyRow) -> bool {
     let scheme = d.kind.scheme();
     let parse = |v: &Option<String>| v.as_deref().and_then(|v| Version::parse(scheme, v));
     let (Some(newest), Some(latest)) = (parse(&d.newest), parse(&d.latest)) else { return false };
-    if d.kind == Kind::GolangPackage {
+    if d.kind == Kind::VendoredPackage {
         (newest.major(), newest.minor()) > (latest.major(), latest.minor())
     } else {
         newest > latest
@@ -89,7 +89,7 @@ mod tests {
         assert_eq!((s(0), s(1), s(3), s(5)), (Severity::Current, Severity::One, Severity::Some, Severity::Far));
         assert_eq!(Severity::of(&dep("a", "u", "1.0.0", "1.0.0", "2.0.0", 0)), Severity::NewerLine);
         let mut v = dep("golang-1.22-linux", "Go downloads", "1.22", "1.24", "1.24.0", 2);
-        v.kind = Kind::GolangPackage;
+        v.kind = Kind::VendoredPackage;
         assert_eq!(Severity::of(&v), Severity::Far);
         v.latest = None;
         assert_eq!(Severity::of(&v), Severity::Unknown);
@@ -98,10 +98,10 @@ mod tests {
     #[test]
     fn a_vendored_go_package_on_the_newest_line_has_no_newer_line_mark() {
         let mut v = dep("golang-1.24-linux", "Go downloads", "1.24", "1.24", "1.24.3", 0);
-        v.kind = Kind::GolangPackage;
+        v.kind = Kind::VendoredPackage;
         assert_eq!(Severity::of(&v), Severity::Current);
         let mut major = dep("golang-1-linux", "Go downloads", "1.26", "1.26", "2.0.1", 0);
-        major.kind = Kind::GolangPackage;
+        major.kind = Kind::VendoredPackage;
         assert_eq!(Severity::of(&major), Severity::NewerLine, "a newer line outside its major");
     }
 }

@@ -51,7 +51,7 @@ impl ReleaseIndex {
 }
 
 /// One package of a final release manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ManifestPackage {
     pub name: String,
     pub fingerprint: String,
@@ -61,7 +61,7 @@ pub struct ManifestPackage {
 }
 
 /// `releases/<name>/<name>-<version>.yml`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReleaseManifest {
     pub name: String,
     pub version: String,
@@ -124,7 +124,7 @@ fn text_of(v: &Value) -> Option<String> {
 /// One final release of a source release, as the vendored-package kind reads it: its manifest,
 /// and the `packages/<name>/version` files at its commit (golang-release keeps the Go version
 /// there).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FinalRelease {
     pub manifest: ReleaseManifest,
     /// Package name → the text of its `version` file at the release's commit (trimmed).

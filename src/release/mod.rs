@@ -12,4 +12,5 @@ pub mod glob;
 pub mod rename;
 pub mod snapshot;
 pub mod spec;
+pub mod vendor;
 pub mod yaml_v2;

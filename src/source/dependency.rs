@@ -5,18 +5,21 @@
 
 use std::collections::BTreeSet;
 
+use url::Url;
+
+use super::vendored::{RawVendored, vendored_package};
 use super::{DEFAULT_GOLANG_BLOB, Dependency, DependencyKind, RawDependency, RepoSlug, Template, name_problem};
 use crate::error::{Error, Result};
 use crate::files::is_safe_relative_path;
 use crate::version::Constraint;
 
 /// The list under `<p>.dependencies`, each entry validated, no name twice.
-pub(super) fn validate_dependencies(list: Vec<RawDependency>, p: &str) -> Result<Vec<Dependency>> {
+pub(super) fn validate_dependencies(list: Vec<RawDependency>, api: &Url, p: &str) -> Result<Vec<Dependency>> {
     let mut names = BTreeSet::new();
     let mut deps = Vec::with_capacity(list.len());
     for (i, d) in list.into_iter().enumerate() {
         let key = format!("{p}.dependencies[{i}]");
-        let dep = validate_dependency(d, &key)?;
+        let dep = validate_dependency(d, api, &key)?;
         if !names.insert(dep.name.clone()) {
             return Err(Error::config(format!("{key}.name"), format!("{:?} is used twice", dep.name)));
         }
@@ -26,7 +29,7 @@ pub(super) fn validate_dependencies(list: Vec<RawDependency>, p: &str) -> Result
 }
 
 /// One entry, at `key` (`source.dependencies[0]`).
-fn validate_dependency(d: RawDependency, key: &str) -> Result<Dependency> {
+fn validate_dependency(mut d: RawDependency, api: &Url, key: &str) -> Result<Dependency> {
     if let Some(why) = name_problem(&d.name) {
         return Err(Error::config(
             format!("{key}.name"),
@@ -41,13 +44,25 @@ fn validate_dependency(d: RawDependency, key: &str) -> Result<Dependency> {
         "github-release" => github_release(&d, key)?,
         "golang" => golang(&d, key)?,
         "go-module" => go_module(&d, key)?,
+        "vendored-package" => vendored("vendored-package", &mut d, api, key)?,
         other => {
             return Err(Error::config(
                 format!("{key}.kind"),
-                format!("unknown kind {other:?} (github-release, golang or go-module)"),
+                format!("unknown kind {other:?} (github-release, golang, go-module or vendored-package)"),
             ));
         }
     };
+    if !matches!(kind, DependencyKind::VendoredPackage { .. }) {
+        for (field, present) in [
+            ("release", d.release.is_some()),
+            ("package", d.package.is_some()),
+            ("prefix", d.prefix.is_some()),
+            ("git_url", d.git_url.is_some()),
+            ("blobstore", d.blobstore.is_some()),
+        ] {
+            forbid(key, field, present, kind.name())?;
+        }
+    }
     Ok(Dependency { name: d.name, constraint, prerelease: d.prerelease.unwrap_or(false), kind })
 }
 
@@ -125,6 +140,29 @@ fn go_module(d: &RawDependency, key: &str) -> Result<DependencyKind> {
         }
     }
     Ok(DependencyKind::GoModule { module, go_mod: d.go_mod.clone() })
+}
+
+/// `kind: vendored-package`: a source release and the packages followed there.
+fn vendored(kind: &str, d: &mut RawDependency, api: &Url, key: &str) -> Result<DependencyKind> {
+    for (field, present) in [
+        ("upstream", d.upstream.is_some()),
+        ("blob", d.blob.is_some()),
+        ("asset", d.asset.is_some()),
+        ("tag", d.tag.is_some()),
+        ("checksums", d.checksums.is_some()),
+        ("module", d.module.is_some()),
+        ("go_mod", d.go_mod.is_some()),
+    ] {
+        forbid(key, field, present, kind)?;
+    }
+    let raw = RawVendored {
+        release: d.release.as_deref(),
+        package: d.package.take(),
+        prefix: d.prefix.as_deref(),
+        git_url: d.git_url.as_deref(),
+        blobstore: d.blobstore.take(),
+    };
+    vendored_package(raw, api, key)
 }
 
 /// A key the dependency's kind does not have is an error naming it.

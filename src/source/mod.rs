@@ -19,9 +19,11 @@ use crate::version::Constraint;
 
 mod dependency;
 mod names;
+mod vendored;
 
 use dependency::validate_dependencies;
 pub use names::{branch_problem, is_valid_name, name_problem};
+pub use vendored::{DEFAULT_GOLANG_RELEASE, PackageSource, package_name_problem};
 
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 pub const DEFAULT_GO_PROXY: &str = "https://proxy.golang.org";
@@ -58,6 +60,7 @@ struct RawSource {
     pull_request: Option<RawPullRequest>,
     git_author: Option<RawAuthor>,
     skip_ssl_verification: Option<bool>,
+    golang_release: Option<vendored::RawPackageSource>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +77,11 @@ struct RawDependency {
     checksums: Option<String>,
     module: Option<String>,
     go_mod: Option<Vec<String>>,
+    release: Option<String>,
+    package: Option<vendored::OneOrMany>,
+    prefix: Option<String>,
+    git_url: Option<String>,
+    blobstore: Option<vendored::RawSourceBlobstore>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,6 +201,9 @@ pub enum DependencyKind {
     GithubRelease { upstream: RepoSlug, blob: Template, asset: Template, tag: Template, checksums: Option<Template> },
     Golang { blob: Template },
     GoModule { module: String, go_mod: Option<Vec<String>> },
+    /// Packages of a source release vendored with `bosh vendor-package`: names or `{line}`
+    /// templates (several move together), and the `--prefix` they were vendored with.
+    VendoredPackage { source: PackageSource, packages: Vec<String>, prefix: Option<String> },
 }
 
 impl DependencyKind {
@@ -201,13 +212,14 @@ impl DependencyKind {
             DependencyKind::GithubRelease { .. } => "github-release",
             DependencyKind::Golang { .. } => "golang",
             DependencyKind::GoModule { .. } => "go-module",
+            DependencyKind::VendoredPackage { .. } => "vendored-package",
         }
     }
 
     pub fn blob(&self) -> Option<&Template> {
         match self {
             DependencyKind::GithubRelease { blob, .. } | DependencyKind::Golang { blob } => Some(blob),
-            DependencyKind::GoModule { .. } => None,
+            DependencyKind::GoModule { .. } | DependencyKind::VendoredPackage { .. } => None,
         }
     }
 }
@@ -276,6 +288,8 @@ pub struct Source {
     pub pull_request: PullRequestConfig,
     pub git_author: GitAuthor,
     pub skip_ssl_verification: bool,
+    /// Where autodetected vendored golang packages come from.
+    pub golang_release: PackageSource,
 }
 
 impl Source {
@@ -425,7 +439,8 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
             None => Ok(None),
         }
     };
-    let dependencies = raw.dependencies.map(|list| validate_dependencies(list, p)).transpose()?;
+    let dependencies = raw.dependencies.map(|list| validate_dependencies(list, &github_api_url, p)).transpose()?;
+    let golang_release = vendored::golang_release(raw.golang_release, &github_api_url, &format!("{p}.golang_release"))?;
     let blobstore = validate_blobstore(raw.blobstore, p)?;
     let pull_request = validate_pull_request(raw.pull_request, p)?;
     let git_author = validate_git_author(raw.git_author, p)?;
@@ -446,6 +461,7 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
         pull_request,
         git_author,
         skip_ssl_verification: raw.skip_ssl_verification.unwrap_or(false),
+        golang_release,
     })
 }
 
@@ -500,7 +516,7 @@ fn validate_git_author(git_author: Option<RawAuthor>, p: &str) -> Result<GitAuth
     })
 }
 
-fn default_git_url(api: &Url, repo: &RepoSlug) -> String {
+pub(super) fn default_git_url(api: &Url, repo: &RepoSlug) -> String {
     match api.host_str() {
         Some("api.github.com") | None => format!("https://github.com/{repo}.git"),
         Some(host) => {
@@ -510,7 +526,7 @@ fn default_git_url(api: &Url, repo: &RepoSlug) -> String {
     }
 }
 
-fn validate_git_url(key: &str, u: &str) -> Result<()> {
+pub(super) fn validate_git_url(key: &str, u: &str) -> Result<()> {
     if u.contains(char::is_whitespace) || u.is_empty() || u.starts_with('-') {
         return Err(Error::config(key, "is not a git URL"));
     }

@@ -12,6 +12,7 @@
 pub mod github;
 pub mod golang;
 pub mod goproxy;
+pub mod release;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub enum UpstreamKey {
     Github { api: Url, repo: RepoSlug },
     GoIndex { url: Url },
     Module { proxy: Url, path: String },
+    /// A source release of vendored packages, by its git URL.
+    Release { git_url: String, repository: RepoSlug },
 }
 
 impl UpstreamKey {
@@ -41,6 +44,9 @@ impl UpstreamKey {
             DependencyKind::Golang { .. } => UpstreamKey::go_index(source),
             DependencyKind::GoModule { module, .. } => {
                 UpstreamKey::Module { proxy: source.go_proxy.clone(), path: module.clone() }
+            }
+            DependencyKind::VendoredPackage { source: from, .. } => {
+                UpstreamKey::Release { git_url: from.git_url.clone(), repository: from.repository.clone() }
             }
         }
     }
@@ -55,6 +61,7 @@ impl UpstreamKey {
             UpstreamKey::Github { repo, .. } => repo.to_string(),
             UpstreamKey::GoIndex { .. } => "Go downloads".into(),
             UpstreamKey::Module { path, .. } => path.clone(),
+            UpstreamKey::Release { repository, .. } => repository.to_string(),
         }
     }
 }
@@ -65,6 +72,7 @@ pub enum Offer {
     Github(Arc<Vec<github::Release>>),
     Go(Arc<Vec<golang::GoRelease>>),
     Module(Arc<goproxy::ModuleVersions>),
+    Release(Arc<release::SourceRelease>),
 }
 
 /// Asks every upstream in `keys` once, concurrently. The first failure is returned.
@@ -112,6 +120,9 @@ pub async fn lookup(http: &Http, cache: &Cache, token: Option<&Secret>, key: &Up
         UpstreamKey::GoIndex { url } => Offer::Go(Arc::new(golang::list_releases(http, cache, url).await?)),
         UpstreamKey::Module { proxy, path } => {
             Offer::Module(Arc::new(goproxy::list_versions(http, cache, proxy, path).await?))
+        }
+        UpstreamKey::Release { git_url, .. } => {
+            Offer::Release(Arc::new(release::lookup(cache, git_url, token, http.skip_ssl_verification()).await?))
         }
     })
 }
