@@ -15,7 +15,11 @@
 //! | go.mod requires `github.com/nats-io/gnatsd` | `gnatsd` (`gnatsd-module` beside a gnatsd blob) | proxy | same major |
 //! | go.mod requires `go.etcd.io/etcd/X/vN` | `etcd-X-vN` (`/` → `-`) | proxy | same major |
 //! | go.mod requires `go.etcd.io/etcd` | `etcd` (`etcd-module` beside an etcd blob) | proxy | same major |
-//! | `packages/golang-1.N-linux/spec.lock` | the package name | Go downloads | reported, not bumped |
+//! | `packages/[P-]golang-<1\|1.N>-<linux\|darwin\|windows>/spec.lock` | `golang` (`P-golang`; `golang-package` beside a golang blob) | `source.golang_release` | `^1` |
+//!
+//! Vendored golang packages with one prefix form one `vendored-package` dependency whose
+//! `package` lists one entry per package found: `golang-{line}-<os>` for a numbered line,
+//! `golang-1-<os>` for the newest-line package; every platform moves to the same version.
 //!
 //! A requirement that a `replace` directive overrides in that go.mod is not tracked there: the
 //! replacement, not the requirement, decides what is built.
@@ -25,21 +29,12 @@ use std::collections::BTreeMap;
 use regex::Regex;
 
 use crate::release::snapshot::Snapshot;
-use crate::source::{Dependency, DependencyKind, RepoSlug, Template};
+use crate::source::{Dependency, DependencyKind, PackageSource, RepoSlug, Template};
 use crate::version::{Constraint, Scheme, Version};
-
-/// A vendored golang package (`packages/golang-1.N-linux/spec.lock`): its line is reported
-/// against the newest Go line, but currency does not bump it (that is `bosh vendor-package`).
-#[derive(Debug, Clone)]
-pub struct VendoredGolang {
-    pub package: String,
-    pub line: Version,
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct Detected {
     pub dependencies: Vec<Dependency>,
-    pub vendored_golang: Vec<VendoredGolang>,
 }
 
 struct BlobRule {
@@ -77,14 +72,16 @@ const BLOB_RULES: &[BlobRule] = &[
 const GOLANG_PATTERN: &str = r"^((?:[^/]+/)*)go([0-9][^/]*)\.linux-amd64\.tar\.gz$";
 
 /// What the release tracks: its known upstream blobs, its Go toolchain blobs, the modules its
-/// go.mod files require, and the vendored golang packages it holds.
-pub fn detect(snapshot: &Snapshot) -> Detected {
+/// go.mod files require, and the vendored golang packages it holds (from `golang_release`).
+pub fn detect(snapshot: &Snapshot, golang_release: &PackageSource) -> Detected {
     let blob_paths: Vec<&String> = snapshot.blobs.entries.keys().collect();
     let mut dependencies = upstream_blob_dependencies(&blob_paths);
     dependencies.extend(golang_dependencies(&blob_paths));
     let blob_names: Vec<String> = dependencies.iter().map(|d| d.name.clone()).collect();
     dependencies.extend(module_dependencies(snapshot, &blob_names));
-    Detected { dependencies, vendored_golang: vendored_golang(snapshot) }
+    let taken: Vec<String> = dependencies.iter().map(|d| d.name.clone()).collect();
+    dependencies.extend(vendored_golang(snapshot, golang_release, &taken));
+    Detected { dependencies }
 }
 
 /// One `github-release` dependency per [`BLOB_RULES`] entry a blob matches.
@@ -180,19 +177,44 @@ fn module_dependencies(snapshot: &Snapshot, blob_names: &[String]) -> Vec<Depend
         .collect()
 }
 
-/// Vendored golang packages (`packages/golang-1.N-linux/spec.lock`).
-fn vendored_golang(snapshot: &Snapshot) -> Vec<VendoredGolang> {
-    let re = Regex::new(r"^golang-(1\.[0-9]+)-linux$").expect("static pattern");
-    let mut out = Vec::new();
-    for (package, lock) in &snapshot.spec_locks {
-        let name = if lock.name.is_empty() { package } else { &lock.name };
-        if let Some(c) = re.captures(name)
-            && let Some(line) = Version::parse(Scheme::Go, &c[1])
-        {
-            out.push(VendoredGolang { package: name.clone(), line });
+/// Vendored golang packages (`packages/[<prefix>-]golang-<line>-<os>/spec.lock`): one
+/// dependency per prefix, covering every platform and line found; `taken` holds names already
+/// used.
+fn vendored_golang(snapshot: &Snapshot, golang_release: &PackageSource, taken: &[String]) -> Vec<Dependency> {
+    let re = Regex::new(r"^(?:(.+)-)?golang-(1|1\.[0-9]+)-(linux|darwin|windows)$").expect("static pattern");
+    let mut by_prefix: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
+    for package in snapshot.spec_locks.keys() {
+        let Some(c) = re.captures(package) else { continue };
+        let template = if &c[2] == "1" { format!("golang-1-{}", &c[3]) } else { format!("golang-{{line}}-{}", &c[3]) };
+        let templates = by_prefix.entry(c.get(1).map(|p| p.as_str().to_string())).or_default();
+        if !templates.contains(&template) {
+            templates.push(template);
         }
     }
-    out
+    by_prefix
+        .into_iter()
+        .filter_map(|(prefix, mut packages)| {
+            // linux first, as the one most releases have; then darwin, windows.
+            packages.sort_by_key(|t| (!t.ends_with("-linux"), !t.ends_with("-darwin"), t.clone()));
+            let name = match &prefix {
+                Some(p) => format!("{}-golang", p.to_ascii_lowercase()),
+                None if taken.iter().any(|t| t == "golang") => "golang-package".to_string(),
+                None => "golang".to_string(),
+            };
+            if !crate::source::is_valid_name(&name) {
+                crate::log!(
+                    "vendored golang packages with prefix {prefix:?}: {name:?} is no dependency name; not tracked"
+                );
+                return None;
+            }
+            Some(Dependency {
+                name,
+                constraint: Some(Constraint::parse("^1").expect("static constraint")),
+                prerelease: false,
+                kind: DependencyKind::VendoredPackage { source: golang_release.clone(), packages, prefix },
+            })
+        })
+        .collect()
 }
 
 /// The stable name of a tracked module, `None` for modules autodetection does not track.

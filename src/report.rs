@@ -340,16 +340,17 @@ mod tests {
             release_notes: Some(format!("https://github.com/etcd-io/etcd/releases/tag/v{latest}")),
             note: None,
             current_blob: None,
+            history: vec![],
             candidates: vec![],
         }
     }
 
     fn plan() -> Plan {
-        let mut golang = dep("golang-1.23-linux", "golang-package", "1.23", "1.24", None);
-        golang.behind = true;
-        golang.upstream = "Go downloads".into();
-        golang.release_notes = Some("https://go.dev/doc/devel/release#go1.24.0".into());
-        golang.note = Some("vendored with bosh vendor-package: reported, not bumped".into());
+        let mut golang = dep("golang", "vendored-package", "1.23.2", "1.26.8", Some("1.26.8"));
+        golang.upstream = "cloudfoundry/bosh-package-golang-release".into();
+        golang.release_notes =
+            Some("https://github.com/cloudfoundry/bosh-package-golang-release/releases/tag/v0.210.0".into());
+        golang.note = Some("packages disagree: golang-1.23-linux 1.23.2, golang-1.23-windows 1.23.3".into());
         Plan {
             repository: "cloudfoundry/etcd-release".into(),
             branch: "main".into(),

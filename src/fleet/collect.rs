@@ -3,7 +3,7 @@
 //! pull requests and the age of each current version. One release that cannot be read is a row
 //! with the error; it never stops the others.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
@@ -26,7 +26,7 @@ use crate::secrets::{self, Secret};
 use crate::source::{DependencyKind, Source};
 use crate::steps::assess::{self, Assessment};
 use crate::upstream::{self, Offer, UpstreamKey, goproxy};
-use crate::version::{Scheme, Version};
+use crate::version::Version;
 
 /// Reads every release (`concurrency` at a time) and assesses it against upstream offers shared
 /// by the whole fleet. Never fails for one release: its row carries the error.
@@ -91,10 +91,9 @@ impl Fleet {
             Err(unread) => return unread.row(repository),
         };
         let (pulls, warning) = open_pulls(http, &a.source, &repository).await;
-        let go_index = a.offers.get(&UpstreamKey::go_index(&a.source));
         let mut dependencies = Vec::with_capacity(a.plan.dependencies.len());
         for d in &a.plan.dependencies {
-            dependencies.push(self.dependency_row(http, &a, d, &pulls, go_index).await);
+            dependencies.push(self.dependency_row(http, &a, d, &pulls).await);
         }
         ReleaseRow {
             repository,
@@ -146,7 +145,6 @@ impl Fleet {
         a: &Assessment,
         d: &PlannedDependency,
         pulls: &BTreeMap<String, String>,
-        go_index: Option<&Offer>,
     ) -> DependencyRow {
         let pull_request = bump_pull(d, &a.source, pulls);
         let published = self.published(http, a, d).await;
@@ -157,7 +155,7 @@ impl Fleet {
             latest: d.latest.as_ref().map(Version::to_string),
             newest: d.newest.as_ref().map(Version::to_string),
             behind: d.behind,
-            releases_behind: releases_behind(d, go_index),
+            releases_behind: releases_behind(d),
             age_days: published.as_deref().and_then(|p| days_since(p, self.now)),
             pull_request,
             upstream: d.upstream.clone(),
@@ -208,12 +206,10 @@ async fn open_pulls(http: &Http, source: &Source, repository: &str) -> (BTreeMap
 }
 
 /// The open bump pull request of `d`: the one from `<branch_prefix><name>`, or grouped, from
-/// `<branch_prefix>all` while `d` is behind. A vendored Go package is bumped with its Go line,
-/// never on its own.
+/// `<branch_prefix>all` while `d` is behind.
 fn bump_pull(d: &PlannedDependency, source: &Source, pulls: &BTreeMap<String, String>) -> Option<String> {
     let prefix = &source.pull_request.branch_prefix;
     match (d.kind, source.pull_request.group) {
-        (Kind::VendoredPackage, _) => None,
         (_, true) if d.behind => pulls.get(&format!("{prefix}all")).cloned(),
         (_, true) => None,
         (_, false) => pulls.get(&format!("{prefix}{}", d.name)).cloned(),
@@ -226,20 +222,13 @@ fn current_candidate(d: &PlannedDependency) -> Option<&crate::plan::Candidate> {
     d.candidates.iter().find(|c| &c.version == current)
 }
 
-/// Upstream versions above the current one, up to `latest`. A vendored Go package counts the Go
-/// lines (1.N) above its own, up to the newest stable one.
-pub fn releases_behind(d: &PlannedDependency, go_index: Option<&Offer>) -> Option<u64> {
+/// Upstream versions above the current one, up to `latest`. A vendored package counts the
+/// versions its source release shipped ([`PlannedDependency::history`]).
+pub fn releases_behind(d: &PlannedDependency) -> Option<u64> {
     let current = d.current.as_ref()?;
     if d.kind == Kind::VendoredPackage {
-        let Some(Offer::Go(list)) = go_index else { return None };
-        let lines: BTreeSet<u64> = list
-            .iter()
-            .filter(|r| r.stable)
-            .filter_map(|r| Version::parse(Scheme::Go, &r.version))
-            .filter(|v| !v.is_prerelease() && v.major() == current.major() && v.minor() > current.minor())
-            .map(|v| v.minor())
-            .collect();
-        return Some(lines.len() as u64);
+        let latest = d.latest.as_ref()?;
+        return Some(d.history.iter().filter(|v| *v > current && *v <= latest).count() as u64);
     }
     let latest = d.latest.as_ref()?;
     let latest = d.candidates.iter().find(|c| c.version.as_str() == latest.as_str())?;
@@ -380,6 +369,7 @@ mod tests {
             release_notes: None,
             note: None,
             current_blob: None,
+            history: vec![],
             candidates: candidates
                 .iter()
                 .map(|v| crate::plan::Candidate {
@@ -394,22 +384,24 @@ mod tests {
     #[test]
     fn releases_behind_counts_candidates_above_current_up_to_latest() {
         let d = planned("github-release", "3.3.15", Some("3.5.17"), &["3.3.15", "3.3.27", "3.4.34", "3.5.17", "3.6.0"]);
-        assert_eq!(releases_behind(&d, None), Some(3));
+        assert_eq!(releases_behind(&d), Some(3));
         let d = planned("github-release", "3.5.17", Some("3.5.17"), &["3.3.15", "3.5.17"]);
-        assert_eq!(releases_behind(&d, None), Some(0));
+        assert_eq!(releases_behind(&d), Some(0));
         let d = planned("github-release", "3.5.17", None, &["4.0.0"]);
-        assert_eq!(releases_behind(&d, None), None);
+        assert_eq!(releases_behind(&d), None);
     }
 
     #[test]
-    fn a_vendored_go_package_counts_newer_go_lines() {
-        let go =
-            |v: &str, stable: bool| upstream::golang::GoRelease { version: format!("go{v}"), stable, files: vec![] };
-        let offer =
-            Offer::Go(Arc::new(vec![go("1.25rc1", false), go("1.24.1", true), go("1.24.0", true), go("1.23.3", true)]));
-        let d = planned("golang-package", "1.22", Some("1.24"), &[]);
-        assert_eq!(releases_behind(&d, Some(&offer)), Some(2));
-        let d = planned("golang-package", "1.24", Some("1.24"), &[]);
-        assert_eq!(releases_behind(&d, Some(&offer)), Some(0));
+    fn a_vendored_package_counts_the_versions_its_source_release_shipped_in_between() {
+        let mut d = planned("vendored-package", "1.23.2", Some("1.26.8"), &["1.26.8"]);
+        d.history = ["1.23.1", "1.23.2", "1.23.3", "1.25.9", "1.26.8", "1.27.0"]
+            .iter()
+            .map(|v| Version::parse(crate::version::Scheme::Go, v).unwrap())
+            .collect();
+        assert_eq!(releases_behind(&d), Some(3));
+        d.current = Version::parse(crate::version::Scheme::Go, "1.26.8");
+        assert_eq!(releases_behind(&d), Some(0));
+        d.current = None;
+        assert_eq!(releases_behind(&d), None, "an unknown fingerprint: nothing to count from");
     }
 }

@@ -6,7 +6,6 @@
 use super::matrix::{Column, columns, notes, short};
 use super::report::{DependencyRow, FleetReport, ReleaseRow};
 use super::severity::Severity;
-use crate::plan::Kind;
 
 /// The page's style.
 const CSS: &str = include_str!("page.css");
@@ -163,7 +162,7 @@ fn dep_html(d: &DependencyRow) -> String {
     title.push(format!("latest on its line {}", d.latest.as_deref().unwrap_or("unknown")));
     title.push(format!("newest {}", d.newest.as_deref().unwrap_or("unknown")));
     if let Some(n) = d.releases_behind {
-        title.push(format!("{n} {} behind", if d.kind == Kind::VendoredPackage { "Go lines" } else { "releases" }));
+        title.push(format!("{n} releases behind"));
     }
     if let Some(a) = d.age_days {
         title.push(format!("current published {a} days ago"));

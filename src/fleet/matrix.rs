@@ -51,14 +51,11 @@ pub(super) fn short(commit: &str) -> &str {
     &commit[..commit.len().min(7)]
 }
 
-/// The notes of a dependency's cell: how many releases (for a vendored Go package: Go lines)
-/// behind, and how old the current version is: `["3 behind", "230 d old"]`.
+/// The notes of a dependency's cell: how many releases behind, and how old the current version
+/// is: `["3 behind", "230 d old"]`.
 pub(super) fn notes(d: &DependencyRow) -> Vec<String> {
     let mut notes = Vec::new();
     match (d.releases_behind, d.kind) {
-        (Some(n), Kind::VendoredPackage) if n > 0 => {
-            notes.push(format!("{n} Go line{} behind", if n == 1 { "" } else { "s" }))
-        }
         (Some(n), _) if n > 0 => notes.push(format!("{n} behind")),
         _ => {}
     }

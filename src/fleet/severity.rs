@@ -2,7 +2,6 @@
 //! page, the marks of fleet.md and the page's legend.
 
 use super::report::DependencyRow;
-use crate::plan::Kind;
 use crate::version::Version;
 
 /// How far behind a dependency is, for colours and sorting.
@@ -15,9 +14,9 @@ pub enum Severity {
     NewerLine,
     /// One release behind.
     One,
-    /// Two to four releases behind (or one Go line, for a vendored Go package).
+    /// Two to four releases behind.
     Some,
-    /// Five or more (or two Go lines or more).
+    /// Five or more.
     Far,
 }
 
@@ -26,8 +25,6 @@ impl Severity {
         let n = d.releases_behind.unwrap_or(u64::from(d.behind));
         if d.current.is_none() || d.latest.is_none() {
             Severity::Unknown
-        } else if d.kind == Kind::VendoredPackage && n > 0 {
-            if n >= 2 { Severity::Far } else { Severity::Some }
         } else if d.behind || n > 0 {
             match n {
                 0 | 1 => Severity::One,
@@ -58,37 +55,34 @@ impl Severity {
         (Severity::Current, "up to date"),
         (Severity::NewerLine, "up to date on its line; a newer line exists outside the constraint"),
         (Severity::One, "1 release behind"),
-        (Severity::Some, "2–4 releases behind (a vendored Go package: 1 Go line)"),
-        (Severity::Far, "5 or more releases behind (a vendored Go package: 2 Go lines or more)"),
+        (Severity::Some, "2–4 releases behind"),
+        (Severity::Far, "5 or more releases behind"),
         (Severity::Unknown, "unknown: no current or no upstream version"),
     ];
 }
 
-/// Whether upstream's newest version is beyond what the dependency may move to. A vendored Go
-/// package follows lines (`latest` is `1.24`, `newest` a patch like `1.24.3`): only a newer line
-/// counts; for the rest, any version above `latest`.
+/// Whether upstream's newest version is beyond what the dependency may move to (outside its
+/// constraint): a release already on the newest version its constraint allows, which is also
+/// upstream's newest, gets no mark.
 fn newer_line_outside(d: &DependencyRow) -> bool {
     let scheme = d.kind.scheme();
     let parse = |v: &Option<String>| v.as_deref().and_then(|v| Version::parse(scheme, v));
     let (Some(newest), Some(latest)) = (parse(&d.newest), parse(&d.latest)) else { return false };
-    if d.kind == Kind::VendoredPackage {
-        (newest.major(), newest.minor()) > (latest.major(), latest.minor())
-    } else {
-        newest > latest
-    }
+    newest > latest
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fleet::report::tests::dep;
+    use crate::plan::Kind;
 
     #[test]
     fn severity_follows_releases_behind() {
         let s = |n| Severity::of(&dep("a", "u", "1.0.0", "1.0.5", "1.0.5", n));
         assert_eq!((s(0), s(1), s(3), s(5)), (Severity::Current, Severity::One, Severity::Some, Severity::Far));
         assert_eq!(Severity::of(&dep("a", "u", "1.0.0", "1.0.0", "2.0.0", 0)), Severity::NewerLine);
-        let mut v = dep("golang-1.22-linux", "Go downloads", "1.22", "1.24", "1.24.0", 2);
+        let mut v = dep("golang", "cloudfoundry/bosh-package-golang-release", "1.23.2", "1.26.8", "1.26.8", 6);
         v.kind = Kind::VendoredPackage;
         assert_eq!(Severity::of(&v), Severity::Far);
         v.latest = None;
@@ -97,10 +91,10 @@ mod tests {
 
     #[test]
     fn a_vendored_go_package_on_the_newest_line_has_no_newer_line_mark() {
-        let mut v = dep("golang-1.24-linux", "Go downloads", "1.24", "1.24", "1.24.3", 0);
+        let mut v = dep("golang", "cloudfoundry/bosh-package-golang-release", "1.26.8", "1.26.8", "1.26.8", 0);
         v.kind = Kind::VendoredPackage;
         assert_eq!(Severity::of(&v), Severity::Current);
-        let mut major = dep("golang-1-linux", "Go downloads", "1.26", "1.26", "2.0.1", 0);
+        let mut major = dep("golang", "cloudfoundry/bosh-package-golang-release", "1.26.8", "1.26.8", "2.0.1", 0);
         major.kind = Kind::VendoredPackage;
         assert_eq!(Severity::of(&major), Severity::NewerLine, "a newer line outside its major");
     }

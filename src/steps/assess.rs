@@ -94,8 +94,8 @@ pub async fn from_snapshot(
 /// What `source` tracks in `snapshot`: its `dependencies`, or what autodetection finds.
 pub fn tracked(source: &Source, snapshot: &Snapshot) -> Detected {
     match &source.dependencies {
-        Some(deps) => Detected { dependencies: deps.clone(), vendored_golang: vec![] },
-        None => detect::detect(snapshot),
+        Some(deps) => Detected { dependencies: deps.clone() },
+        None => detect::detect(snapshot, &source.golang_release),
     }
 }
 
@@ -103,9 +103,6 @@ pub fn tracked(source: &Source, snapshot: &Snapshot) -> Detected {
 pub fn upstream_keys(source: &Source, detected: &Detected) -> Vec<UpstreamKey> {
     let mut keys: Vec<UpstreamKey> =
         detected.dependencies.iter().map(|d| UpstreamKey::for_dependency(source, d)).collect();
-    if !detected.vendored_golang.is_empty() {
-        keys.push(UpstreamKey::go_index(source));
-    }
     keys.sort();
     keys.dedup();
     keys

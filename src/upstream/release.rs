@@ -47,7 +47,12 @@ impl SourceRelease {
 
 /// Reads the source release at `url` (token offered as the password of `x-access-token` over
 /// https, as for the release itself), from the cache when its default branch has not moved.
-pub async fn lookup(cache: &Cache, url: &str, token: Option<&Secret>, skip_ssl_verification: bool) -> Result<SourceRelease> {
+pub async fn lookup(
+    cache: &Cache,
+    url: &str,
+    token: Option<&Secret>,
+    skip_ssl_verification: bool,
+) -> Result<SourceRelease> {
     let _ = (cache, token, skip_ssl_verification);
     Err(crate::error::Error::git(
         crate::secrets::strip_url_credentials(url),

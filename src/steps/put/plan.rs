@@ -234,6 +234,7 @@ mod tests {
             release_notes: None,
             note: None,
             current_blob: None,
+            history: vec![],
             candidates: vec![],
         };
         (dep, planned)

@@ -16,12 +16,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{Detected, VendoredGolang};
+use crate::detect::Detected;
 use crate::error::{Error, Result};
 use crate::release::snapshot::Snapshot;
 use crate::source::{Dependency, DependencyKind, Source};
 use crate::upstream::{Offer, UpstreamKey};
 use crate::version::{Scheme, Version};
+
+pub mod vendored;
 
 /// What kind of dependency a plan entry is; plan.json and fleet.json spell it in kebab case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -113,6 +115,9 @@ pub struct PlannedDependency {
     pub current_blob: Option<String>,
     /// Every usable version upstream offers, ascending.
     pub candidates: Vec<Candidate>,
+    /// Vendored packages: every version their packages had in any final release of the source
+    /// release, ascending (how many releases behind); empty for the other kinds.
+    pub history: Vec<Version>,
 }
 
 impl Plan {
@@ -286,7 +291,7 @@ fn current(dep: &Dependency, snapshot: &Snapshot) -> Result<Current> {
             }
             Ok(Current { version: lowest, blob: None, files })
         }
-        DependencyKind::VendoredPackage { .. } => Err(Error::dependency(&dep.name, "vendored packages: not yet")),
+        DependencyKind::VendoredPackage { .. } => unreachable!("planned by vendored::planned"),
     }
 }
 
@@ -302,6 +307,10 @@ pub fn plan(
     let mut dependencies = Vec::new();
     for dep in &detected.dependencies {
         let key = UpstreamKey::for_dependency(source, dep);
+        if let DependencyKind::VendoredPackage { .. } = dep.kind {
+            dependencies.push(vendored::planned(dep, snapshot, &key, offers.get(&key))?);
+            continue;
+        }
         let cands = offers.get(&key).map(|o| candidates(dep, o)).unwrap_or_default();
         let cur = current(dep, snapshot)?;
         let inside = |c: &&Candidate| dep.constraint.as_ref().is_none_or(|k| k.matches(&c.version, dep.prerelease));
@@ -328,10 +337,8 @@ pub fn plan(
             note,
             current_blob: cur.blob,
             candidates: cands,
+            history: vec![],
         });
-    }
-    for v in &detected.vendored_golang {
-        dependencies.push(vendored(source, v, offers));
     }
     Ok(Plan {
         repository: source.repository.to_string(),
@@ -339,37 +346,6 @@ pub fn plan(
         commit: commit.to_string(),
         dependencies,
     })
-}
-
-fn vendored(source: &Source, v: &VendoredGolang, offers: &BTreeMap<UpstreamKey, Offer>) -> PlannedDependency {
-    let key = UpstreamKey::go_index(source);
-    let newest = match offers.get(&key) {
-        Some(Offer::Go(list)) => list
-            .iter()
-            .filter(|r| r.stable)
-            .filter_map(|r| Version::parse(Scheme::Go, &r.version))
-            .filter(|x| x.major() == v.line.major())
-            .max(),
-        _ => None,
-    };
-    let newest_line = newest.as_ref().and_then(|n| Version::parse(Scheme::Go, &format!("{}.{}", n.major(), n.minor())));
-    let behind = newest.as_ref().is_some_and(|n| n.minor() > v.line.minor());
-    PlannedDependency {
-        name: v.package.clone(),
-        kind: Kind::VendoredPackage,
-        current: Some(v.line.clone()),
-        latest: newest_line,
-        target: None,
-        behind,
-        files: vec![format!("packages/{}/spec.lock", v.package)],
-        upstream: key.describe(),
-        constraint: None,
-        newest: newest.clone(),
-        release_notes: newest.as_ref().map(|n| format!("https://go.dev/doc/devel/release#go{n}")),
-        note: Some("vendored with bosh vendor-package: reported, not bumped".into()),
-        current_blob: None,
-        candidates: vec![],
-    }
 }
 
 #[cfg(test)]
@@ -421,7 +397,7 @@ mod tests {
     }
 
     fn planned(source: &Source, snapshot: &Snapshot, offers: &BTreeMap<UpstreamKey, Offer>) -> Plan {
-        let detected = Detected { dependencies: source.dependencies.clone().unwrap(), vendored_golang: vec![] };
+        let detected = Detected { dependencies: source.dependencies.clone().unwrap() };
         plan(source, "main", "abc", snapshot, &detected, offers).unwrap()
     }
 
