@@ -94,11 +94,12 @@ fn finish(r: Result<()>) -> ExitCode {
 
 fn bump_cmd(source: &std::path::Path, repo: &std::path::Path, only: &[String], dry_run: bool) -> Result<()> {
     let source = Source::from_file(source)?;
-    let (done, modules) = steps::put::bump_local(source, repo, only, dry_run)?;
-    if done.is_empty() && modules.is_empty() {
+    let kinds = steps::put::bump_local(source, repo, only, dry_run)?;
+    let (done, modules) = (&kinds.blobs, &kinds.modules);
+    if done.is_empty() && modules.is_empty() && kinds.vendored.is_empty() {
         println!("nothing to bump");
     }
-    for m in &modules {
+    for m in modules {
         let side: Vec<String> = m
             .changes
             .iter()
@@ -117,7 +118,14 @@ fn bump_cmd(source: &std::path::Path, repo: &std::path::Path, only: &[String], d
             println!("  note: {n}");
         }
     }
-    for b in &done {
+    for v in &kinds.vendored {
+        println!("{}: {} -> {} (from {} {})", v.name, v.from, v.to, v.source_release, v.source_version);
+        for p in &v.packages {
+            let object = if dry_run { "-" } else { p.object_id.as_deref().unwrap_or("already in the index") };
+            println!("  {} {} ({}, object {object})", p.name, p.fingerprint, p.digest);
+        }
+    }
+    for b in done {
         println!(
             "{}: {} -> {} ({}, sha256 {}, object {}){}",
             b.name,

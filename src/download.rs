@@ -289,6 +289,47 @@ async fn stream_once(
     Ok((tmp, hex::encode(hasher.finalize()), size))
 }
 
+/// Checks the file at `path` against a BOSH digest string, as bosh-cli verifies a package
+/// tarball: the strongest algorithm the string names (`sha512:`, `sha256:`, `sha1:`, or bare hex,
+/// which is sha1; several may be `;`-separated). Streams the file: constant memory.
+pub fn check_bosh_digest(path: &Path, digest: &str) -> Result<(), String> {
+    let mut best: Option<(u8, &str, &str)> = None;
+    for part in digest.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (rank, algo, hex) = match part.split_once(':') {
+            Some(("sha512", h)) => (3, "sha512", h),
+            Some(("sha256", h)) => (2, "sha256", h),
+            Some(("sha1", h)) => (1, "sha1", h),
+            Some((other, _)) => return Err(format!("digest algorithm {other:?} is not known")),
+            None => (1, "sha1", part),
+        };
+        if best.is_none_or(|b| rank > b.0) {
+            best = Some((rank, algo, hex));
+        }
+    }
+    let (_, algo, expected) = best.ok_or_else(|| "the digest is empty".to_string())?;
+    let got = match algo {
+        "sha512" => hash_file::<sha2::Sha512>(path),
+        "sha256" => hash_file::<Sha256>(path),
+        _ => hash_file::<sha1::Sha1>(path),
+    }
+    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if got.eq_ignore_ascii_case(expected) { Ok(()) } else { Err(format!("{algo} is {got}, expected {expected}")) }
+}
+
+fn hash_file<D: Digest>(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = D::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hex::encode(hasher.finalize()));
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +388,22 @@ mod tests {
         assert_eq!(std::fs::read(&got.path).unwrap(), body);
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, ["artifact.tgz"], "no partial file is left");
+    }
+
+    #[test]
+    fn bosh_digests_are_checked_with_their_strongest_algorithm() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pkg.tgz");
+        std::fs::write(&path, b"package").unwrap();
+        let sha1 = "a1a8d8e1a6f4e5c3d0a3a0f9b94f8b1e7d16f0de";
+        let sha256 = hex::encode(Sha256::digest(b"package"));
+        let real_sha1 = hex::encode(<sha1::Sha1 as Digest>::digest(b"package"));
+        assert_eq!(check_bosh_digest(&path, &real_sha1), Ok(()), "bare hex is sha1");
+        assert_eq!(check_bosh_digest(&path, &format!("sha256:{sha256}")), Ok(()));
+        assert_eq!(check_bosh_digest(&path, &format!("sha1:{sha1};sha256:{sha256}")), Ok(()), "sha256 wins");
+        let e = check_bosh_digest(&path, &format!("sha256:{}", "0".repeat(64))).unwrap_err();
+        assert!(e.starts_with(&format!("sha256 is {sha256}, expected 000")), "{e}");
+        assert!(check_bosh_digest(&path, sha1).is_err());
+        assert!(check_bosh_digest(&path, "md5:abc").unwrap_err().contains("md5"));
     }
 }

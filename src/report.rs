@@ -187,6 +187,35 @@ pub struct ModuleSummary {
     pub notes: Vec<String>,
 }
 
+/// What one vendored-package bump did: the source release and the final release it vendored
+/// from, and each package it brought.
+#[derive(Debug, Clone, Serialize)]
+pub struct VendoredSummary {
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    /// The final release's page (linked from the version).
+    pub release_notes: Option<String>,
+    /// `owner/repo` of the source release and the final release's version (`0.210.0`).
+    pub source_release: String,
+    pub source_version: String,
+    pub packages: Vec<VendoredPackageSummary>,
+    /// Line changes: old package name → new.
+    pub renames: Vec<(String, String)>,
+    pub blobstore: String,
+}
+
+/// One package a vendored-package bump brought.
+#[derive(Debug, Clone, Serialize)]
+pub struct VendoredPackageSummary {
+    pub name: String,
+    pub fingerprint: String,
+    /// The source index's digest string (`sha256:<hex>`).
+    pub digest: String,
+    /// The object it was uploaded as; `None`: already in the index, nothing uploaded.
+    pub object_id: Option<String>,
+}
+
 /// The row of one bump: name, from, to, release notes.
 pub struct Line<'a> {
     pub name: &'a str,
@@ -198,6 +227,39 @@ pub struct Line<'a> {
 impl BumpSummary {
     pub fn line(&self) -> Line<'_> {
         Line { name: &self.name, from: &self.from, to: &self.to, release_notes: self.release_notes.as_deref() }
+    }
+}
+
+impl VendoredSummary {
+    pub fn line(&self) -> Line<'_> {
+        Line { name: &self.name, from: &self.from, to: &self.to, release_notes: self.release_notes.as_deref() }
+    }
+
+    /// The PR body's section of this bump.
+    pub fn section(&self) -> String {
+        let link = match &self.release_notes {
+            Some(url) => format!("[{}]({url})", self.source_version),
+            None => self.source_version.clone(),
+        };
+        let mut out = format!(
+            "\n### {} (vendored from {} {link})\n\nAs `bosh vendor-package` does, from final release {} of `{}`.\n\n",
+            escape_markdown(&self.name),
+            self.source_release,
+            self.source_version,
+            self.source_release
+        );
+        for (old, new) in &self.renames {
+            out.push_str(&format!("Line change: package `{old}` is now `{new}` wherever packages and jobs name it; `packages/{old}/` is removed, its `.final_builds` index kept.\n\n"));
+        }
+        out.push_str("| Package | Fingerprint | Digest | Blobstore object |\n|---|---|---|---|\n");
+        for p in &self.packages {
+            let object = match &p.object_id {
+                Some(id) => format!("`{id}` ({})", self.blobstore),
+                None => "already in the index".into(),
+            };
+            out.push_str(&format!("| `{}` | `{}` | `{}` | {object} |\n", p.name, p.fingerprint, p.digest));
+        }
+        out
     }
 }
 
@@ -232,13 +294,15 @@ pub fn build_url() -> Option<String> {
 pub fn pr_body(
     bumps: &[BumpSummary],
     modules: &[ModuleSummary],
+    vendored: &[VendoredSummary],
     files: &[String],
     check_by_hand: &[crate::release::blob_bump::HandCheck],
     build: Option<&str>,
 ) -> String {
     let mut out = String::new();
     out.push_str("| Dependency | From | To | Release notes |\n|---|---|---|---|\n");
-    for b in bumps.iter().map(BumpSummary::line).chain(modules.iter().map(ModuleSummary::line)) {
+    let lines = bumps.iter().map(BumpSummary::line).chain(modules.iter().map(ModuleSummary::line));
+    for b in lines.chain(vendored.iter().map(VendoredSummary::line)) {
         let notes = b.release_notes.map(|u| format!("[{}]({u})", b.to)).unwrap_or_else(|| "–".into());
         out.push_str(&format!("| {} | {} | {} | {} |\n", escape_markdown(b.name), b.from, b.to, notes));
     }
@@ -263,6 +327,9 @@ pub fn pr_body(
         for n in &m.notes {
             out.push_str(&format!("\n**Note:** {n}\n"));
         }
+    }
+    for v in vendored {
+        out.push_str(&v.section());
     }
     if bumps.is_empty() {
         return finish_body(out, files, check_by_hand, build);
@@ -398,6 +465,7 @@ mod tests {
         let body = pr_body(
             &[summary("etcd", "3.3.15", "3.3.27", true)],
             &[],
+            &[],
             &["config/blobs.yml".into()],
             &hand,
             Some("https://ci.example.com/builds/42"),
@@ -411,7 +479,7 @@ mod tests {
         let lines: Vec<Line> = bumps.iter().map(BumpSummary::line).collect();
         assert_eq!(pr_title(&lines), "Bump 2 dependencies: etcd, nats-server");
         assert_eq!(pr_title(&lines[..1]), "Bump etcd from 3.3.15 to 3.3.27");
-        let body = pr_body(&bumps, &[], &[], &[], None);
+        let body = pr_body(&bumps, &[], &[], &[], &[], None);
         assert!(body.contains("**not verified upstream**"));
         assert!(!body.contains("this build"));
     }

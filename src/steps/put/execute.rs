@@ -146,6 +146,7 @@ impl Executor<'_> {
     async fn download(&self, bumps: &mut [Box<dyn Bump + '_>]) -> Result<()> {
         for bump in bumps.iter_mut() {
             download(self.http, self.source, self.work, bump.as_mut()).await?;
+            bump.fetch(self.work).await?;
         }
         Ok(())
     }
@@ -154,6 +155,10 @@ impl Executor<'_> {
     async fn upload(&self, bumps: &[Box<dyn Bump + '_>]) -> Result<()> {
         let store = self.store.as_ref().expect("configured unless dry run");
         for bump in bumps {
+            for (id, path) in bump.uploads() {
+                crate::log!("{}: uploading {} as {id} to {}", bump.name(), path.display(), store.describe());
+                store.put_file(id, path).await?;
+            }
             let Some((id, download)) = bump.upload() else { continue };
             let started = std::time::Instant::now();
             crate::log!("{}: uploading {} bytes as {id} to {}", bump.name(), download.size, store.describe());
@@ -198,9 +203,16 @@ impl Executor<'_> {
     ) -> Result<String> {
         let lines: Vec<report::Line> = summaries.iter().map(Summary::line).collect();
         let title = report::pr_title(&lines);
-        let (blobs, modules) = split(summaries);
+        let kinds = split(summaries);
         let build = report::build_url();
-        let body = report::pr_body(&blobs, &modules, files, &checked.check_by_hand, build.as_deref());
+        let body = report::pr_body(
+            &kinds.blobs,
+            &kinds.modules,
+            &kinds.vendored,
+            files,
+            &checked.check_by_hand,
+            build.as_deref(),
+        );
         let gh = self.github.as_ref().expect("configured unless dry run");
         let pr = match open_pr {
             Some(pr) => gh.update(pr.number, &title, &body).await?,
@@ -223,11 +235,11 @@ impl Executor<'_> {
             return Ok(pr.url);
         }
         let Some(gh) = &self.github else { return Ok("dry run: nothing pushed".into()) };
-        let (blobs, modules) = split(summaries);
-        let mut files: Vec<String> = if blobs.is_empty() { vec![] } else { vec![BLOBS_YML.to_string()] };
-        files.extend(modules.iter().flat_map(|m| m.go_mods.iter().cloned()));
-        let body = report::pr_body(&blobs, &modules, &files, &[], report::build_url().as_deref());
-        let lines: Vec<report::Line> = blobs.iter().map(|b| b.line()).chain(modules.iter().map(|m| m.line())).collect();
+        let k = split(summaries);
+        let mut files: Vec<String> = if k.blobs.is_empty() { vec![] } else { vec![BLOBS_YML.to_string()] };
+        files.extend(k.modules.iter().flat_map(|m| m.go_mods.iter().cloned()));
+        let body = report::pr_body(&k.blobs, &k.modules, &k.vendored, &files, &[], report::build_url().as_deref());
+        let lines: Vec<report::Line> = summaries.iter().map(Summary::line).collect();
         let pr = gh.open(branch, self.base.0, &report::pr_title(&lines), &body, self.source.pull_request.draft).await?;
         self.label_and_request_reviews(gh, pr.number).await?;
         Ok(pr.url)
@@ -298,7 +310,22 @@ pub(crate) fn read_head(repo: &git2::Repository, head: git2::Oid, go_mods: &[Str
             requires.insert(path.clone(), versions);
         }
     }
-    Ok(Head { author, committer, blobs: blobs_at(repo, head), requires })
+    Ok(Head { author, committer, blobs: blobs_at(repo, head), requires, locks: locks_at(repo, head) })
+}
+
+/// The fingerprint of every `packages/<name>/spec.lock` at `commit` that parses.
+fn locks_at(repo: &git2::Repository, commit: git2::Oid) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Ok(files) = workspace::tree_files(repo, commit) else { return out };
+    let Ok(paths) = files.paths() else { return out };
+    for path in paths {
+        let Some(name) = path.strip_prefix("packages/").and_then(|p| p.strip_suffix("/spec.lock")) else { continue };
+        let Ok(Some(bytes)) = files.read(&path) else { continue };
+        if let Ok(lock) = crate::release::spec::SpecLock::parse(&String::from_utf8_lossy(&bytes)) {
+            out.insert(name.to_string(), lock.fingerprint);
+        }
+    }
+    out
 }
 
 /// `config/blobs.yml` at `commit`, when it is there and parses.

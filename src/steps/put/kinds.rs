@@ -10,11 +10,13 @@
 
 use std::path::Path;
 
+use futures_util::future::BoxFuture;
+
 use crate::download::{Artifact, Downloaded};
 use crate::error::Result;
 use crate::release::blob_bump::BlobBump;
 use crate::release::blobs::BlobsFile;
-use crate::report::{BumpSummary, Line, ModuleSummary};
+use crate::report::{BumpSummary, Line, ModuleSummary, VendoredSummary};
 use crate::steps::put::plan::Want;
 /// Files a bump changes: new contents, and paths removed (the tree changes git commits).
 pub(crate) use crate::workspace::TreeChanges as Change;
@@ -34,6 +36,7 @@ pub(crate) enum Site<'a> {
 pub(crate) enum Summary {
     Blob(BumpSummary),
     Module(ModuleSummary),
+    Vendored(VendoredSummary),
 }
 
 impl Summary {
@@ -41,15 +44,29 @@ impl Summary {
         match self {
             Summary::Blob(b) => b.line(),
             Summary::Module(m) => m.line(),
+            Summary::Vendored(v) => v.line(),
         }
     }
 }
 
-/// The blob and module summaries of `summaries`, each list in order.
-pub(crate) fn split(summaries: &[Summary]) -> (Vec<BumpSummary>, Vec<ModuleSummary>) {
-    let blobs = summaries.iter().filter_map(|s| if let Summary::Blob(b) = s { Some(b.clone()) } else { None });
-    let modules = summaries.iter().filter_map(|s| if let Summary::Module(m) = s { Some(m.clone()) } else { None });
-    (blobs.collect(), modules.collect())
+/// The summaries of each kind, each list in order.
+#[derive(Debug, Clone, Default)]
+pub struct Split {
+    pub blobs: Vec<BumpSummary>,
+    pub modules: Vec<ModuleSummary>,
+    pub vendored: Vec<VendoredSummary>,
+}
+
+pub(crate) fn split(summaries: &[Summary]) -> Split {
+    let mut out = Split::default();
+    for s in summaries {
+        match s {
+            Summary::Blob(b) => out.blobs.push(b.clone()),
+            Summary::Module(m) => out.modules.push(m.clone()),
+            Summary::Vendored(v) => out.vendored.push(v.clone()),
+        }
+    }
+    out
 }
 
 /// One dependency's bump, as the executor drives it.
@@ -67,6 +84,17 @@ pub(crate) trait Bump {
     /// The object id and the downloaded file to upload, once the artifact is in hand.
     fn upload(&self) -> Option<(&str, &Downloaded)> {
         None
+    }
+
+    /// Fetches what the kind ships from a blobstore rather than from an upstream URL (a vendored
+    /// package's tarball, from its source release), verified, into `work`; before any upload.
+    fn fetch<'s>(&'s mut self, _work: &'s Path) -> BoxFuture<'s, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Files to upload besides [`Bump::upload`]'s: object id and path.
+    fn uploads(&self) -> Vec<(&str, &Path)> {
+        vec![]
     }
 
     /// The `config/blobs.yml` change, once the artifact is in hand: bumps of this form are

@@ -10,22 +10,16 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::release::blob_bump::BlobBump;
 use crate::release::snapshot::DirFiles;
-use crate::report::{BumpSummary, ModuleSummary};
 use crate::source::Source;
 use crate::steps::assess;
-use crate::steps::put::kinds::{Site, split};
+use crate::steps::put::kinds::{Site, Split, split};
 use crate::steps::put::module::GoOnce;
 use crate::steps::put::{bumps_of, configure_blobstore, execute, plan};
 use crate::steps::runtime;
 
 /// Applies every bump (or those named in `only`) to the checkout `repo`, one after the other;
 /// `dry_run` prints the blob diffs and uploads and writes nothing.
-pub fn bump_local(
-    source: Source,
-    repo: &Path,
-    only: &[String],
-    dry_run: bool,
-) -> Result<(Vec<BumpSummary>, Vec<ModuleSummary>)> {
+pub fn bump_local(source: Source, repo: &Path, only: &[String], dry_run: bool) -> Result<Split> {
     runtime()?.block_on(async {
         let http = Http::new(source.skip_ssl_verification)?;
         let cache = Cache::open();
@@ -37,9 +31,11 @@ pub fn bump_local(
         let go = GoOnce::new(&a.source);
         let mut summaries = Vec::new();
         for selected in &selected {
-            let mut bumps = bumps_of(&http, &a, std::slice::from_ref(selected), &store_name, &go).await?;
+            let files = DirFiles::new(repo);
+            let mut bumps = bumps_of(&http, &a, &files, std::slice::from_ref(selected), &store_name, &go).await?;
             let bump = &mut bumps[0];
             execute::download(&http, &a.source, work.path(), bump.as_mut()).await?;
+            bump.fetch(work.path()).await?;
             let (change, summary) = bump.edit(&Site::Checkout { dir: repo, dry_run })?;
             if dry_run {
                 execute::print_diff(&DirFiles::new(repo), &change.changed)?;
@@ -48,8 +44,17 @@ pub fn bump_local(
                     store.put_file(id, &download.path).await?;
                     place_blob(repo, bump.blob_bump().expect("a blob bump"), &download.path)?;
                 }
+                for (id, path) in bump.uploads() {
+                    store.as_ref().expect("configured unless dry run").put_file(id, path).await?;
+                }
                 for (path, bytes) in &change.changed {
                     crate::files::write_atomically(&repo.join(path), bytes)?;
+                }
+                for path in &change.removed {
+                    let file = repo.join(path);
+                    if file.is_file() {
+                        std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
+                    }
                 }
             }
             summaries.push(summary);

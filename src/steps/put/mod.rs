@@ -34,7 +34,9 @@ mod kinds;
 mod local;
 mod module;
 mod plan;
+mod vendored;
 
+pub use kinds::Split;
 pub use local::bump_local;
 
 use blob::BlobKind;
@@ -42,6 +44,7 @@ use execute::{Executor, Outcome};
 use kinds::Bump;
 use module::{GoOnce, ModuleKind};
 use plan::Selected;
+use vendored::VendoredKind;
 
 /// How many times `out` plans again when the remote moves under it before giving up.
 const ATTEMPTS: usize = 3;
@@ -122,7 +125,8 @@ async fn out_attempt(source: Source, sources: &Path, params: &OutParams) -> Resu
         if executor.skip_if_not_ours(group, head.as_ref().map(|h| &h.1)) {
             continue;
         }
-        let mut bumps = bumps_of(&http, &a, &group.deps, &executor.store_name(), &go).await?;
+        let base_files = base.files()?;
+        let mut bumps = bumps_of(&http, &a, &base_files, &group.deps, &executor.store_name(), &go).await?;
         let head = head.as_ref().map(|(oid, h)| (*oid, h));
         if let Outcome::Moved(why) = executor.branch(group, head, open_pr, &mut bumps).await? {
             return Ok(Err(why));
@@ -141,13 +145,18 @@ fn go_mods(deps: &[Selected<'_>]) -> Vec<String> {
 async fn bumps_of<'a>(
     http: &Http,
     a: &Assessment,
+    base: &dyn crate::release::snapshot::RepoFiles,
     deps: &[Selected<'_>],
     blobstore: &str,
     go: &'a GoOnce,
 ) -> Result<Vec<Box<dyn Bump + 'a>>> {
     let mut bumps: Vec<Box<dyn Bump + 'a>> = Vec::new();
     for selected in deps {
-        if selected.dep.kind.blob().is_some() {
+        if let Some(crate::upstream::Offer::Release(release)) = a.offer_for(selected.dep)
+            && matches!(selected.dep.kind, crate::source::DependencyKind::VendoredPackage { .. })
+        {
+            bumps.push(Box::new(VendoredKind::new(*selected, release.clone(), &a.snapshot, base, blobstore)?));
+        } else if selected.dep.kind.blob().is_some() {
             let artifact = resolve(http, a, *selected).await?;
             bumps.push(Box::new(BlobKind::new(*selected, artifact, blobstore)));
         } else {

@@ -81,6 +81,8 @@ pub(crate) struct Head {
     pub blobs: Option<BlobsFile>,
     /// The version each go.mod at the head requires of each module: go.mod path → module → version.
     pub requires: BTreeMap<String, BTreeMap<String, String>>,
+    /// The fingerprint in each `packages/<name>/spec.lock` at the head: name → fingerprint.
+    pub locks: BTreeMap<String, String>,
 }
 
 /// What a branch holding a bump must have.
@@ -91,6 +93,8 @@ pub(crate) enum Want {
     Blob { path: String, sha: Option<String> },
     /// Every one of these go.mod files requiring `module` at `version` (without the `v`).
     Module { go_mods: Vec<String>, module: String, version: String },
+    /// Each `packages/<package>/spec.lock` holding its fingerprint (vendored packages).
+    Locks(Vec<(String, String)>),
 }
 
 /// What to do with one branch.
@@ -120,13 +124,16 @@ pub(crate) fn decide(branch: &str, head: Option<&Head>, ours: &str, wants: &[Wan
     if holds(head, wants) { Action::Reuse } else { Action::Bump }
 }
 
-/// Whether `head` holds every want. A blob whose sum is not known yet is not held, and nothing
+/// Whether `head` holds every want. A blob whose sum is not known yet is not held, and no blob
 /// is held on a branch whose `config/blobs.yml` cannot be read.
 fn holds(head: &Head, wants: &[Want]) -> bool {
-    let Some(blobs) = &head.blobs else { return false };
+    let blob = |path: &str, sha: &str| {
+        head.blobs.as_ref().and_then(|b| b.entries.get(path)).is_some_and(|e| e.sha.eq_ignore_ascii_case(sha))
+    };
     wants.iter().all(|want| match want {
         Want::Blob { sha: None, .. } => false,
-        Want::Blob { path, sha: Some(sha) } => blobs.entries.get(path).is_some_and(|e| e.sha.eq_ignore_ascii_case(sha)),
+        Want::Blob { path, sha: Some(sha) } => blob(path, sha),
+        Want::Locks(locks) => locks.iter().all(|(package, fp)| head.locks.get(package) == Some(fp)),
         Want::Module { go_mods, module, version } => go_mods.iter().all(|go_mod| {
             head.requires.get(go_mod).and_then(|r| r.get(module)).is_some_and(|v| v.trim_start_matches('v') == version)
         }),
@@ -150,7 +157,13 @@ mod tests {
         for (go_mod, module, version) in requires {
             req.entry(go_mod.to_string()).or_default().insert(module.to_string(), version.to_string());
         }
-        Head { author: author.into(), committer: author.into(), blobs: Some(file), requires: req }
+        Head {
+            author: author.into(),
+            committer: author.into(),
+            blobs: Some(file),
+            requires: req,
+            locks: BTreeMap::new(),
+        }
     }
 
     fn blob(path: &str, sha: Option<&str>) -> Want {
