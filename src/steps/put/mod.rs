@@ -36,7 +36,6 @@ mod module;
 mod plan;
 mod vendored;
 
-pub use kinds::Split;
 pub use local::bump_local;
 
 use blob::BlobKind;
