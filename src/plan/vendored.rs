@@ -230,3 +230,136 @@ fn history(template: &str, source: &SourceRelease) -> Vec<Version> {
     out.dedup();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::release::final_release::{ManifestPackage, ReleaseManifest};
+    use crate::release::snapshot::MemFiles;
+
+    fn fp(seed: u8) -> String {
+        format!("{seed:02x}").repeat(32)
+    }
+
+    /// A final release: `(package, fingerprint seed, version file)`.
+    fn release(version: &str, packages: &[(&str, u8, &str)]) -> FinalRelease {
+        FinalRelease {
+            manifest: ReleaseManifest {
+                name: "golang".into(),
+                version: version.into(),
+                commit_hash: None,
+                packages: packages
+                    .iter()
+                    .map(|(name, seed, _)| ManifestPackage {
+                        name: name.to_string(),
+                        fingerprint: fp(*seed),
+                        sha1: format!("sha256:{}", fp(*seed)),
+                        dependencies: vec![],
+                    })
+                    .collect(),
+            },
+            package_versions: packages.iter().map(|(n, _, v)| (n.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    fn golang_release() -> SourceRelease {
+        SourceRelease {
+            url: "https://github.com/cloudfoundry/bosh-package-golang-release.git".into(),
+            commit: "c".repeat(40),
+            name: "golang".into(),
+            final_yml: String::new(),
+            releases: vec![
+                release("0.1.0", &[("golang-1.23-linux", 1, "1.23.2"), ("golang-1.23-windows", 2, "1.23.2")]),
+                release(
+                    "0.2.0",
+                    &[
+                        ("golang-1.23-linux", 3, "1.23.3"),
+                        ("golang-1.23-windows", 4, "1.23.3"),
+                        ("golang-1-linux", 3, "1.23.3"),
+                    ],
+                ),
+                release(
+                    "0.3.0",
+                    &[
+                        ("golang-1.24-linux", 5, "1.24.1"),
+                        ("golang-1.24-windows", 6, "1.24.1"),
+                        ("golang-1.25-linux", 7, "1.25.0"),
+                        ("golang-1-linux", 7, "1.25.0"),
+                    ],
+                ),
+            ],
+            indices: Default::default(),
+        }
+    }
+
+    fn snapshot(locks: &[(&str, u8)]) -> Snapshot {
+        let files: Vec<(String, String)> = locks
+            .iter()
+            .map(|(name, seed)| {
+                (format!("packages/{name}/spec.lock"), format!("name: {name}\nfingerprint: {}\n", fp(*seed)))
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        Snapshot::read(&MemFiles::of(&refs)).unwrap()
+    }
+
+    fn templates(t: &[&str]) -> Vec<String> {
+        t.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_fingerprint_gives_the_go_version_of_the_newest_release_listing_it_for_that_name() {
+        let snap = snapshot(&[("golang-1.23-linux", 3), ("golang-1.23-windows", 2), ("golang-1-linux", 3)]);
+        let cov = covered("golang", &templates(&["golang-{line}-linux", "golang-{line}-windows"]), None, &snap).unwrap();
+        assert_eq!(cov.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["golang-1.23-linux", "golang-1.23-windows"]);
+        let (current, note) = current(&cov, &golang_release());
+        assert_eq!(current.unwrap().as_str(), "1.23.2", "the lowest of the platforms");
+        assert_eq!(note.unwrap(), "packages disagree: golang-1.23-linux 1.23.3, golang-1.23-windows 1.23.2");
+        let newest_line = covered("golang", &templates(&["golang-1-linux"]), None, &snap).unwrap();
+        assert_eq!(current_of(&newest_line), Some("1.23.3".into()));
+    }
+
+    fn current_of(cov: &[Covered]) -> Option<String> {
+        current(cov, &golang_release()).0.map(|v| v.to_string())
+    }
+
+    #[test]
+    fn an_unknown_fingerprint_is_no_version_and_is_noted_with_twelve_hex_digits() {
+        let snap = snapshot(&[("golang-1.23-linux", 9)]);
+        let cov = covered("golang", &templates(&["golang-{line}-linux"]), None, &snap).unwrap();
+        let (current, note) = current(&cov, &golang_release());
+        assert_eq!(current, None);
+        assert_eq!(note.unwrap(), "golang-1.23-linux has fingerprint 090909090909, which no final release lists");
+    }
+
+    #[test]
+    fn a_prefix_is_left_out_when_the_source_release_is_asked() {
+        let snap = snapshot(&[("routing-golang-1.23-linux", 1), ("golang-1.23-linux", 3)]);
+        let cov = covered("routing-golang", &templates(&["golang-{line}-linux"]), Some("routing"), &snap).unwrap();
+        assert_eq!((cov[0].name.as_str(), cov[0].source_name.as_str()), ("routing-golang-1.23-linux", "golang-1.23-linux"));
+        assert_eq!(current_of(&cov), Some("1.23.2".into()));
+        let e = covered("x", &templates(&["golang-{line}-darwin"]), None, &snap).unwrap_err().to_string();
+        assert_eq!(e, "dependency x: no vendored package matches golang-{line}-darwin (no packages/golang-{line}-darwin/spec.lock)");
+    }
+
+    #[test]
+    fn candidates_are_the_versions_every_template_offers_in_the_newest_release() {
+        let source = golang_release();
+        let both = candidates(&templates(&["golang-{line}-linux", "golang-{line}-windows"]), &source, "o/r").unwrap();
+        assert_eq!(both.iter().map(|c| c.version.as_str()).collect::<Vec<_>>(), ["1.24.1"], "1.25 has no windows");
+        let linux = candidates(&templates(&["golang-{line}-linux"]), &source, "o/r").unwrap();
+        assert_eq!(linux.iter().map(|c| c.version.as_str()).collect::<Vec<_>>(), ["1.24.1", "1.25.0"]);
+        assert_eq!(
+            linux[0].notes_url.as_deref(),
+            Some("https://github.com/cloudfoundry/bosh-package-golang-release/releases/tag/v0.3.0")
+        );
+        let gone = candidates(&templates(&["golang-1.23-linux"]), &source, "o/r").unwrap_err();
+        assert!(gone.starts_with("golang-1.23-linux is not in final release 0.3.0 of o/r (it offers golang-1.24-linux,"), "{gone}");
+    }
+
+    #[test]
+    fn history_lists_every_version_a_template_ever_had() {
+        let h: Vec<String> = history("golang-{line}-linux", &golang_release()).iter().map(|v| v.to_string()).collect();
+        assert_eq!(h, ["1.23.2", "1.23.3", "1.24.1", "1.25.0"]);
+    }
+}
