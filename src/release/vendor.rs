@@ -36,7 +36,8 @@ pub struct Vendoring {
     pub renames: Vec<(String, String)>,
 }
 
-/// What a vendoring writes: path → new contents, and paths removed.
+/// What a vendoring writes: path → new contents (only files whose bytes change), and the paths
+/// removed (in byte order; never one that is also written).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VendorEdit {
     pub files: BTreeMap<String, Vec<u8>>,
@@ -46,7 +47,9 @@ pub struct VendorEdit {
 /// The packages `bosh vendor-package <package> [--prefix P]` vendors from `manifest`: `package`
 /// and, recursively, its dependencies, each once (a cycle ends where it closes), with its name in
 /// this release (`<prefix>-<name>`; an empty prefix is none, as bosh-cli takes it). The order is
-/// depth first: `package`, then each dependency in the manifest's order.
+/// depth first: `package`, then each dependency in the manifest's order. A `package` the manifest
+/// lacks is an error naming it and the release ([`ErrorKind::NotFound`]); so is a dependency it
+/// lacks ([`ErrorKind::Invalid`]: the manifest contradicts itself).
 pub fn closure<'m>(
     manifest: &'m ReleaseManifest,
     package: &str,
@@ -93,7 +96,10 @@ pub fn in_index(files: &dyn RepoFiles, name: &str, fingerprint: &str) -> Result<
 /// The files `vendoring` writes over `files`, byte for byte as bosh-cli writes them: the renames
 /// first (each over the last one's result), then each uploaded package's index entry, then
 /// `packages/<old>/` of each rename and `packages/<name>/` of each package emptied, and each
-/// package's fresh `spec.lock`. A file whose bytes stay the same is left out.
+/// package's fresh `spec.lock`. A file whose bytes stay the same is left out. A malformed index
+/// or `spec.lock` of a vendored package, a name that cannot name a package, or an index that
+/// disagrees with `blobstore_id` (lists a fingerprint said to be uploaded, or lacks one said to be
+/// there) is an error, and nothing is edited.
 pub fn apply(files: &dyn RepoFiles, vendoring: &Vendoring) -> Result<VendorEdit> {
     check_vendoring(vendoring)?;
     let mut tree = Overlay { base: files, paths: files.paths()?, changed: BTreeMap::new(), removed: BTreeSet::new() };
