@@ -88,6 +88,22 @@ impl SpecLock {
     }
 }
 
+/// Why `name` cannot name a BOSH package (a directory under `packages/`, a key of
+/// `.final_builds/packages/`), as the end of "it …"; `None` when it can.
+pub fn package_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.len() > 200 {
+        Some("is longer than 200 characters")
+    } else if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        Some("has a character other than A-Z, a-z, 0-9, '.', '_' and '-'")
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        Some("does not start with a letter or digit")
+    } else {
+        None
+    }
+}
+
 fn parse_mapping(text: &str) -> Result<Mapping, ParseError> {
     let value: Value = yaml_serde::from_str(text).map_err(|e| {
         let msg = format!("not valid YAML: {e}");
@@ -286,6 +302,19 @@ excluded_files:
         let l = SpecLock::parse("name: a\nfingerprint: f\ndependencies:\n- b\n").unwrap();
         assert_eq!(l.dependencies, ["b"]);
         assert!(SpecLock::parse("name: a\n").unwrap_err().message.contains("fingerprint"));
+    }
+
+    #[test]
+    fn a_package_name_is_one_safe_path_segment() {
+        for ok in ["golang-1.23-linux", "routing-healthchecker", "cf_cli.8", "7zip"] {
+            assert_eq!(package_name_problem(ok), None, "{ok}");
+        }
+        assert_eq!(package_name_problem(""), Some("is empty"));
+        assert_eq!(package_name_problem(".."), Some("does not start with a letter or digit"));
+        assert_eq!(package_name_problem("-x"), Some("does not start with a letter or digit"));
+        assert!(package_name_problem("../evil").unwrap().starts_with("has a character"));
+        assert!(package_name_problem("a b").unwrap().starts_with("has a character"));
+        assert!(package_name_problem(&"a".repeat(201)).unwrap().contains("200"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use url::Url;
 
 use super::{RepoSlug, default_git_url, validate_git_url};
 use crate::error::{Error, Result};
+pub use crate::release::spec::package_name_problem;
 
 /// Where autodetected vendored golang packages come from, unless `source.golang_release` says.
 pub const DEFAULT_GOLANG_RELEASE: &str = "cloudfoundry/bosh-package-golang-release";
@@ -132,22 +133,6 @@ pub(super) fn vendored_package(raw: RawVendored<'_>, api: &Url, key: &str) -> Re
         None => None,
     };
     Ok(super::DependencyKind::VendoredPackage { source, packages, prefix })
-}
-
-/// Why `name` cannot name a BOSH package (a directory under `packages/`, a key of
-/// `.final_builds/packages/`), as the end of "it …"; `None` when it can.
-pub fn package_name_problem(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("is empty")
-    } else if name.len() > 200 {
-        Some("is longer than 200 characters")
-    } else if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-        Some("has a character other than A-Z, a-z, 0-9, '.', '_' and '-'")
-    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        Some("does not start with a letter or digit")
-    } else {
-        None
-    }
 }
 
 #[cfg(test)]
