@@ -21,6 +21,9 @@ use crate::release::snapshot::{PRUNED_DIRS, RepoFiles};
 use crate::secrets::{Secret, strip_url_credentials};
 use crate::source::Source;
 
+mod history;
+pub use history::{files_at, read_history};
+
 /// How to reach the release repository.
 #[derive(Clone, Copy)]
 pub struct GitRemote<'a> {
@@ -54,6 +57,12 @@ impl<'a> GitRemote<'a> {
             private_key: source.private_key.as_ref(),
             skip_ssl_verification: source.skip_ssl_verification,
         }
+    }
+
+    /// A remote reached with `token` only (an upstream such as a source release: no ssh key).
+    pub fn new(url: &'a str, token: Option<&'a Secret>, skip_ssl_verification: bool) -> GitRemote<'a> {
+        set_git_timeouts();
+        GitRemote { url, token, private_key: None, skip_ssl_verification }
     }
 
     fn is_local(&self) -> bool {
