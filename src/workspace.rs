@@ -74,7 +74,8 @@ impl<'a> GitRemote<'a> {
     }
 
     /// libgit2's error as this remote's: a rejected credential (libgit2 says so by its code, or
-    /// only in its message) is [`ErrorKind::Unauthorized`] and names the key to check.
+    /// only in its message) is [`ErrorKind::Unauthorized`] and names the key to check; a
+    /// repository that is not there (HTTP 404, a path that does not exist) says so.
     fn error(&self, e: git2::Error) -> Error {
         let mut message = e.message().to_string();
         let rejected = e.code() == git2::ErrorCode::Auth
@@ -86,6 +87,9 @@ impl<'a> GitRemote<'a> {
                 if self.private_key.is_some() { "source.private_key" } else { "source.access_token" }
             );
             ErrorKind::Unauthorized
+        } else if message.ends_with("status code: 404") || message.starts_with("failed to resolve path") {
+            message = format!("repository not found ({message})");
+            ErrorKind::NotFound
         } else if e.code() == git2::ErrorCode::NotFound {
             ErrorKind::NotFound
         } else {
@@ -214,11 +218,16 @@ fn is_local_corruption(e: &Error) -> bool {
     m.contains("object not found") || m.contains("corrupt") || m.contains("shallow") || m.contains("odb")
 }
 
+/// Removes a cached clone, whatever is there (a directory, or a file where one should be).
+fn remove_clone(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir).or_else(|_| std::fs::remove_file(dir));
+}
+
 fn open_or_init(dir: &Path) -> Result<Repository> {
     if let Ok(r) = Repository::open_bare(dir) {
         return Ok(r);
     }
-    let _ = std::fs::remove_dir_all(dir);
+    remove_clone(dir);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     Repository::init_bare(dir).map_err(|e| Error::local_git(dir.display().to_string(), e))
 }

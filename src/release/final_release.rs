@@ -82,11 +82,26 @@ impl ReleaseManifest {
             }
             Some(_) => return Err(ParseError::new("packages: expected a list")),
         };
-        Ok(ReleaseManifest { name, version, commit_hash: root.get("commit_hash").and_then(text_of), packages })
+        Ok(ReleaseManifest { name, version, commit_hash: commit_hash(&root, text), packages })
     }
 
     pub fn package(&self, name: &str) -> Option<&ManifestPackage> {
         self.packages.iter().find(|p| p.name == name)
+    }
+}
+
+/// `commit_hash` as written. YAML reads an unquoted short hash of digits (`0012345`) or of digits
+/// around one `e` (`78692e0`) as a number, whose text is no longer the hash: then the top-level
+/// line itself is read.
+fn commit_hash(root: &Mapping, text: &str) -> Option<String> {
+    match root.get("commit_hash")? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(_) => text
+            .lines()
+            .find_map(|line| line.strip_prefix("commit_hash:"))
+            .map(|value| value.split(" #").next().unwrap_or_default().trim().to_string())
+            .filter(|value| !value.is_empty()),
+        _ => None,
     }
 }
 
@@ -345,6 +360,16 @@ mod tests {
             "0.10.0",
             "no version file: the release's version"
         );
+    }
+
+    #[test]
+    fn a_commit_hash_that_yaml_reads_as_a_number_keeps_its_digits() {
+        for hash in ["78692e0", "0012345", "1234567", "a501ec8"] {
+            for written in [hash.to_string(), format!("\"{hash}\""), format!("{hash} # the bump commit")] {
+                let m = ReleaseManifest::parse(&format!("name: g\nversion: 1.0.0\ncommit_hash: {written}\n")).unwrap();
+                assert_eq!(m.commit_hash.as_deref(), Some(hash), "{written}");
+            }
+        }
     }
 
     #[test]

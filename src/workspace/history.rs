@@ -12,7 +12,7 @@ use std::path::Path;
 
 use git2::{Direction, FetchOptions, Oid, Repository};
 
-use super::{BaseCommit, GitRemote, GitTreeFiles, is_local_corruption, open_or_init, tree_files};
+use super::{BaseCommit, GitRemote, GitTreeFiles, is_local_corruption, open_or_init, remove_clone, tree_files};
 use crate::cache::Cache;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -42,7 +42,7 @@ pub fn read_history<T>(
     match attempt(&dir, remote, &known, &read) {
         Err(e) if _tmp.is_none() && damaged(&e) => {
             crate::log!("git cache {} unusable ({e}); fetching afresh", dir.display());
-            let _ = std::fs::remove_dir_all(&dir);
+            remove_clone(&dir);
             attempt(&dir, remote, &known, &read)
         }
         done => done,
