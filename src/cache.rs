@@ -1,6 +1,7 @@
 //! The check cache. Concourse reuses check containers, so a directory under the system temp dir
 //! (or `$CURRENCY_CACHE_DIR`) keeps what makes the next check cheap: the ETag and body of every
-//! conditional GET, immutable upstream files (a module's `.mod`), and the git clones.
+//! conditional GET, immutable upstream files (a module's `.mod`), the git clones, and JSON values
+//! computed from an immutable input (a source release read at one commit).
 //!
 //! The cache is an optimisation only: a missing, unwritable or corrupt entry is treated as absent
 //! and costs one full request. Entries are written to a temporary file and renamed into place, so
@@ -64,6 +65,28 @@ impl Cache {
         }
     }
 
+    fn json_path(&self, key: &str) -> Option<PathBuf> {
+        Some(self.root.as_ref()?.join("json").join(format!("{}.json", hash(key))))
+    }
+
+    /// A value stored by [`Cache::json_put`] under `key`; `None` when absent, unreadable or not a
+    /// `T` (a corrupt entry costs only the work of computing it again).
+    pub fn json_get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let bytes = std::fs::read(self.json_path(key)?).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Stores `value` under `key`, atomically (a concurrent reader sees the old entry or the new
+    /// one, never half of one). A failure is only a missed optimisation.
+    pub fn json_put<T: Serialize>(&self, key: &str, value: &T) {
+        let Some(path) = self.json_path(key) else { return };
+        if let (Some(dir), Ok(bytes)) = (path.parent(), serde_json::to_vec(value))
+            && std::fs::create_dir_all(dir).is_ok()
+        {
+            let _ = crate::files::write_atomically(&path, &bytes);
+        }
+    }
+
     /// Where the clone of `git_url` lives (`None` when the cache is disabled).
     pub fn git_dir(&self, git_url: &str) -> Option<PathBuf> {
         Some(self.root.as_ref()?.join("git").join(hash(git_url)))
@@ -83,5 +106,21 @@ mod tests {
         assert_eq!(c.http_get("u").unwrap().etag, "\"e\"");
         std::fs::write(c.http_path("u").unwrap(), b"{not json").unwrap();
         assert!(c.http_get("u").is_none());
+    }
+
+    #[test]
+    fn json_values_round_trip_and_corrupt_or_foreign_ones_are_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Cache::at(dir.path());
+        assert_eq!(c.json_get::<Vec<String>>("k"), None);
+        c.json_put("k", &vec!["a".to_string()]);
+        assert_eq!(c.json_get::<Vec<String>>("k"), Some(vec!["a".to_string()]));
+        assert_eq!(c.json_get::<u32>("k"), None, "another type is absent");
+        assert_eq!(c.json_get::<Vec<String>>("other"), None);
+        std::fs::write(c.json_path("k").unwrap(), b"[\"a\"").unwrap();
+        assert_eq!(c.json_get::<Vec<String>>("k"), None, "a truncated entry is absent");
+        let disabled = Cache { root: None };
+        disabled.json_put("k", &1u32);
+        assert_eq!(disabled.json_get::<u32>("k"), None);
     }
 }

@@ -56,6 +56,11 @@ pub mod version;
 pub(crate) mod workspace;
 pub(crate) mod yaml;
 
+/// Reading a source release of vendored packages as `check` does (one git connection, the
+/// answer cached per commit): public for the tests and benches that exercise it directly.
+pub use cache::Cache;
+pub use upstream::release::{SourceRelease, lookup as lookup_source_release};
+
 /// Logs one line to stderr, with secrets redacted. stdout is reserved for the protocol.
 #[macro_export]
 macro_rules! log {

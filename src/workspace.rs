@@ -21,6 +21,9 @@ use crate::release::snapshot::{PRUNED_DIRS, RepoFiles};
 use crate::secrets::{Secret, strip_url_credentials};
 use crate::source::Source;
 
+mod history;
+pub use history::{files_at, read_history};
+
 /// How to reach the release repository.
 #[derive(Clone, Copy)]
 pub struct GitRemote<'a> {
@@ -56,6 +59,12 @@ impl<'a> GitRemote<'a> {
         }
     }
 
+    /// A remote reached with `token` only (an upstream such as a source release: no ssh key).
+    pub fn new(url: &'a str, token: Option<&'a Secret>, skip_ssl_verification: bool) -> GitRemote<'a> {
+        set_git_timeouts();
+        GitRemote { url, token, private_key: None, skip_ssl_verification }
+    }
+
     fn is_local(&self) -> bool {
         self.url.starts_with("file://") || self.url.starts_with('/')
     }
@@ -65,7 +74,8 @@ impl<'a> GitRemote<'a> {
     }
 
     /// libgit2's error as this remote's: a rejected credential (libgit2 says so by its code, or
-    /// only in its message) is [`ErrorKind::Unauthorized`] and names the key to check.
+    /// only in its message) is [`ErrorKind::Unauthorized`] and names the key to check; a
+    /// repository that is not there (HTTP 404, a path that does not exist) says so.
     fn error(&self, e: git2::Error) -> Error {
         let mut message = e.message().to_string();
         let rejected = e.code() == git2::ErrorCode::Auth
@@ -77,6 +87,9 @@ impl<'a> GitRemote<'a> {
                 if self.private_key.is_some() { "source.private_key" } else { "source.access_token" }
             );
             ErrorKind::Unauthorized
+        } else if message.ends_with("status code: 404") || message.starts_with("failed to resolve path") {
+            message = format!("repository not found ({message})");
+            ErrorKind::NotFound
         } else if e.code() == git2::ErrorCode::NotFound {
             ErrorKind::NotFound
         } else {
@@ -205,11 +218,16 @@ fn is_local_corruption(e: &Error) -> bool {
     m.contains("object not found") || m.contains("corrupt") || m.contains("shallow") || m.contains("odb")
 }
 
+/// Removes a cached clone, whatever is there (a directory, or a file where one should be).
+fn remove_clone(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir).or_else(|_| std::fs::remove_file(dir));
+}
+
 fn open_or_init(dir: &Path) -> Result<Repository> {
     if let Ok(r) = Repository::open_bare(dir) {
         return Ok(r);
     }
-    let _ = std::fs::remove_dir_all(dir);
+    remove_clone(dir);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     Repository::init_bare(dir).map_err(|e| Error::local_git(dir.display().to_string(), e))
 }

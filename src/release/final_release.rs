@@ -82,11 +82,26 @@ impl ReleaseManifest {
             }
             Some(_) => return Err(ParseError::new("packages: expected a list")),
         };
-        Ok(ReleaseManifest { name, version, commit_hash: root.get("commit_hash").and_then(text_of), packages })
+        Ok(ReleaseManifest { name, version, commit_hash: commit_hash(&root, text), packages })
     }
 
     pub fn package(&self, name: &str) -> Option<&ManifestPackage> {
         self.packages.iter().find(|p| p.name == name)
+    }
+}
+
+/// `commit_hash` as written. YAML reads an unquoted short hash of digits (`0012345`) or of digits
+/// around one `e` (`78692e0`) as a number, whose text is no longer the hash: then the top-level
+/// line itself is read.
+fn commit_hash(root: &Mapping, text: &str) -> Option<String> {
+    match root.get("commit_hash")? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(_) => text
+            .lines()
+            .find_map(|line| line.strip_prefix("commit_hash:"))
+            .map(|value| value.split(" #").next().unwrap_or_default().trim().to_string())
+            .filter(|value| !value.is_empty()),
+        _ => None,
     }
 }
 
@@ -139,14 +154,15 @@ impl FinalRelease {
     }
 }
 
+/// What [`read_final_releases`] asks for the files of a commit: `Ok(None)` when the repository
+/// does not hold a commit with that (abbreviated) hash.
+pub type FilesAt<'a> = dyn Fn(&str) -> Result<Option<Box<dyn RepoFiles + 'a>>> + 'a;
+
 /// Every final release of the source release whose default branch is `head`, oldest first, with
-/// the `version` files of `packages` at each release's commit (`at` gives the files at a commit
-/// hash; `None` when the commit is not there, and then the release has no version files).
-pub fn read_final_releases<'a>(
-    head: &dyn RepoFiles,
-    at: &dyn Fn(&str) -> Option<Box<dyn RepoFiles + 'a>>,
-    packages: &[&str],
-) -> Result<Vec<FinalRelease>> {
+/// the `version` file of every package of each release's manifest, read at the commit the release
+/// was made from (its `commit_hash`, through `at`; a release whose commit is not there has no
+/// version files).
+pub fn read_final_releases(head: &dyn RepoFiles, at: &FilesAt<'_>) -> Result<Vec<FinalRelease>> {
     let name = release_name(head)?;
     let index_path = format!("releases/{name}/index.yml");
     let index = match head.read(&index_path)? {
@@ -162,12 +178,15 @@ pub fn read_final_releases<'a>(
         let bytes =
             head.read(&path)?.ok_or_else(|| Error::Parse { file: path.clone(), message: "is missing".into() })?;
         let manifest = ReleaseManifest::parse(&text(&path, bytes)?).map_err(|e| e.in_file(&path))?;
-        let files = manifest.commit_hash.clone().and_then(|c| at(&c));
+        let files = match &manifest.commit_hash {
+            Some(hash) => at(hash)?,
+            None => None,
+        };
         let mut package_versions = std::collections::BTreeMap::new();
-        for package in packages.iter().filter(|p| manifest.package(p).is_some()) {
-            let file = format!("packages/{package}/version");
+        for package in manifest.packages.iter().filter(|p| is_plain_name(&p.name)) {
+            let file = format!("packages/{}/version", package.name);
             if let Some(bytes) = files.as_ref().map(|f| f.read(&file)).transpose()?.flatten() {
-                package_versions.insert(package.to_string(), text(&file, bytes)?.trim().to_string());
+                package_versions.insert(package.name.clone(), text(&file, bytes)?.trim().to_string());
             }
         }
         releases.push(FinalRelease { manifest, package_versions });
@@ -176,8 +195,17 @@ pub fn read_final_releases<'a>(
     Ok(releases)
 }
 
+/// A package name that is one path segment (`golang-1.23-linux`): what a manifest names may only
+/// be looked up under `packages/` and `.final_builds/packages/` when it is one.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
 /// The release's name: `config/final.yml`'s `name` (or `final_name`).
-fn release_name(head: &dyn RepoFiles) -> Result<String> {
+pub fn release_name(head: &dyn RepoFiles) -> Result<String> {
     const FINAL_YML: &str = "config/final.yml";
     let bytes = head
         .read(FINAL_YML)?
@@ -274,7 +302,8 @@ mod tests {
     fn manifest(version: &str, commit: &str, fp: &str) -> String {
         format!(
             "name: golang\nversion: {version}\ncommit_hash: {commit}\npackages:\n\
-             - name: golang-1.26-linux\n  version: {fp}\n  fingerprint: {fp}\n  sha1: sha256:{fp}\n  dependencies: []\n"
+             - name: golang-1.26-linux\n  version: {fp}\n  fingerprint: {fp}\n  sha1: sha256:{fp}\n  dependencies: []\n\
+             - name: golang-1.26-windows\n  version: w{fp}\n  fingerprint: w{fp}\n  sha1: w{fp}\n  dependencies: []\n"
         )
     }
 
@@ -297,24 +326,35 @@ mod tests {
     #[test]
     fn final_releases_are_read_oldest_first_with_each_package_version_at_the_release_commit() {
         let head = source_release();
-        let at = |commit: &str| -> Option<Box<dyn RepoFiles>> {
+        let at = |commit: &str| -> Result<Option<Box<dyn RepoFiles>>> {
             let version = match commit {
                 "c0ffee1" => "1.26.1",
                 "d00d002" => "1.26.3\n",
-                _ => return None,
+                _ => return Ok(None),
             };
-            Some(Box::new(MemFiles(vec![("packages/golang-1.26-linux/version".into(), version.into())])))
+            Ok(Some(Box::new(MemFiles(vec![
+                ("packages/golang-1.26-linux/version".into(), version.into()),
+                ("packages/golang-1.26-windows/version".into(), format!("{}-w", version.trim())),
+                ("packages/golang-1.27-linux/version".into(), "1.27.0".into()),
+            ]))))
         };
-        let releases = read_final_releases(&head, &at, &["golang-1.26-linux", "golang-1.27-linux"]).unwrap();
-        let seen: Vec<(&str, &str)> =
-            releases.iter().map(|r| (r.manifest.version.as_str(), r.package_version("golang-1.26-linux"))).collect();
-        assert_eq!(seen, [("0.9.0", "1.26.1"), ("0.10.0", "1.26.3")]);
+        let releases = read_final_releases(&head, &at).unwrap();
+        let seen: Vec<(&str, &str, &str)> = releases
+            .iter()
+            .map(|r| {
+                let v = |p| r.package_version(p);
+                (r.manifest.version.as_str(), v("golang-1.26-linux"), v("golang-1.26-windows"))
+            })
+            .collect();
+        assert_eq!(seen, [("0.9.0", "1.26.1", "1.26.1-w"), ("0.10.0", "1.26.3", "1.26.3-w")]);
+        let read: Vec<&String> = releases[0].package_versions.keys().collect();
+        assert_eq!(read, ["golang-1.26-linux", "golang-1.26-windows"], "every package of the manifest, no other");
         assert_eq!(
             release_with(&releases, "golang-1.26-linux", "aa").unwrap().package_version("golang-1.26-linux"),
             "1.26.1"
         );
-        let no_commits = |_: &str| -> Option<Box<dyn RepoFiles>> { None };
-        let releases = read_final_releases(&head, &no_commits, &["golang-1.26-linux"]).unwrap();
+        let no_commits = |_: &str| -> Result<Option<Box<dyn RepoFiles>>> { Ok(None) };
+        let releases = read_final_releases(&head, &no_commits).unwrap();
         assert_eq!(
             releases[1].package_version("golang-1.26-linux"),
             "0.10.0",
@@ -323,17 +363,35 @@ mod tests {
     }
 
     #[test]
+    fn a_commit_hash_that_yaml_reads_as_a_number_keeps_its_digits() {
+        for hash in ["78692e0", "0012345", "1234567", "a501ec8"] {
+            for written in [hash.to_string(), format!("\"{hash}\""), format!("{hash} # the bump commit")] {
+                let m = ReleaseManifest::parse(&format!("name: g\nversion: 1.0.0\ncommit_hash: {written}\n")).unwrap();
+                assert_eq!(m.commit_hash.as_deref(), Some(hash), "{written}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_one_segment_package_names_are_looked_up_as_paths() {
+        assert!(is_plain_name("golang-1.23-linux"));
+        for bad in ["", ".", "..", "../../etc", "a/b", "a b", "a\\b"] {
+            assert!(!is_plain_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn a_repository_without_final_releases_says_so() {
-        let none = |_: &str| -> Option<Box<dyn RepoFiles>> { None };
+        let none = |_: &str| -> Result<Option<Box<dyn RepoFiles>>> { Ok(None) };
         let mut head = source_release();
         head.0.retain(|(p, _)| !p.starts_with("releases/"));
-        let e = read_final_releases(&head, &none, &[]).unwrap_err();
+        let e = read_final_releases(&head, &none).unwrap_err();
         assert_eq!(e.to_string(), "releases/golang/index.yml: lists no final release");
-        let e = read_final_releases(&MemFiles(vec![]), &none, &[]).unwrap_err();
+        let e = read_final_releases(&MemFiles(vec![]), &none).unwrap_err();
         assert_eq!(e.to_string(), "config/final.yml: is missing: not a BOSH release");
         let mut head = source_release();
         head.0.retain(|(p, _)| p != "releases/golang/golang-0.9.0.yml");
-        let e = read_final_releases(&head, &none, &[]).unwrap_err();
+        let e = read_final_releases(&head, &none).unwrap_err();
         assert_eq!(e.to_string(), "releases/golang/golang-0.9.0.yml: is missing");
     }
 

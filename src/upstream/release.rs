@@ -15,10 +15,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use git2::Oid;
+
 use crate::cache::Cache;
-use crate::error::Result;
-use crate::release::final_release::FinalRelease;
-use crate::secrets::Secret;
+use crate::error::{Error, ErrorKind, Result};
+use crate::release::final_release::{FinalRelease, is_plain_name, read_final_releases, release_name};
+use crate::release::snapshot::RepoFiles;
+use crate::secrets::{Secret, strip_url_credentials};
+use crate::workspace::{self, BaseCommit, GitRemote};
 
 /// A source release at one commit of its default branch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,16 +51,82 @@ impl SourceRelease {
 
 /// Reads the source release at `url` (token offered as the password of `x-access-token` over
 /// https, as for the release itself), from the cache when its default branch has not moved.
+///
+/// Errors are one line naming the URL (never a credential): a repository that cannot be reached
+/// or does not exist, no `config/final.yml`, no final release, a manifest missing.
 pub async fn lookup(
     cache: &Cache,
     url: &str,
     token: Option<&Secret>,
     skip_ssl_verification: bool,
 ) -> Result<SourceRelease> {
-    let _ = (cache, token, skip_ssl_verification);
-    Err(crate::error::Error::git(
-        crate::secrets::strip_url_credentials(url),
-        crate::error::ErrorKind::UpstreamBroken,
-        "reading source releases is not built yet",
-    ))
+    let (cache, owned, token) = (cache.clone(), url.to_string(), token.cloned());
+    // git is blocking: it runs off the async workers.
+    tokio::task::spawn_blocking(move || read(&cache, &owned, token.as_ref(), skip_ssl_verification))
+        .await
+        .unwrap_or_else(|e| {
+            Err(Error::git(strip_url_credentials(url), ErrorKind::Local, format!("look-up stopped: {e}")))
+        })
+}
+
+/// The cache key of the answer for `url` at `commit` (the format's version in it: a new layout
+/// of [`SourceRelease`] never reads an old entry).
+fn cache_key(url: &str, commit: Oid) -> String {
+    format!("source-release/1\n{url}\n{commit}")
+}
+
+fn read(cache: &Cache, url: &str, token: Option<&Secret>, skip_ssl_verification: bool) -> Result<SourceRelease> {
+    let remote = GitRemote::new(url, token, skip_ssl_verification);
+    let shown = remote.display_url();
+    let known = |head: Oid| {
+        cache
+            .json_get::<SourceRelease>(&cache_key(&shown, head))
+            .filter(|r| r.url == shown && r.commit == head.to_string())
+    };
+    let fetched = |base: &BaseCommit| {
+        let release = at_commit(base, &shown)?;
+        cache.json_put(&cache_key(&shown, base.commit), &release);
+        Ok(release)
+    };
+    workspace::read_history(&remote, cache, known, fetched).map_err(|e| match e {
+        // What the source release holds, or a local git failure that starting over did not
+        // cure: said about this URL.
+        Error::Parse { file, message } => Error::git(shown.clone(), ErrorKind::Invalid, format!("{file}: {message}")),
+        Error::LocalGit { what, source } => Error::Git {
+            url: shown.clone(),
+            message: format!("{what}: {}", source.message()),
+            kind: ErrorKind::Local,
+            source: Some(source),
+        },
+        other => other,
+    })
+}
+
+/// The source release at the fetched head of its default branch.
+fn at_commit(base: &BaseCommit, url: &str) -> Result<SourceRelease> {
+    let head = base.files()?;
+    let at = |hash: &str| -> Result<Option<Box<dyn RepoFiles + '_>>> {
+        Ok(workspace::files_at(&base.repo, hash)?.map(|f| Box::new(f) as Box<dyn RepoFiles>))
+    };
+    let name = release_name(&head)?;
+    let releases = read_final_releases(&head, &at)?;
+    let final_yml = text(&head, "config/final.yml")?.unwrap_or_default();
+    let mut indices = BTreeMap::new();
+    let newest = releases.last().map(|r| r.manifest.packages.as_slice()).unwrap_or_default();
+    for package in newest.iter().filter(|p| is_plain_name(&p.name)) {
+        if let Some(index) = text(&head, &format!(".final_builds/packages/{}/index.yml", package.name))? {
+            indices.insert(package.name.clone(), index);
+        }
+    }
+    Ok(SourceRelease { url: url.to_string(), commit: base.commit.to_string(), name, final_yml, releases, indices })
+}
+
+fn text(files: &dyn RepoFiles, path: &str) -> Result<Option<String>> {
+    files
+        .read(path)?
+        .map(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|_| Error::Parse { file: path.into(), message: "is not UTF-8 text".into() })
+        })
+        .transpose()
 }

@@ -1,8 +1,9 @@
 //! Blobstore servers for the blobstore tests, on 127.0.0.1 and a free port, each in its own
 //! process group killed on Drop:
 //! - `S3Server`: `s3s-fs` (crates.io `s3s-fs@0.14.1`, built with `--features binary`): a real S3
-//!   protocol implementation that checks SigV4 signatures against one access key / secret key and
-//!   stores objects as plain files under `<root>/<bucket>/<key>`. It creates a missing bucket
+//!   protocol implementation that checks SigV4 signatures against one access key / secret key (or,
+//!   started without keys, answers unsigned requests like a public bucket) and stores objects as
+//!   plain files under `<root>/<bucket>/<key>`. It creates a missing bucket
 //!   silently, so tests create the bucket directory themselves (`create_bucket`).
 //! - `GcsEmulator`: PyPI's `gcp-storage-emulator` (`gcp-storage-emulator start --host 127.0.0.1
 //!   --port P --in-memory --default-bucket B`), which speaks the GCS JSON API (resumable uploads,
@@ -39,6 +40,16 @@ pub struct S3Server {
 impl S3Server {
     /// Starts `s3s-fs` accepting only `access_key`/`secret_key`.
     pub fn start(access_key: &str, secret_key: &str) -> S3Server {
+        Self::start_with(Some((access_key, secret_key)))
+    }
+
+    /// Starts `s3s-fs` without keys: it then answers unsigned requests, as a public bucket does
+    /// (what a `credentials_source: none` client reads). `access_key` and `secret_key` are empty.
+    pub fn start_anonymous() -> S3Server {
+        Self::start_with(None)
+    }
+
+    fn start_with(keys: Option<(&str, &str)>) -> S3Server {
         let bin = which(S3S_FS).unwrap_or_else(|| {
             panic!(
                 "`{S3S_FS}` is not on PATH: install it with `cargo install s3s-fs@0.14.1 --locked --features binary` \
@@ -50,13 +61,13 @@ impl S3Server {
         fs::create_dir(&data).expect("mkdir data");
         let log = root.path().join("s3s-fs.log");
         let port = free_port();
-        let child = spawn(
-            Command::new(&bin)
-                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--access-key", access_key, "--secret-key", secret_key])
-                .arg(&data),
-            &log,
-        );
+        let mut command = Command::new(&bin);
+        command.args(["--host", "127.0.0.1", "--port", &port.to_string()]);
+        if let Some((access_key, secret_key)) = keys {
+            command.args(["--access-key", access_key, "--secret-key", secret_key]);
+        }
+        let child = spawn(command.arg(&data), &log);
+        let (access_key, secret_key) = keys.unwrap_or_default();
         let mut server =
             S3Server { child, port, root, log, access_key: access_key.to_string(), secret_key: secret_key.to_string() };
         let log_path = server.log.clone();

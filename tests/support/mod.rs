@@ -5,6 +5,8 @@
 //!   headers, a request log and injectable failures.
 //! - `GitServer`: smart-HTTP git with basic auth, the real `git http-backend` behind it.
 //! - `fixtures`: BOSH release repositories from `tests/fixtures/releases/<name>/` as bare repos.
+//! - `source_release`: a source release of vendored packages shaped like golang-release (final
+//!   releases over real commits, package tarballs in a local or S3 blobstore).
 //! - `run` / `Tmp`: spawn the crate's binaries with JSON on stdin, a clean environment and a
 //!   time limit; `bin("check")` locates them (cargo's, or an assembled image layout named by
 //!   `CURRENCY_RESOURCE_DIR`).
@@ -23,6 +25,7 @@ pub mod http;
 pub mod process;
 pub mod pulls;
 mod server;
+pub mod source_release;
 pub mod ssh_server;
 pub mod upstream;
 
