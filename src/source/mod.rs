@@ -68,12 +68,20 @@ struct RawDependency {
     constraint: Option<String>,
     prerelease: Option<bool>,
     upstream: Option<String>,
-    blob: Option<String>,
+    blob: Option<RawBlob>,
     asset: Option<String>,
     tag: Option<String>,
     checksums: Option<String>,
     module: Option<String>,
     go_mod: Option<Vec<String>>,
+}
+
+/// A dependency's `blob`: one template, or (kind `golang`) a list of templates, one per platform.
+#[derive(Debug, Deserialize)]
+#[serde(untagged, expecting = "a template, or a list of templates")]
+enum RawBlob {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -191,7 +199,9 @@ pub struct Dependency {
 #[derive(Debug, Clone)]
 pub enum DependencyKind {
     GithubRelease { upstream: RepoSlug, blob: Template, asset: Template, tag: Template, checksums: Option<Template> },
-    Golang { blob: Template },
+    /// One template per platform (`go{version}.linux-amd64.tar.gz`, `…darwin-amd64.tar.gz`, …),
+    /// never empty, no file name twice: the platforms move together.
+    Golang { blobs: Vec<Template> },
     GoModule { module: String, go_mod: Option<Vec<String>> },
 }
 
@@ -204,9 +214,12 @@ impl DependencyKind {
         }
     }
 
-    pub fn blob(&self) -> Option<&Template> {
+    /// The blob templates of a blob dependency: one for a GitHub release's asset, one per
+    /// platform for a Go toolchain; `None` for kinds that ship no blob.
+    pub fn blobs(&self) -> Option<&[Template]> {
         match self {
-            DependencyKind::GithubRelease { blob, .. } | DependencyKind::Golang { blob } => Some(blob),
+            DependencyKind::GithubRelease { blob, .. } => Some(std::slice::from_ref(blob)),
+            DependencyKind::Golang { blobs } => Some(blobs),
             DependencyKind::GoModule { .. } => None,
         }
     }
