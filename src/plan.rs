@@ -327,11 +327,13 @@ pub fn plan(
         let latest = cands.iter().rfind(inside);
         let newest = cands.last();
         let target = latest.filter(|l| cur.version.as_ref().is_none_or(|c| l.version > *c));
-        let note = match (&latest, cands.is_empty()) {
-            (_, true) => Some(format!("{} offers no usable version", key.describe())),
-            (None, false) => Some("no upstream version inside the constraint".to_string()),
-            _ => None,
-        };
+        let note = incomplete_go_release(dep, offers.get(&key), latest.map(|c| &c.version)).or_else(|| {
+            match (&latest, cands.is_empty()) {
+                (_, true) => Some(format!("{} offers no usable version", key.describe())),
+                (None, false) => Some("no upstream version inside the constraint".to_string()),
+                _ => None,
+            }
+        });
         dependencies.push(PlannedDependency {
             name: dep.name.clone(),
             kind: Kind::of(&dep.kind),
@@ -358,6 +360,26 @@ pub fn plan(
         commit: commit.to_string(),
         dependencies,
     })
+}
+
+/// Why a golang dependency stays behind a newer Go release inside its constraint: the newest
+/// such release lacks one platform's file, and the platforms move only together.
+fn incomplete_go_release(dep: &Dependency, offer: Option<&Offer>, latest: Option<&Version>) -> Option<String> {
+    let (DependencyKind::Golang { blobs }, Some(Offer::Go(releases))) = (&dep.kind, offer) else { return None };
+    let (v, missing) = releases
+        .iter()
+        .filter_map(|r| {
+            let v = Version::parse(Scheme::Go, &r.version)?;
+            let usable = (r.stable && !v.is_prerelease()) || dep.prerelease;
+            let inside = dep.constraint.as_ref().is_none_or(|c| c.matches(&v, dep.prerelease));
+            if !usable || !inside || latest.is_some_and(|l| v <= *l) {
+                return None;
+            }
+            let missing = blobs.iter().map(|b| b.file_name().render(v.as_str())).find(|f| r.file(f).is_none())?;
+            Some((v, missing))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))?;
+    Some(format!("Go {v} is not a candidate: the Go downloads index has no {missing}, and the platforms move together"))
 }
 
 fn vendored(source: &Source, v: &VendoredGolang, offers: &BTreeMap<UpstreamKey, Offer>) -> PlannedDependency {
@@ -542,6 +564,10 @@ mod tests {
         assert_eq!(d.files, ["config/blobs.yml", "packages/golang-1.26-linux/spec", "packages/golang-1.26-darwin/spec"]);
         let versions: Vec<&str> = d.candidates.iter().map(|c| c.version.as_str()).collect();
         assert_eq!(versions, ["1.26.7", "1.26.8"]);
+        assert_eq!(
+            d.note.as_deref(),
+            Some("Go 1.26.9 is not a candidate: the Go downloads index has no go1.26.9.windows-amd64.zip, and the platforms move together")
+        );
         let currents = current_blobs(&source.dependencies.as_ref().unwrap()[0], &snap).unwrap();
         let currents: Vec<(&str, &str)> = currents.iter().map(|(v, p)| (v.as_str(), p.as_str())).collect();
         assert_eq!(
