@@ -145,10 +145,8 @@ fn golang_dependencies(blob_paths: &[&String]) -> Vec<Dependency> {
     lines
         .iter()
         .map(|((major, minor), platforms)| {
-            let blobs: Vec<Template> = platforms
-                .keys()
-                .map(|(_, t)| Template::parse(t, true).expect("built with {version} once"))
-                .collect();
+            let blobs: Vec<Template> =
+                platforms.keys().map(|(_, t)| Template::parse(t, true).expect("built with {version} once")).collect();
             let v = platforms.values().max().expect("a line has a blob");
             let (name, constraint) = if several {
                 (format!("golang-{major}.{minor}"), Constraint::same_minor(v))

@@ -535,8 +535,10 @@ mod tests {
 
     #[test]
     fn golang_on_every_platform_is_as_current_as_its_lowest_platform_and_moves_only_where_all_are_offered() {
-        let platforms = ["go{version}.linux-amd64.tar.gz", "go{version}.darwin-amd64.tar.gz", "go{version}.windows-amd64.zip"];
-        let source = source(json!([{"name": "golang-1.26", "kind": "golang", "constraint": "~1.26", "blob": platforms}]));
+        let platforms =
+            ["go{version}.linux-amd64.tar.gz", "go{version}.darwin-amd64.tar.gz", "go{version}.windows-amd64.zip"];
+        let source =
+            source(json!([{"name": "golang-1.26", "kind": "golang", "constraint": "~1.26", "blob": platforms}]));
         let blobs = blobs_yml(&[
             "go1.26.7.linux-amd64.tar.gz",
             "go1.26.6.darwin-amd64.tar.gz",
@@ -552,21 +554,23 @@ mod tests {
         ]);
         let all = ["linux-amd64.tar.gz", "darwin-amd64.tar.gz", "windows-amd64.zip"];
         // 1.26.9 has no windows archive: not a candidate, though it is the newest.
-        let index = vec![
-            go_release_for("1.26.7", &all),
-            go_release_for("1.26.8", &all),
-            go_release_for("1.26.9", &all[..2]),
-        ];
+        let index =
+            vec![go_release_for("1.26.7", &all), go_release_for("1.26.8", &all), go_release_for("1.26.9", &all[..2])];
         let p = planned(&source, &snap, &offers(&source, Offer::Go(Arc::new(index))));
         let d = &p.dependencies[0];
         assert_eq!((text(&d.current), text(&d.target)), (Some("1.26.6"), Some("1.26.8")));
         assert_eq!(d.current_blob.as_deref(), Some("go1.26.6.darwin-amd64.tar.gz"));
-        assert_eq!(d.files, ["config/blobs.yml", "packages/golang-1.26-linux/spec", "packages/golang-1.26-darwin/spec"]);
+        assert_eq!(
+            d.files,
+            ["config/blobs.yml", "packages/golang-1.26-linux/spec", "packages/golang-1.26-darwin/spec"]
+        );
         let versions: Vec<&str> = d.candidates.iter().map(|c| c.version.as_str()).collect();
         assert_eq!(versions, ["1.26.7", "1.26.8"]);
         assert_eq!(
             d.note.as_deref(),
-            Some("Go 1.26.9 is not a candidate: the Go downloads index has no go1.26.9.windows-amd64.zip, and the platforms move together")
+            Some(
+                "Go 1.26.9 is not a candidate: the Go downloads index has no go1.26.9.windows-amd64.zip, and the platforms move together"
+            )
         );
         let currents = current_blobs(&source.dependencies.as_ref().unwrap()[0], &snap).unwrap();
         let currents: Vec<(&str, &str)> = currents.iter().map(|(v, p)| (v.as_str(), p.as_str())).collect();
@@ -584,10 +588,16 @@ mod tests {
     fn a_platform_without_a_blob_on_the_line_is_an_error_naming_its_template() {
         let platforms = ["go{version}.linux-amd64.tar.gz", "go{version}.windows-amd64.zip"];
         let source = source(json!([{"name": "golang", "kind": "golang", "constraint": "~1.26", "blob": platforms}]));
-        let snap = snapshot(&[("config/blobs.yml", &blobs_yml(&["go1.26.7.linux-amd64.tar.gz", "go1.25.1.windows-amd64.zip"]))]);
+        let snap = snapshot(&[(
+            "config/blobs.yml",
+            &blobs_yml(&["go1.26.7.linux-amd64.tar.gz", "go1.25.1.windows-amd64.zip"]),
+        )]);
         let detected = Detected { dependencies: source.dependencies.clone().unwrap(), vendored_golang: vec![] };
         let e = plan(&source, "main", "abc", &snap, &detected, &BTreeMap::new()).unwrap_err();
-        assert_eq!(e.to_string(), "dependency golang: no blob in config/blobs.yml matches go{version}.windows-amd64.zip within ~1.26");
+        assert_eq!(
+            e.to_string(),
+            "dependency golang: no blob in config/blobs.yml matches go{version}.windows-amd64.zip within ~1.26"
+        );
     }
 
     #[test]

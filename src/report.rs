@@ -442,7 +442,11 @@ mod tests {
             to: "1.26.7".into(),
             release_notes: Some("https://go.dev/doc/devel/release#go1.26.7".into()),
             blobstore: "local blobstore".into(),
-            blobs: vec![blob("linux-amd64.tar.gz", 'a'), blob("darwin-amd64.tar.gz", 'b'), blob("windows-amd64.zip", 'c')],
+            blobs: vec![
+                blob("linux-amd64.tar.gz", 'a'),
+                blob("darwin-amd64.tar.gz", 'b'),
+                blob("windows-amd64.zip", 'c'),
+            ],
         };
         insta::assert_snapshot!(pr_body(&[golang], &[], &["config/blobs.yml".into()], &[], None));
     }

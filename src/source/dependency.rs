@@ -5,7 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{DEFAULT_GOLANG_BLOB, Dependency, DependencyKind, RawBlob, RawDependency, RepoSlug, Template, name_problem};
+use super::{
+    DEFAULT_GOLANG_BLOB, Dependency, DependencyKind, RawBlob, RawDependency, RepoSlug, Template, name_problem,
+};
 use crate::error::{Error, Result};
 use crate::files::is_safe_relative_path;
 use crate::version::Constraint;
@@ -222,7 +224,10 @@ mod tests {
             "source.dependencies[0].blob[1]: \"b/go{version}.linux-amd64.tar.gz\" names the same Go download as blob[0]"
         );
         let e = golang(json!({"linux": "go{version}.linux-amd64.tar.gz"})).unwrap_err();
-        assert!(e.starts_with("source.dependencies[0].blob: ") && e.contains("a template, or a list of templates"), "{e}");
+        assert!(
+            e.starts_with("source.dependencies[0].blob: ") && e.contains("a template, or a list of templates"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -196,11 +196,12 @@ pub struct Dependency {
     pub kind: DependencyKind,
 }
 
+/// A dependency's kind and its keys. A golang dependency's `blobs` hold one template per platform
+/// (`go{version}.linux-amd64.tar.gz`, `…darwin-amd64.tar.gz`, …), never empty and no file name
+/// twice: the platforms move together.
 #[derive(Debug, Clone)]
 pub enum DependencyKind {
     GithubRelease { upstream: RepoSlug, blob: Template, asset: Template, tag: Template, checksums: Option<Template> },
-    /// One template per platform (`go{version}.linux-amd64.tar.gz`, `…darwin-amd64.tar.gz`, …),
-    /// never empty, no file name twice: the platforms move together.
     Golang { blobs: Vec<Template> },
     GoModule { module: String, go_mod: Option<Vec<String>> },
 }
