@@ -258,7 +258,7 @@ fn current(dep: &Dependency, snapshot: &Snapshot) -> Result<Current> {
         DependencyKind::GithubRelease { .. } | DependencyKind::Golang { .. } => {
             let blobs = current_blobs(dep, snapshot)?;
             // The lowest platform is the one that moves first; the first template wins a tie.
-            let (v, path) = blobs.iter().fold(&blobs[0], |low, b| if b.0 < low.0 { b } else { low }).clone();
+            let (v, path) = blobs.iter().min_by(|a, b| a.0.cmp(&b.0)).cloned().expect("a blob kind has a template");
             let mut files = vec!["config/blobs.yml".to_string()];
             for (_, blob) in &blobs {
                 for spec in snapshot.specs_using_blob(blob) {
