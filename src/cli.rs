@@ -125,16 +125,16 @@ fn bump_cmd(source: &std::path::Path, repo: &std::path::Path, only: &[String], d
             println!("  {} {} ({}, object {object})", p.name, p.fingerprint, p.digest);
         }
     }
-    for b in done {
+    for (b, blob) in done.iter().flat_map(|b| b.blobs.iter().map(move |blob| (b, blob))) {
         println!(
             "{}: {} -> {} ({}, sha256 {}, object {}){}",
             b.name,
             b.from,
             b.to,
-            b.new_blob,
-            b.sha256,
-            if dry_run { "-" } else { b.object_id.as_str() },
-            if b.expected_from.is_none() { " NOT verified upstream" } else { "" }
+            blob.new_blob,
+            blob.sha256,
+            if dry_run { "-" } else { blob.object_id.as_str() },
+            if blob.expected_from.is_none() { " NOT verified upstream" } else { "" }
         );
     }
     Ok(())

@@ -8,8 +8,8 @@
 //! | blob `…/nats-server-v{v}-linux-amd64.tar.gz` | `nats-server` | nats-io/nats-server | same major |
 //! | blob `…/gnatsd-v{v}-linux-amd64.zip` | `gnatsd` | nats-io/gnatsd | same major |
 //! | blob `…/etcd-v{v}-linux-amd64.tar.gz` | `etcd` | etcd-io/etcd | same major |
-//! | blobs `…/go{v}.linux-amd64.tar.gz`, one minor line | `golang` | Go downloads | same major |
-//! | the same, several minor lines | `golang-1.N` each | Go downloads | `~1.N` |
+//! | blobs `…/go{v}.<os>-<arch>.tar.gz` or `.zip`, one minor line | `golang`, every platform's blob | Go downloads | same major |
+//! | the same, several minor lines | `golang-1.N` each, every platform's blob of its line | Go downloads | `~1.N` |
 //! | go.mod requires `github.com/nats-io/nats-server/v2` | `nats-server` (`nats-server-module` beside a nats-server blob) | proxy | same major |
 //! | go.mod requires `github.com/nats-io/nats.go` | `nats.go` | proxy | same major |
 //! | go.mod requires `github.com/nats-io/gnatsd` | `gnatsd` (`gnatsd-module` beside a gnatsd blob) | proxy | same major |
@@ -69,7 +69,10 @@ const BLOB_RULES: &[BlobRule] = &[
     },
 ];
 
-const GOLANG_PATTERN: &str = r"^((?:[^/]+/)*)go([0-9][^/]*)\.linux-amd64\.tar\.gz$";
+/// A Go toolchain archive of any platform: `go1.26.7.linux-amd64.tar.gz`, `go1.26.7.windows-amd64.zip`
+/// (directory, version, `<os>-<arch>`, extension); the source archive (`go1.26.7.src.tar.gz`) is not one.
+const GOLANG_PATTERN: &str =
+    r"^((?:[^/]+/)*)go([0-9]+(?:\.[0-9]+)*(?:(?:rc|beta)[0-9]+)?)\.([a-z0-9]+-[a-z0-9]+)\.(tar\.gz|zip)$";
 
 /// What the release tracks: its known upstream blobs, its Go toolchain blobs, the modules its
 /// go.mod files require, and the vendored golang packages it holds (from `golang_release`).
@@ -118,30 +121,36 @@ fn upstream_blob_dependencies(blob_paths: &[&String]) -> Vec<Dependency> {
     out
 }
 
-/// Go toolchain blobs: one dependency per minor line, or one `golang` when there is one line.
+/// Go toolchain blobs: one dependency per minor line, or one `golang` when there is one line,
+/// each with one template per platform the line has a blob for (linux first), so that every
+/// platform moves together.
 fn golang_dependencies(blob_paths: &[&String]) -> Vec<Dependency> {
     let re = Regex::new(GOLANG_PATTERN).expect("static pattern");
-    let mut lines: BTreeMap<(u64, u64), (Version, String)> = BTreeMap::new();
+    // (major, minor) → (whether not linux, template) → the platform's highest version there.
+    let mut lines: BTreeMap<(u64, u64), BTreeMap<(bool, String), Version>> = BTreeMap::new();
     for path in blob_paths {
         let Some(c) = re.captures(path) else { continue };
         let Some(v) = Version::parse(Scheme::Go, &c[2]) else { continue };
-        let template = format!("{}go{{version}}.linux-amd64.tar.gz", &c[1]);
-        let entry = lines.entry((v.major(), v.minor())).or_insert_with(|| (v.clone(), template.clone()));
-        if v > entry.0 {
-            *entry = (v, template);
+        let template = format!("{}go{{version}}.{}.{}", &c[1], &c[3], &c[4]);
+        let platforms = lines.entry((v.major(), v.minor())).or_default();
+        let highest = platforms.entry((!c[3].starts_with("linux-"), template)).or_insert_with(|| v.clone());
+        if v > *highest {
+            *highest = v;
         }
     }
     let several = lines.len() > 1;
     lines
         .iter()
-        .map(|((major, minor), (v, template))| {
-            let blob = Template::parse(template, true).expect("built with {version} once");
+        .map(|((major, minor), platforms)| {
+            let blobs: Vec<Template> =
+                platforms.keys().map(|(_, t)| Template::parse(t, true).expect("built with {version} once")).collect();
+            let v = platforms.values().max().expect("a line has a blob");
             let (name, constraint) = if several {
                 (format!("golang-{major}.{minor}"), Constraint::same_minor(v))
             } else {
                 ("golang".to_string(), Constraint::same_major(v))
             };
-            Dependency { name, constraint: Some(constraint), prerelease: false, kind: DependencyKind::Golang { blob } }
+            Dependency { name, constraint: Some(constraint), prerelease: false, kind: DependencyKind::Golang { blobs } }
         })
         .collect()
 }
@@ -239,6 +248,59 @@ fn module_name(module: &str, taken: &[String]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn golang_templates(d: &Dependency) -> Vec<String> {
+        d.kind.blobs().unwrap().iter().map(Template::as_text).collect()
+    }
+
+    #[test]
+    fn every_platforms_golang_blob_of_a_line_joins_that_lines_dependency() {
+        // Shaped like bosh-package-golang-release's config/blobs.yml: two lines, three platforms.
+        let mut paths: Vec<String> = Vec::new();
+        for v in ["1.25.14", "1.26.7"] {
+            for platform in ["darwin-amd64.tar.gz", "linux-amd64.tar.gz", "windows-amd64.zip"] {
+                paths.push(format!("go{v}.{platform}"));
+            }
+        }
+        paths.push("go1.26.7.src.tar.gz".into());
+        let refs: Vec<&String> = paths.iter().collect();
+        let deps = golang_dependencies(&refs);
+        let names: Vec<&str> = deps.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["golang-1.25", "golang-1.26"]);
+        for d in &deps {
+            assert_eq!(
+                golang_templates(d),
+                ["go{version}.linux-amd64.tar.gz", "go{version}.darwin-amd64.tar.gz", "go{version}.windows-amd64.zip"]
+            );
+        }
+        let constraints: Vec<String> = deps.iter().map(|d| d.constraint.as_ref().unwrap().to_string()).collect();
+        assert_eq!(constraints, ["~1.25", "~1.26"]);
+    }
+
+    #[test]
+    fn one_line_is_golang_and_each_platform_keeps_its_directory_and_arch() {
+        let paths: Vec<String> = [
+            "golang/go1.22.5.linux-amd64.tar.gz",
+            "golang/go1.22.4.linux-arm64.tar.gz",
+            "golang/go1.22.3.darwin-arm64.tar.gz",
+            "golang/go1.22.2.linux-amd64.tar.gz",
+            "nats/nats-server-v2.10.0-linux-amd64.tar.gz",
+        ]
+        .map(String::from)
+        .to_vec();
+        let refs: Vec<&String> = paths.iter().collect();
+        let deps = golang_dependencies(&refs);
+        assert_eq!(deps.len(), 1);
+        assert_eq!(deps[0].name, "golang");
+        assert_eq!(
+            golang_templates(&deps[0]),
+            [
+                "golang/go{version}.linux-amd64.tar.gz",
+                "golang/go{version}.linux-arm64.tar.gz",
+                "golang/go{version}.darwin-arm64.tar.gz"
+            ]
+        );
+    }
 
     #[test]
     fn module_names_are_stable() {

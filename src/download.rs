@@ -50,9 +50,16 @@ pub struct Downloaded {
 
 const SUMS_ASSETS: &[&str] = &["SHA256SUMS", "sha256sums.txt", "SHA256SUMS.txt", "checksums.txt"];
 
-/// Finds the artifact of `version` of `dep` in `offer` and its expected sha256 (fetching a
-/// sums asset when that is where the sum is).
-pub async fn resolve(http: &Http, source: &Source, dep: &Dependency, offer: &Offer, version: &str) -> Result<Artifact> {
+/// Finds the artifacts of `version` of `dep` in `offer`, one per blob template (a golang
+/// dependency has one per platform), each with its expected sha256 (fetching a sums asset when
+/// that is where the sum is).
+pub async fn resolve(
+    http: &Http,
+    source: &Source,
+    dep: &Dependency,
+    offer: &Offer,
+    version: &str,
+) -> Result<Vec<Artifact>> {
     let token = source.upstream_token();
     match (&dep.kind, offer) {
         (DependencyKind::GithubRelease { tag, asset, checksums, upstream, .. }, Offer::Github(releases)) => {
@@ -96,7 +103,7 @@ pub async fn resolve(http: &Http, source: &Source, dep: &Dependency, offer: &Off
             {
                 expected = Some(Expected { sha256: d.to_ascii_lowercase(), from: "the GitHub asset digest".into() });
             }
-            Ok(Artifact {
+            Ok(vec![Artifact {
                 dependency: dep.name.clone(),
                 url,
                 display_url: a.browser_download_url.clone(),
@@ -104,30 +111,35 @@ pub async fn resolve(http: &Http, source: &Source, dep: &Dependency, offer: &Off
                 size: Some(a.size),
                 expected,
                 authenticated,
-            })
+            }])
         }
-        (DependencyKind::Golang { blob }, Offer::Go(releases)) => {
-            let filename = blob.file_name().render(version);
-            let file = releases
-                .iter()
-                .find_map(|r| r.file(&filename))
-                .ok_or_else(|| Error::dependency(&dep.name, format!("the Go downloads index has no {filename}")))?;
-            let url = golang::file_url(&source.go_downloads_url, &filename);
-            Ok(Artifact {
-                dependency: dep.name.clone(),
-                display_url: url.to_string(),
-                url,
-                filename,
-                size: Some(file.size),
-                expected: (!file.sha256.is_empty()).then(|| Expected {
-                    sha256: file.sha256.to_ascii_lowercase(),
-                    from: format!("the Go downloads index ({})", golang::index_url(&source.go_downloads_url)),
-                }),
-                authenticated: false,
-            })
+        (DependencyKind::Golang { blobs }, Offer::Go(releases)) => {
+            blobs.iter().map(|blob| go_artifact(source, dep, releases, &blob.file_name().render(version))).collect()
         }
         _ => Err(Error::dependency(&dep.name, "has no artifact to download (not a blob dependency)")),
     }
+}
+
+/// The Go download `filename`, with the sha256 the index gives it; missing from the index, an
+/// error naming the dependency and the file.
+fn go_artifact(source: &Source, dep: &Dependency, releases: &[golang::GoRelease], filename: &str) -> Result<Artifact> {
+    let file = releases
+        .iter()
+        .find_map(|r| r.file(filename))
+        .ok_or_else(|| Error::dependency(&dep.name, format!("the Go downloads index has no {filename}")))?;
+    let url = golang::file_url(&source.go_downloads_url, filename);
+    Ok(Artifact {
+        dependency: dep.name.clone(),
+        display_url: url.to_string(),
+        url,
+        filename: filename.to_string(),
+        size: Some(file.size),
+        expected: (!file.sha256.is_empty()).then(|| Expected {
+            sha256: file.sha256.to_ascii_lowercase(),
+            from: format!("the Go downloads index ({})", golang::index_url(&source.go_downloads_url)),
+        }),
+        authenticated: false,
+    })
 }
 
 fn asset_url(a: &crate::upstream::github::Asset, token: Option<&Secret>) -> (Url, bool) {

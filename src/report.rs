@@ -161,12 +161,19 @@ pub struct BumpSummary {
     pub from: String,
     pub to: String,
     pub release_notes: Option<String>,
+    pub blobstore: String,
+    /// Each blob the bump replaced: one, or one per platform for golang.
+    pub blobs: Vec<BlobSummary>,
+}
+
+/// One blob of a [`BumpSummary`]: where it came from, how it was verified, where it went.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlobSummary {
     pub artifact_url: String,
     pub sha256: String,
     /// Where the expected sum came from; `None`: upstream publishes none.
     pub expected_from: Option<String>,
     pub object_id: String,
-    pub blobstore: String,
     pub old_blob: String,
     pub new_blob: String,
 }
@@ -335,21 +342,22 @@ pub fn pr_body(
         return finish_body(out, files, check_by_hand, build);
     }
     out.push_str("\n### Verification\n\n");
-    for (i, b) in bumps.iter().enumerate() {
+    let blobs = bumps.iter().flat_map(|b| b.blobs.iter().map(move |blob| (b, blob)));
+    for (i, (b, blob)) in blobs.enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        out.push_str(&format!("**{}** `{}`\n\n", escape_markdown(&b.name), b.new_blob));
-        out.push_str(&format!("- artifact: {}\n", b.artifact_url));
-        out.push_str(&format!("- sha256: `{}`\n", b.sha256));
-        match &b.expected_from {
+        out.push_str(&format!("**{}** `{}`\n\n", escape_markdown(&b.name), blob.new_blob));
+        out.push_str(&format!("- artifact: {}\n", blob.artifact_url));
+        out.push_str(&format!("- sha256: `{}`\n", blob.sha256));
+        match &blob.expected_from {
             Some(from) => out.push_str(&format!("- verified against: {from}\n")),
             None => out.push_str(
                 "- **not verified upstream**: the release publishes no checksum for this file; the sha256 above is what was downloaded\n",
             ),
         }
-        out.push_str(&format!("- blobstore object: `{}` ({})\n", b.object_id, b.blobstore));
-        out.push_str(&format!("- replaces: `{}`\n", b.old_blob));
+        out.push_str(&format!("- blobstore object: `{}` ({})\n", blob.object_id, b.blobstore));
+        out.push_str(&format!("- replaces: `{}`\n", blob.old_blob));
     }
     finish_body(out, files, check_by_hand, build)
 }
@@ -441,16 +449,19 @@ mod tests {
             from: from.into(),
             to: to.into(),
             release_notes: Some(format!("https://github.com/etcd-io/etcd/releases/tag/v{to}")),
-            artifact_url: format!(
-                "https://github.com/etcd-io/etcd/releases/download/v{to}/etcd-v{to}-linux-amd64.tar.gz"
-            ),
-            sha256: "ab".repeat(32),
-            expected_from: verified
-                .then(|| format!("SHA256SUMS (https://github.com/etcd-io/etcd/releases/download/v{to}/SHA256SUMS)")),
-            object_id: "11111111-2222-4333-8444-555555555555".into(),
             blobstore: "s3 bucket etcd-release-blobs".into(),
-            old_blob: format!("etcd/etcd-v{from}-linux-amd64.tar.gz"),
-            new_blob: format!("etcd/etcd-v{to}-linux-amd64.tar.gz"),
+            blobs: vec![BlobSummary {
+                artifact_url: format!(
+                    "https://github.com/etcd-io/etcd/releases/download/v{to}/etcd-v{to}-linux-amd64.tar.gz"
+                ),
+                sha256: "ab".repeat(32),
+                expected_from: verified.then(|| {
+                    format!("SHA256SUMS (https://github.com/etcd-io/etcd/releases/download/v{to}/SHA256SUMS)")
+                }),
+                object_id: "11111111-2222-4333-8444-555555555555".into(),
+                old_blob: format!("etcd/etcd-v{from}-linux-amd64.tar.gz"),
+                new_blob: format!("etcd/etcd-v{to}-linux-amd64.tar.gz"),
+            }],
         }
     }
 
@@ -482,6 +493,31 @@ mod tests {
         let body = pr_body(&bumps, &[], &[], &[], &[], None);
         assert!(body.contains("**not verified upstream**"));
         assert!(!body.contains("this build"));
+    }
+
+    #[test]
+    fn a_golang_bump_on_every_platform_is_one_row_and_lists_each_blob_with_its_own_sum_and_object() {
+        let blob = |platform: &str, n: char| BlobSummary {
+            artifact_url: format!("https://go.dev/dl/go1.26.7.{platform}"),
+            sha256: n.to_string().repeat(64),
+            expected_from: Some("the Go downloads index (https://go.dev/dl/?mode=json&include=all)".into()),
+            object_id: format!("{n}{n}{n}{n}{n}{n}{n}{n}-2222-4333-8444-555555555555"),
+            old_blob: format!("go1.26.6.{platform}"),
+            new_blob: format!("go1.26.7.{platform}"),
+        };
+        let golang = BumpSummary {
+            name: "golang-1.26".into(),
+            from: "1.26.6".into(),
+            to: "1.26.7".into(),
+            release_notes: Some("https://go.dev/doc/devel/release#go1.26.7".into()),
+            blobstore: "local blobstore".into(),
+            blobs: vec![
+                blob("linux-amd64.tar.gz", 'a'),
+                blob("darwin-amd64.tar.gz", 'b'),
+                blob("windows-amd64.zip", 'c'),
+            ],
+        };
+        insta::assert_snapshot!(pr_body(&[golang], &[], &[], &["config/blobs.yml".into()], &[], None));
     }
 
     #[test]

@@ -45,6 +45,7 @@ fn run_case(dir: &Path) {
                 object_id: Some(b["object_id"].as_str().unwrap().into()),
                 sha: b["sha"].as_str().unwrap().into(),
             },
+            rewrite_version_files: b["rewrite_version_files"].as_bool().unwrap_or(false),
         })
         .collect();
     let result = apply(&DirFiles::new(&dir.join("in")), &bumps);
@@ -105,6 +106,7 @@ edit_cases! {
     etcd_sha1_entry_becomes_sha256_and_glob_stays,
     glob_that_would_stop_matching_is_an_error,
     golang_go1_9_sorts_before_go1_10_and_exact_refs_move,
+    golang_platforms_move_together_and_version_files_keep_their_newline,
     preserves_spec_comments_and_rewrites_packaging_stem_in_a_legacy_file,
 }
 

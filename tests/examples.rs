@@ -212,7 +212,7 @@ fn example_sources_pass_the_real_parser() {
 /// Each example is the pipeline its file name promises.
 #[test]
 fn examples_track_what_their_users_need() {
-    let kinds = |file: &str| -> Vec<(String, String, Option<String>)> {
+    let kinds = |file: &str| -> Vec<(String, String, Option<String>, usize)> {
         let pipeline = load(&ci().join(file));
         let sources = currency_resources(&pipeline);
         assert_eq!(sources.len(), 1, "{file}: one currency resource");
@@ -220,13 +220,16 @@ fn examples_track_what_their_users_need() {
         let (parsed, _) = parsed_source(file, name, source);
         let deps = parsed.dependencies.unwrap_or_else(|| panic!("{file}: no dependencies listed"));
         deps.iter()
-            .map(|d| (d.name.clone(), d.kind.name().to_string(), d.constraint.as_ref().map(|c| c.as_str().to_string())))
+            .map(|d| {
+                let constraint = d.constraint.as_ref().map(|c| c.as_str().to_string());
+                (d.name.clone(), d.kind.name().to_string(), constraint, d.kind.blobs().map_or(0, <[_]>::len))
+            })
             .collect()
     };
     let nats = kinds("examples/nats-release.yml");
-    let names: Vec<&str> = nats.iter().map(|(n, _, _)| n.as_str()).collect();
+    let names: Vec<&str> = nats.iter().map(|(n, _, _, _)| n.as_str()).collect();
     assert_eq!(names, ["nats-server", "nats.go"]);
-    assert!(nats.iter().all(|(_, k, _)| k == "go-module"), "{nats:?}");
+    assert!(nats.iter().all(|(_, k, _, _)| k == "go-module"), "{nats:?}");
 
     let etcd = kinds("examples/etcd-release.yml");
     assert_eq!(etcd.len(), 1);
@@ -234,7 +237,8 @@ fn examples_track_what_their_users_need() {
 
     let golang = kinds("examples/golang-release.yml");
     assert_eq!(golang.len(), 2, "{golang:?}");
-    assert!(golang.iter().all(|(_, k, _)| k == "golang"), "{golang:?}");
+    assert!(golang.iter().all(|(_, k, _, _)| k == "golang"), "{golang:?}");
+    assert!(golang.iter().all(|(_, _, _, platforms)| *platforms == 3), "linux, darwin and windows: {golang:?}");
     assert!(golang[0].2.as_deref().is_some_and(|c| c == "~1.22"), "{golang:?}");
     assert!(golang[1].2.as_deref().is_some_and(|c| c == "~1.23"), "{golang:?}");
 

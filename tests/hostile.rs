@@ -601,7 +601,7 @@ fn a_checkout_whose_config_or_blobs_directory_is_a_symlink_is_refused() {
     out.assert_success();
     assert!(checkout.join("blobs/golang/go1.10.3.linux-amd64.tar.gz").is_file(), "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(checkout.join(".blobs/0123abcd")).unwrap(), "old go", "the cache is left alone");
-    assert_eq!(support::files_under(&w.blobstore).len(), 1, "one upload to the local blobstore");
+    assert_eq!(support::files_under(&w.blobstore).len(), 2, "one upload per platform to the local blobstore");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -108,23 +108,29 @@ fn a_golang_bump_uploads_the_blob_pushes_a_branch_and_opens_a_pr() {
     let pr_url = printed["metadata"][0]["value"].as_str().unwrap().to_string();
     assert_eq!(printed["metadata"][0]["name"], "golang");
 
-    // The blob is in the blobstore, byte for byte.
-    let served = w.up.go_file_bytes("go1.10.3.linux-amd64.tar.gz");
+    // Both platforms' blobs are in the blobstore, byte for byte: darwin moves with linux.
     let objects = w.objects();
-    assert_eq!(objects.len(), 1, "{objects:?}");
-    assert_eq!(std::fs::read(&objects[0]).unwrap(), served);
-    let object_id = objects[0].file_name().unwrap().to_str().unwrap().to_string();
+    assert_eq!(objects.len(), 2, "{objects:?}");
+    let object_of = |filename: &str| {
+        let served = w.up.go_file_bytes(filename);
+        let object = objects.iter().find(|o| std::fs::read(o).unwrap() == served).expect("uploaded");
+        (served, object.file_name().unwrap().to_str().unwrap().to_string())
+    };
+    let (linux, linux_id) = object_of("go1.10.3.linux-amd64.tar.gz");
+    let (darwin, darwin_id) = object_of("go1.10.3.darwin-amd64.tar.gz");
 
-    // The branch holds blobs.yml in bosh-cli's form and order (go1.9 before go1.10), the spec and
-    // the packaging script moved to the new blob, and nothing else changed.
+    // The branch holds blobs.yml in bosh-cli's form and order (go1.10 of each platform replacing
+    // go1.9), the spec and the packaging script moved to the new blob, and nothing else changed.
     let blobs = w.branch_file("currency/golang", "config/blobs.yml").unwrap();
     assert_eq!(
         blobs,
         format!(
-            "golang/go1.9.7.darwin-amd64.tar.gz:\n  size: 100\n  object_id: 0b0e5e0c-1c2d-4e3f-5a6b-7c8d9e0f1a2b\n  sha: sha256:1111111111111111111111111111111111111111111111111111111111111111\n\
-             golang/go1.10.3.linux-amd64.tar.gz:\n  size: {}\n  object_id: {object_id}\n  sha: sha256:{}\n",
-            served.len(),
-            sha256_hex(&served)
+            "golang/go1.10.3.darwin-amd64.tar.gz:\n  size: {}\n  object_id: {darwin_id}\n  sha: sha256:{}\n\
+             golang/go1.10.3.linux-amd64.tar.gz:\n  size: {}\n  object_id: {linux_id}\n  sha: sha256:{}\n",
+            darwin.len(),
+            sha256_hex(&darwin),
+            linux.len(),
+            sha256_hex(&linux)
         )
     );
     assert!(
@@ -154,9 +160,11 @@ fn a_golang_bump_uploads_the_blob_pushes_a_branch_and_opens_a_pr() {
     assert_eq!(pr["head"]["ref"], "currency/golang");
     assert_eq!(pr["base"]["ref"], "main");
     let body = pr["body"].as_str().unwrap();
-    assert!(body.contains(&sha256_hex(&served)), "{body}");
+    for (bytes, id) in [(&linux, &linux_id), (&darwin, &darwin_id)] {
+        assert!(body.contains(&sha256_hex(bytes)), "{body}");
+        assert!(body.contains(id.as_str()), "{body}");
+    }
     assert!(body.contains("the Go downloads index"), "{body}");
-    assert!(body.contains(&object_id), "{body}");
     assert!(body.contains("https://ci.example.com/builds/4242"), "{body}");
     let number = pr["number"].as_u64().unwrap();
     assert_eq!(w.up.labels_of(REPO, number), ["dependencies", "golang"]);
@@ -238,8 +246,9 @@ fn grouped_bumps_share_one_branch_and_one_pr() {
     );
     let blobs = w.branch_file("currency/all", "config/blobs.yml").unwrap();
     assert!(blobs.contains("go1.22.5.linux-amd64.tar.gz") && blobs.contains("go1.23.3.linux-amd64.tar.gz"));
-    assert!(blobs.contains("go1.23.1.windows-amd64.zip"), "other blobs stay");
-    assert_eq!(w.objects().len(), 2);
+    assert!(blobs.contains("go1.23.3.windows-amd64.zip"), "1.23's windows blob moves with its linux one");
+    assert!(!blobs.contains("go1.23.1"), "{blobs}");
+    assert_eq!(w.objects().len(), 3);
 }
 
 #[test]
@@ -396,14 +405,17 @@ fn currency_bump_edits_a_local_checkout_and_uploads() {
         &[("CURRENCY_RETRY_BASE_MS", "5")],
     );
     out.assert_success();
-    assert!(out.stdout.starts_with("golang: 1.9.7 -> 1.10.3"), "{}", out.stdout);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "one line per platform's blob: {}", out.stdout);
+    assert!(lines[0].starts_with("golang: 1.9.7 -> 1.10.3 (golang/go1.10.3.linux-amd64.tar.gz"), "{}", out.stdout);
+    assert!(lines[1].starts_with("golang: 1.9.7 -> 1.10.3 (golang/go1.10.3.darwin-amd64.tar.gz"), "{}", out.stdout);
     let blobs = std::fs::read_to_string(checkout.join("config/blobs.yml")).unwrap();
     assert!(blobs.contains("golang/go1.10.3.linux-amd64.tar.gz"));
-    assert_eq!(
-        std::fs::read(checkout.join("blobs/golang/go1.10.3.linux-amd64.tar.gz")).unwrap(),
-        w.up.go_file_bytes("go1.10.3.linux-amd64.tar.gz")
-    );
-    assert_eq!(w.objects().len(), 1);
+    for platform in ["linux-amd64.tar.gz", "darwin-amd64.tar.gz"] {
+        let name = format!("go1.10.3.{platform}");
+        assert_eq!(std::fs::read(checkout.join("blobs/golang").join(&name)).unwrap(), w.up.go_file_bytes(&name));
+    }
+    assert_eq!(w.objects().len(), 2);
     assert_eq!(fixtures::branches(&w.bare), ["main"], "bump pushes nothing");
     let status = fixtures::git(&checkout, ["status", "--porcelain"]);
     assert_eq!(

@@ -77,8 +77,8 @@ impl World {
     }
 
     /// Asserts the end state every race must reach: the branch, one open PR for it, and the
-    /// branch's blobs.yml naming one object for the new blob, present in the blobstore with the
-    /// bytes upstream served.
+    /// branch's blobs.yml naming one object for each new blob (linux and darwin move together),
+    /// present in the blobstore with the bytes upstream served.
     fn assert_one_branch_one_pr_one_blob(&self) {
         assert_eq!(fixtures::branches(&self.bare), [BRANCH, "main"]);
         let pulls = self.pulls();
@@ -87,16 +87,18 @@ impl World {
         assert_eq!(pulls[0]["title"], "Bump golang from 1.9.7 to 1.10.3");
         let blobs = fixtures::read_file(&self.bare, BRANCH, "config/blobs.yml").unwrap();
         let entries: Vec<&str> = blobs.lines().filter(|l| l.starts_with("golang/go1.10.3")).collect();
-        assert_eq!(entries.len(), 1, "{blobs}");
-        let object_id = blobs
-            .split("golang/go1.10.3.linux-amd64.tar.gz:\n")
-            .nth(1)
-            .and_then(|rest| rest.lines().find_map(|l| l.trim().strip_prefix("object_id: ")))
-            .unwrap_or_else(|| panic!("no object_id for the new blob:\n{blobs}"))
-            .to_string();
-        let served = self.up.go_file_bytes("go1.10.3.linux-amd64.tar.gz");
-        let object = self.blobstore.join(&object_id);
-        assert_eq!(std::fs::read(&object).unwrap_or_default(), served, "object {object_id} is the blob");
+        assert_eq!(entries.len(), 2, "{blobs}");
+        for file in ["go1.10.3.linux-amd64.tar.gz", "go1.10.3.darwin-amd64.tar.gz"] {
+            let object_id = blobs
+                .split(&format!("golang/{file}:\n"))
+                .nth(1)
+                .and_then(|rest| rest.lines().find_map(|l| l.trim().strip_prefix("object_id: ")))
+                .unwrap_or_else(|| panic!("no object_id for the new blob {file}:\n{blobs}"))
+                .to_string();
+            let served = self.up.go_file_bytes(file);
+            let object = self.blobstore.join(&object_id);
+            assert_eq!(std::fs::read(&object).unwrap_or_default(), served, "object {object_id} is the blob {file}");
+        }
         let log = fixtures::git(&self.bare, ["log", "--format=%s", &format!("main..{BRANCH}")]);
         assert_eq!(log.trim(), "Bump golang from 1.9.7 to 1.10.3", "one commit on the base");
     }

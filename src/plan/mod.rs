@@ -4,11 +4,12 @@
 //! Rules:
 //! - a blob dependency's current version is the highest version among the `config/blobs.yml`
 //!   keys matching its template *and* its constraint (so two lines of one upstream are two
-//!   dependencies); a module's is the lowest version required by the go.mod files it covers
+//!   dependencies); a golang dependency with one template per platform is as current as its
+//!   lowest platform, and a module as the lowest version required by the go.mod files it covers
 //!   (the one that will move first);
 //! - candidates are the upstream versions that parse, pass the prerelease rule (upstream's
 //!   prerelease flag and the version's own prerelease part both count) and, for blobs, actually
-//!   carry the artifact the blob is made from;
+//!   carry the artifact the blob is made from (for golang, every platform's file);
 //! - `latest` is the highest candidate inside the constraint, `newest` the highest overall;
 //! - the target is `latest` when it is higher than the current version.
 
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::detect::Detected;
 use crate::error::{Error, Result};
 use crate::release::snapshot::Snapshot;
-use crate::source::{Dependency, DependencyKind, Source};
+use crate::source::{Dependency, DependencyKind, Source, Template};
 use crate::upstream::{Offer, UpstreamKey};
 use crate::version::{Scheme, Version};
 
@@ -169,14 +170,15 @@ pub fn candidates(dep: &Dependency, offer: &Offer) -> Vec<Candidate> {
                 out.push(Candidate { version: v, notes_url: r.html_url.clone(), published_at: r.published_at.clone() });
             }
         }
-        (DependencyKind::Golang { blob }, Offer::Go(releases)) => {
-            let file = blob.file_name();
+        (DependencyKind::Golang { blobs }, Offer::Go(releases)) => {
+            let files: Vec<Template> = blobs.iter().map(Template::file_name).collect();
             for r in releases.iter() {
                 let Some(v) = Version::parse(Scheme::Go, &r.version) else { continue };
                 if (!r.stable || v.is_prerelease()) && !dep.prerelease {
                     continue;
                 }
-                if r.file(&file.render(v.as_str())).is_none() {
+                // Every platform's file, or the platforms could not move together.
+                if files.iter().any(|f| r.file(&f.render(v.as_str())).is_none()) {
                     continue;
                 }
                 out.push(Candidate {
@@ -226,32 +228,51 @@ struct Current {
     files: Vec<String>,
 }
 
+/// The current blob of each of `dep`'s templates (one per platform for golang), in template
+/// order: the highest version among the `config/blobs.yml` keys matching the template and the
+/// constraint. A template no key matches is an error naming it; kinds without blobs have none.
+pub fn current_blobs(dep: &Dependency, snapshot: &Snapshot) -> Result<Vec<(Version, String)>> {
+    let scheme = if matches!(dep.kind, DependencyKind::Golang { .. }) { Scheme::Go } else { Scheme::Semver };
+    let mut out = Vec::new();
+    for blob in dep.kind.blobs().unwrap_or_default() {
+        let best = snapshot
+            .blobs
+            .entries
+            .keys()
+            .filter_map(|path| {
+                let v = Version::parse(scheme, blob.extract(path)?)?;
+                let inside = dep.constraint.as_ref().is_none_or(|c| c.matches(&v, true));
+                inside.then(|| (v, path.clone()))
+            })
+            .max_by(|a, b| a.0.cmp(&b.0));
+        out.push(best.ok_or_else(|| {
+            Error::dependency(
+                &dep.name,
+                format!(
+                    "no blob in config/blobs.yml matches {}{}",
+                    blob.as_text(),
+                    dep.constraint.as_ref().map(|c| format!(" within {c}")).unwrap_or_default()
+                ),
+            )
+        })?);
+    }
+    Ok(out)
+}
+
 fn current(dep: &Dependency, snapshot: &Snapshot) -> Result<Current> {
     match &dep.kind {
-        DependencyKind::GithubRelease { blob, .. } | DependencyKind::Golang { blob } => {
-            let scheme = if matches!(dep.kind, DependencyKind::Golang { .. }) { Scheme::Go } else { Scheme::Semver };
-            let best = snapshot
-                .blobs
-                .entries
-                .keys()
-                .filter_map(|path| {
-                    let v = Version::parse(scheme, blob.extract(path)?)?;
-                    let inside = dep.constraint.as_ref().is_none_or(|c| c.matches(&v, true));
-                    inside.then(|| (v, path.clone()))
-                })
-                .max_by(|a, b| a.0.cmp(&b.0));
-            let Some((v, path)) = best else {
-                return Err(Error::dependency(
-                    &dep.name,
-                    format!(
-                        "no blob in config/blobs.yml matches {}{}",
-                        blob.as_text(),
-                        dep.constraint.as_ref().map(|c| format!(" within {c}")).unwrap_or_default()
-                    ),
-                ));
-            };
+        DependencyKind::GithubRelease { .. } | DependencyKind::Golang { .. } => {
+            let blobs = current_blobs(dep, snapshot)?;
+            // The lowest platform is the one that moves first; the first template wins a tie.
+            let (v, path) = blobs.iter().min_by(|a, b| a.0.cmp(&b.0)).cloned().expect("a blob kind has a template");
             let mut files = vec!["config/blobs.yml".to_string()];
-            files.extend(snapshot.specs_using_blob(&path));
+            for (_, blob) in &blobs {
+                for spec in snapshot.specs_using_blob(blob) {
+                    if !files.contains(&spec) {
+                        files.push(spec);
+                    }
+                }
+            }
             Ok(Current { version: Some(v), blob: Some(path), files })
         }
         DependencyKind::GoModule { module, go_mod } => {
@@ -317,11 +338,13 @@ pub fn plan(
         let latest = cands.iter().rfind(inside);
         let newest = cands.last();
         let target = latest.filter(|l| cur.version.as_ref().is_none_or(|c| l.version > *c));
-        let note = match (&latest, cands.is_empty()) {
-            (_, true) => Some(format!("{} offers no usable version", key.describe())),
-            (None, false) => Some("no upstream version inside the constraint".to_string()),
-            _ => None,
-        };
+        let note = incomplete_go_release(dep, offers.get(&key), latest.map(|c| &c.version)).or_else(|| {
+            match (&latest, cands.is_empty()) {
+                (_, true) => Some(format!("{} offers no usable version", key.describe())),
+                (None, false) => Some("no upstream version inside the constraint".to_string()),
+                _ => None,
+            }
+        });
         dependencies.push(PlannedDependency {
             name: dep.name.clone(),
             kind: Kind::of(&dep.kind),
@@ -346,6 +369,26 @@ pub fn plan(
         commit: commit.to_string(),
         dependencies,
     })
+}
+
+/// Why a golang dependency stays behind a newer Go release inside its constraint: the newest
+/// such release lacks one platform's file, and the platforms move only together.
+fn incomplete_go_release(dep: &Dependency, offer: Option<&Offer>, latest: Option<&Version>) -> Option<String> {
+    let (DependencyKind::Golang { blobs }, Some(Offer::Go(releases))) = (&dep.kind, offer) else { return None };
+    let (v, missing) = releases
+        .iter()
+        .filter_map(|r| {
+            let v = Version::parse(Scheme::Go, &r.version)?;
+            let usable = (r.stable && !v.is_prerelease()) || dep.prerelease;
+            let inside = dep.constraint.as_ref().is_none_or(|c| c.matches(&v, dep.prerelease));
+            if !usable || !inside || latest.is_some_and(|l| v <= *l) {
+                return None;
+            }
+            let missing = blobs.iter().map(|b| b.file_name().render(v.as_str())).find(|f| r.file(f).is_none())?;
+            Some((v, missing))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))?;
+    Some(format!("Go {v} is not a candidate: the Go downloads index has no {missing}, and the platforms move together"))
 }
 
 #[cfg(test)]
@@ -459,6 +502,80 @@ mod tests {
             p.dependencies.iter().map(|d| (text(&d.current), text(&d.target))).collect();
         assert_eq!(lines, [(Some("1.22.5"), Some("1.22.9")), (Some("1.23.2"), Some("1.23.4"))]);
         assert!(p.dependencies.iter().all(|d| text(&d.newest) == Some("1.24.0")));
+    }
+
+    /// A Go release offering the given files (`linux-amd64.tar.gz`, …) of its version.
+    fn go_release_for(version: &str, suffixes: &[&str]) -> golang::GoRelease {
+        let files: Vec<serde_json::Value> =
+            suffixes.iter().map(|s| json!({"filename": format!("go{version}.{s}")})).collect();
+        serde_json::from_value(json!({"version": format!("go{version}"), "stable": true, "files": files})).unwrap()
+    }
+
+    #[test]
+    fn golang_on_every_platform_is_as_current_as_its_lowest_platform_and_moves_only_where_all_are_offered() {
+        let platforms =
+            ["go{version}.linux-amd64.tar.gz", "go{version}.darwin-amd64.tar.gz", "go{version}.windows-amd64.zip"];
+        let source =
+            source(json!([{"name": "golang-1.26", "kind": "golang", "constraint": "~1.26", "blob": platforms}]));
+        let blobs = blobs_yml(&[
+            "go1.26.7.linux-amd64.tar.gz",
+            "go1.26.6.darwin-amd64.tar.gz",
+            "go1.26.7.windows-amd64.zip",
+            "go1.25.9.darwin-amd64.tar.gz",
+        ]);
+        let spec = |os: &str, ext: &str| format!("---\nname: golang-1.26-{os}\nfiles:\n- go1.26*.{os}-amd64.{ext}\n");
+        let (linux, darwin) = (spec("linux", "tar.gz"), spec("darwin", "tar.gz"));
+        let snap = snapshot(&[
+            ("config/blobs.yml", &blobs),
+            ("packages/golang-1.26-linux/spec", &linux),
+            ("packages/golang-1.26-darwin/spec", &darwin),
+        ]);
+        let all = ["linux-amd64.tar.gz", "darwin-amd64.tar.gz", "windows-amd64.zip"];
+        // 1.26.9 has no windows archive: not a candidate, though it is the newest.
+        let index =
+            vec![go_release_for("1.26.7", &all), go_release_for("1.26.8", &all), go_release_for("1.26.9", &all[..2])];
+        let p = planned(&source, &snap, &offers(&source, Offer::Go(Arc::new(index))));
+        let d = &p.dependencies[0];
+        assert_eq!((text(&d.current), text(&d.target)), (Some("1.26.6"), Some("1.26.8")));
+        assert_eq!(d.current_blob.as_deref(), Some("go1.26.6.darwin-amd64.tar.gz"));
+        assert_eq!(
+            d.files,
+            ["config/blobs.yml", "packages/golang-1.26-linux/spec", "packages/golang-1.26-darwin/spec"]
+        );
+        let versions: Vec<&str> = d.candidates.iter().map(|c| c.version.as_str()).collect();
+        assert_eq!(versions, ["1.26.7", "1.26.8"]);
+        assert_eq!(
+            d.note.as_deref(),
+            Some(
+                "Go 1.26.9 is not a candidate: the Go downloads index has no go1.26.9.windows-amd64.zip, and the platforms move together"
+            )
+        );
+        let currents = current_blobs(&source.dependencies.as_ref().unwrap()[0], &snap).unwrap();
+        let currents: Vec<(&str, &str)> = currents.iter().map(|(v, p)| (v.as_str(), p.as_str())).collect();
+        assert_eq!(
+            currents,
+            [
+                ("1.26.7", "go1.26.7.linux-amd64.tar.gz"),
+                ("1.26.6", "go1.26.6.darwin-amd64.tar.gz"),
+                ("1.26.7", "go1.26.7.windows-amd64.zip")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_platform_without_a_blob_on_the_line_is_an_error_naming_its_template() {
+        let platforms = ["go{version}.linux-amd64.tar.gz", "go{version}.windows-amd64.zip"];
+        let source = source(json!([{"name": "golang", "kind": "golang", "constraint": "~1.26", "blob": platforms}]));
+        let snap = snapshot(&[(
+            "config/blobs.yml",
+            &blobs_yml(&["go1.26.7.linux-amd64.tar.gz", "go1.25.1.windows-amd64.zip"]),
+        )]);
+        let detected = Detected { dependencies: source.dependencies.clone().unwrap() };
+        let e = plan(&source, "main", "abc", &snap, &detected, &BTreeMap::new()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "dependency golang: no blob in config/blobs.yml matches go{version}.windows-amd64.zip within ~1.26"
+        );
     }
 
     #[test]

@@ -310,8 +310,12 @@ mod tests {
     #[test]
     fn a_fingerprint_gives_the_go_version_of_the_newest_release_listing_it_for_that_name() {
         let snap = snapshot(&[("golang-1.23-linux", 3), ("golang-1.23-windows", 2), ("golang-1-linux", 3)]);
-        let cov = covered("golang", &templates(&["golang-{line}-linux", "golang-{line}-windows"]), None, &snap).unwrap();
-        assert_eq!(cov.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["golang-1.23-linux", "golang-1.23-windows"]);
+        let cov =
+            covered("golang", &templates(&["golang-{line}-linux", "golang-{line}-windows"]), None, &snap).unwrap();
+        assert_eq!(
+            cov.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["golang-1.23-linux", "golang-1.23-windows"]
+        );
         let (current, note) = current(&cov, &golang_release());
         assert_eq!(current.unwrap().as_str(), "1.23.2", "the lowest of the platforms");
         assert_eq!(note.unwrap(), "packages disagree: golang-1.23-linux 1.23.3, golang-1.23-windows 1.23.2");
@@ -336,10 +340,16 @@ mod tests {
     fn a_prefix_is_left_out_when_the_source_release_is_asked() {
         let snap = snapshot(&[("routing-golang-1.23-linux", 1), ("golang-1.23-linux", 3)]);
         let cov = covered("routing-golang", &templates(&["golang-{line}-linux"]), Some("routing"), &snap).unwrap();
-        assert_eq!((cov[0].name.as_str(), cov[0].source_name.as_str()), ("routing-golang-1.23-linux", "golang-1.23-linux"));
+        assert_eq!(
+            (cov[0].name.as_str(), cov[0].source_name.as_str()),
+            ("routing-golang-1.23-linux", "golang-1.23-linux")
+        );
         assert_eq!(current_of(&cov), Some("1.23.2".into()));
         let e = covered("x", &templates(&["golang-{line}-darwin"]), None, &snap).unwrap_err().to_string();
-        assert_eq!(e, "dependency x: no vendored package matches golang-{line}-darwin (no packages/golang-{line}-darwin/spec.lock)");
+        assert_eq!(
+            e,
+            "dependency x: no vendored package matches golang-{line}-darwin (no packages/golang-{line}-darwin/spec.lock)"
+        );
     }
 
     #[test]
@@ -354,7 +364,10 @@ mod tests {
             Some("https://github.com/cloudfoundry/bosh-package-golang-release/releases/tag/v0.3.0")
         );
         let gone = candidates(&templates(&["golang-1.23-linux"]), &source, "o/r").unwrap_err();
-        assert!(gone.starts_with("golang-1.23-linux is not in final release 0.3.0 of o/r (it offers golang-1.24-linux,"), "{gone}");
+        assert!(
+            gone.starts_with("golang-1.23-linux is not in final release 0.3.0 of o/r (it offers golang-1.24-linux,"),
+            "{gone}"
+        );
     }
 
     #[test]

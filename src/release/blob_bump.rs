@@ -12,7 +12,11 @@
 //!   its tarball);
 //! - in `packages/*/packaging` and `pre_packaging`, the old blob's stem (its file name without
 //!   `.tar.gz`/`.tgz`/`.zip`, usually the archive's top directory) becomes the new stem — which
-//!   also rewrites the file name and the path.
+//!   also rewrites the file name and the path;
+//! - with [`BlobBump::rewrite_version_files`] (Go toolchain blobs), a file under `packages/` whose
+//!   whole content is the old version, with or without one trailing newline, holds the new one
+//!   (golang-release keeps the Go version in `packages/<pkg>/version`); the newline stays as it
+//!   was.
 //!
 //! Several bumps apply one after the other to an overlay, so a grouped PR holds them all.
 
@@ -37,6 +41,8 @@ pub struct BlobBump {
     pub new_version: String,
     /// The entry of the new blob: `{size, object_id, sha: sha256:<hex>}`.
     pub entry: BlobEntry,
+    /// Whether files under `packages/` holding just the old version are rewritten to the new one.
+    pub rewrite_version_files: bool,
 }
 
 /// A line that still mentions an old version after the edits.
@@ -91,8 +97,15 @@ pub fn apply(repo: &dyn RepoFiles, bumps: &[BlobBump]) -> Result<Edits> {
     for bump in bumps {
         apply_one(repo, &paths, bump, &mut edits)?;
     }
-    // Mentions left anywhere, after all edits.
+    // Mentions left anywhere, after all edits: of each old version once (a Go toolchain's
+    // platforms usually share theirs).
+    let mut old_versions: Vec<&str> = Vec::new();
     for bump in bumps {
+        if !old_versions.contains(&bump.old_version.as_str()) {
+            old_versions.push(&bump.old_version);
+        }
+    }
+    for old_version in old_versions {
         for path in &paths {
             if path == BLOBS_YML || path.ends_with("go.sum") || path.starts_with("releases/") {
                 continue;
@@ -104,12 +117,12 @@ pub fn apply(repo: &dyn RepoFiles, bumps: &[BlobBump]) -> Result<Edits> {
             }
             let Ok(text) = String::from_utf8(bytes) else { continue };
             for (i, line) in text.lines().enumerate() {
-                if mentions(line, &bump.old_version) {
+                if mentions(line, old_version) {
                     edits.check_by_hand.push(HandCheck {
                         path: path.clone(),
                         line: i + 1,
                         text: line.trim().chars().take(160).collect(),
-                        version: bump.old_version.clone(),
+                        version: old_version.to_string(),
                     });
                 }
             }
@@ -144,6 +157,12 @@ fn apply_one(repo: &dyn RepoFiles, paths: &[String], bump: &BlobBump, edits: &mu
                     edits.files.insert(path.clone(), text.replace(old, new).into_bytes());
                 }
             }
+            ["packages", ..] if bump.rewrite_version_files => {
+                let Some(bytes) = edits.read(repo, path)? else { continue };
+                if let Some(new) = version_file(&bytes, &bump.old_version, &bump.new_version) {
+                    edits.files.insert(path.clone(), new);
+                }
+            }
             _ => {}
         }
     }
@@ -176,6 +195,16 @@ fn edit_spec(path: &str, text: &str, bump: &BlobBump) -> Result<Option<String>> 
     Ok(changed.then(|| lines.concat()))
 }
 
+/// The new content of a file that holds just `old` (with or without one trailing newline, which
+/// is kept), `None` for any other file.
+fn version_file(bytes: &[u8], old: &str, new: &str) -> Option<Vec<u8>> {
+    let (body, newline) = match bytes.strip_suffix(b"\n") {
+        Some(body) => (body, "\n"),
+        None => (bytes, ""),
+    };
+    (!old.is_empty() && old != new && body == old.as_bytes()).then(|| format!("{new}{newline}").into_bytes())
+}
+
 /// Whether `line` mentions `version` as a whole version (not as part of a longer one).
 fn mentions(line: &str, version: &str) -> bool {
     let mut start = 0;
@@ -206,6 +235,16 @@ mod tests {
         assert_eq!(stem("etcd/etcd-v3.3.15-linux-amd64.tar.gz"), "etcd-v3.3.15-linux-amd64");
         assert_eq!(stem("gnatsd-v1.4.1-linux-amd64.zip"), "gnatsd-v1.4.1-linux-amd64");
         assert_eq!(stem("go1.9.7.linux-amd64.tgz"), "go1.9.7.linux-amd64");
+    }
+
+    #[test]
+    fn a_version_file_holds_just_the_version_and_keeps_its_newline_or_its_lack_of_one() {
+        assert_eq!(version_file(b"1.26.6", "1.26.6", "1.26.7"), Some(b"1.26.7".to_vec()));
+        assert_eq!(version_file(b"1.26.6\n", "1.26.6", "1.26.7"), Some(b"1.26.7\n".to_vec()));
+        assert_eq!(version_file(b"1.26.6\n\n", "1.26.6", "1.26.7"), None, "one newline only");
+        assert_eq!(version_file(b"1.26.61", "1.26.6", "1.26.7"), None);
+        assert_eq!(version_file(b"go 1.26.6\n", "1.26.6", "1.26.7"), None);
+        assert_eq!(version_file(b" 1.26.6", "1.26.6", "1.26.7"), None);
     }
 
     #[test]

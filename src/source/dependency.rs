@@ -1,14 +1,16 @@
 //! One entry of `source.dependencies`, validated into a [`Dependency`]: a name usable in branches,
 //! a parsed constraint, and the keys of its kind (and only those): `github-release` (upstream
-//! repository, blob, asset, tag and checksums templates), `golang` (the blob template) and
-//! `go-module` (module path and go.mod files).
+//! repository, blob, asset, tag and checksums templates), `golang` (the blob template, or one
+//! per platform) and `go-module` (module path and go.mod files).
 
 use std::collections::BTreeSet;
 
 use url::Url;
 
 use super::vendored::{RawVendored, vendored_package};
-use super::{DEFAULT_GOLANG_BLOB, Dependency, DependencyKind, RawDependency, RepoSlug, Template, name_problem};
+use super::{
+    DEFAULT_GOLANG_BLOB, Dependency, DependencyKind, RawBlob, RawDependency, RepoSlug, Template, name_problem,
+};
 use crate::error::{Error, Result};
 use crate::files::is_safe_relative_path;
 use crate::version::Constraint;
@@ -77,10 +79,13 @@ fn github_release(d: &RawDependency, key: &str) -> Result<DependencyKind> {
         .ok_or_else(|| Error::config(format!("{key}.upstream"), "required key is missing (owner/repo)"))?;
     let upstream = RepoSlug::parse(upstream)
         .ok_or_else(|| Error::config(format!("{key}.upstream"), format!("{upstream:?} is not owner/repo")))?;
-    let blob = blob_template(
-        key,
-        d.blob.as_deref().ok_or_else(|| Error::config(format!("{key}.blob"), "required key is missing"))?,
-    )?;
+    let blob = match &d.blob {
+        Some(RawBlob::One(text)) => blob_template(&format!("{key}.blob"), text)?,
+        Some(RawBlob::Many(_)) => {
+            return Err(Error::config(format!("{key}.blob"), "a list of templates is for kind golang only"));
+        }
+        None => return Err(Error::config(format!("{key}.blob"), "required key is missing")),
+    };
     let asset = match &d.asset {
         Some(a) => template(key, "asset", a, false)?,
         None => blob.file_name(),
@@ -93,7 +98,8 @@ fn github_release(d: &RawDependency, key: &str) -> Result<DependencyKind> {
     Ok(DependencyKind::GithubRelease { upstream, blob, asset, tag, checksums })
 }
 
-/// `kind: golang`: only a blob template, by default [`DEFAULT_GOLANG_BLOB`].
+/// `kind: golang`: a blob template, by default [`DEFAULT_GOLANG_BLOB`], or a list of them, one
+/// per platform: not empty, and no two naming the same file of the Go downloads.
 fn golang(d: &RawDependency, key: &str) -> Result<DependencyKind> {
     for (field, present) in [
         ("upstream", d.upstream.is_some()),
@@ -105,7 +111,28 @@ fn golang(d: &RawDependency, key: &str) -> Result<DependencyKind> {
     ] {
         forbid(key, field, present, "golang")?;
     }
-    Ok(DependencyKind::Golang { blob: blob_template(key, d.blob.as_deref().unwrap_or(DEFAULT_GOLANG_BLOB))? })
+    let blobs = match &d.blob {
+        None => vec![blob_template(&format!("{key}.blob"), DEFAULT_GOLANG_BLOB)?],
+        Some(RawBlob::One(text)) => vec![blob_template(&format!("{key}.blob"), text)?],
+        Some(RawBlob::Many(list)) if list.is_empty() => {
+            return Err(Error::config(format!("{key}.blob"), "is an empty list; give one template per platform"));
+        }
+        Some(RawBlob::Many(list)) => {
+            let mut blobs: Vec<Template> = Vec::with_capacity(list.len());
+            for (i, text) in list.iter().enumerate() {
+                let t = blob_template(&format!("{key}.blob[{i}]"), text)?;
+                if let Some(j) = blobs.iter().position(|b| b.file_name() == t.file_name()) {
+                    return Err(Error::config(
+                        format!("{key}.blob[{i}]"),
+                        format!("{text:?} names the same Go download as blob[{j}]"),
+                    ));
+                }
+                blobs.push(t);
+            }
+            blobs
+        }
+    };
+    Ok(DependencyKind::Golang { blobs })
 }
 
 /// `kind: go-module`: a module path `go get` can take, and go.mod paths inside the repository.
@@ -175,11 +202,80 @@ fn template(key: &str, field: &str, text: &str, required: bool) -> Result<Templa
     Template::parse(text, required).map_err(|e| Error::config(format!("{key}.{field}"), e))
 }
 
-/// The blob template under `<key>.blob`: it must render to a path inside `blobs/`.
-fn blob_template(key: &str, text: &str) -> Result<Template> {
-    let t = template(key, "blob", text, true)?;
+/// A blob template, at `field` (`source.dependencies[0].blob`, `….blob[1]`): it must render to a
+/// path inside `blobs/`.
+fn blob_template(field: &str, text: &str) -> Result<Template> {
+    let t = Template::parse(text, true).map_err(|e| Error::config(field, e))?;
     if !is_safe_relative_path(&t.render("1.0.0")) {
-        return Err(Error::config(format!("{key}.blob"), format!("{text:?} leaves blobs/")));
+        return Err(Error::config(field, format!("{text:?} leaves blobs/")));
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::source::{DependencyKind, Source};
+
+    fn golang(blob: serde_json::Value) -> Result<Vec<String>, String> {
+        let source = json!({"repository": "o/r", "dependencies": [{"name": "golang", "kind": "golang", "blob": blob}]});
+        let s = Source::from_value(source, "source").map_err(|e| e.to_string())?;
+        let DependencyKind::Golang { blobs } = &s.dependencies.unwrap()[0].kind else { panic!("not golang") };
+        Ok(blobs.iter().map(|t| t.as_text()).collect())
+    }
+
+    #[test]
+    fn a_golang_blob_is_one_template_or_a_list_of_templates_one_per_platform() {
+        assert_eq!(golang(json!("go{version}.linux-amd64.tar.gz")).unwrap(), ["go{version}.linux-amd64.tar.gz"]);
+        let platforms =
+            ["go{version}.linux-amd64.tar.gz", "go{version}.darwin-amd64.tar.gz", "go{version}.windows-amd64.zip"];
+        assert_eq!(golang(json!(platforms)).unwrap(), platforms);
+        let none = Source::from_value(
+            json!({"repository": "o/r", "dependencies": [{"name": "golang", "kind": "golang"}]}),
+            "source",
+        )
+        .unwrap();
+        assert_eq!(none.dependencies.unwrap()[0].kind.blobs().unwrap()[0].as_text(), super::DEFAULT_GOLANG_BLOB);
+    }
+
+    #[test]
+    fn a_template_list_that_is_empty_or_has_a_bad_template_is_an_error_naming_the_entry() {
+        assert_eq!(
+            golang(json!([])).unwrap_err(),
+            "source.dependencies[0].blob: is an empty list; give one template per platform"
+        );
+        assert_eq!(
+            golang(json!(["go{version}.linux-amd64.tar.gz", "go.darwin-amd64.tar.gz"])).unwrap_err(),
+            "source.dependencies[0].blob[1]: template \"go.darwin-amd64.tar.gz\" must contain {version} exactly once"
+        );
+        assert_eq!(
+            golang(json!(["go{version}.linux-amd64.tar.gz", "go{version}{version}.zip"])).unwrap_err(),
+            "source.dependencies[0].blob[1]: template \"go{version}{version}.zip\" must contain {version} exactly once"
+        );
+        assert_eq!(
+            golang(json!(["../go{version}.linux-amd64.tar.gz"])).unwrap_err(),
+            "source.dependencies[0].blob[0]: \"../go{version}.linux-amd64.tar.gz\" leaves blobs/"
+        );
+        assert_eq!(
+            golang(json!(["a/go{version}.linux-amd64.tar.gz", "b/go{version}.linux-amd64.tar.gz"])).unwrap_err(),
+            "source.dependencies[0].blob[1]: \"b/go{version}.linux-amd64.tar.gz\" names the same Go download as blob[0]"
+        );
+        let e = golang(json!({"linux": "go{version}.linux-amd64.tar.gz"})).unwrap_err();
+        assert!(
+            e.starts_with("source.dependencies[0].blob: ") && e.contains("a template, or a list of templates"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_template_list_is_for_golang_only() {
+        let e = Source::from_value(
+            json!({"repository": "o/r", "dependencies": [{"name": "etcd", "kind": "github-release",
+                "upstream": "etcd-io/etcd", "blob": ["etcd-v{version}-linux-amd64.tar.gz"]}]}),
+            "source",
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "source.dependencies[0].blob: a list of templates is for kind golang only");
+    }
 }

@@ -71,7 +71,7 @@ struct RawDependency {
     constraint: Option<String>,
     prerelease: Option<bool>,
     upstream: Option<String>,
-    blob: Option<String>,
+    blob: Option<RawBlob>,
     asset: Option<String>,
     tag: Option<String>,
     checksums: Option<String>,
@@ -82,6 +82,14 @@ struct RawDependency {
     prefix: Option<String>,
     git_url: Option<String>,
     blobstore: Option<vendored::RawSourceBlobstore>,
+}
+
+/// A dependency's `blob`: one template, or (kind `golang`) a list of templates, one per platform.
+#[derive(Debug, Deserialize)]
+#[serde(untagged, expecting = "a template, or a list of templates")]
+enum RawBlob {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -196,6 +204,9 @@ pub struct Dependency {
     pub kind: DependencyKind,
 }
 
+/// A dependency's kind and its keys. A golang dependency's `blobs` hold one template per platform
+/// (`go{version}.linux-amd64.tar.gz`, `…darwin-amd64.tar.gz`, …), never empty and no file name
+/// twice: the platforms move together.
 #[derive(Debug, Clone)]
 pub enum DependencyKind {
     GithubRelease {
@@ -206,7 +217,7 @@ pub enum DependencyKind {
         checksums: Option<Template>,
     },
     Golang {
-        blob: Template,
+        blobs: Vec<Template>,
     },
     GoModule {
         module: String,
@@ -231,9 +242,12 @@ impl DependencyKind {
         }
     }
 
-    pub fn blob(&self) -> Option<&Template> {
+    /// The blob templates of a blob dependency: one for a GitHub release's asset, one per
+    /// platform for a Go toolchain; `None` for kinds that ship no blob.
+    pub fn blobs(&self) -> Option<&[Template]> {
         match self {
-            DependencyKind::GithubRelease { blob, .. } | DependencyKind::Golang { blob } => Some(blob),
+            DependencyKind::GithubRelease { blob, .. } => Some(std::slice::from_ref(blob)),
+            DependencyKind::Golang { blobs } => Some(blobs),
             DependencyKind::GoModule { .. } | DependencyKind::VendoredPackage { .. } => None,
         }
     }

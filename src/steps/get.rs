@@ -56,8 +56,8 @@ pub fn get(source: Source, version: Option<VersionMap>, params: InParams, dest: 
     Ok(StepOutput { version: requested, metadata })
 }
 
-/// Downloads and verifies the artifact of every requested blob dependency into
-/// `artifacts/<name>/`.
+/// Downloads and verifies the artifacts of every requested blob dependency (every platform's,
+/// for golang) into `artifacts/<name>/`.
 fn download_all(
     rt: &tokio::runtime::Runtime,
     http: &Http,
@@ -67,21 +67,23 @@ fn download_all(
 ) -> Result<()> {
     for (name, target) in requested {
         let dep = a.dependency(name).ok_or_else(|| Error::dependency_as(ErrorKind::Config, name, "is not tracked"))?;
-        if dep.kind.blob().is_none() {
+        if dep.kind.blobs().is_none() {
             continue;
         }
         let offer = a.offer_for(dep).ok_or_else(|| Error::dependency(name, "no upstream answer"))?;
-        let artifact = rt.block_on(crate::download::resolve(http, &a.source, dep, offer, target))?;
+        let artifacts = rt.block_on(crate::download::resolve(http, &a.source, dep, offer, target))?;
         let dir = written.artifacts.join(name);
         written.will_write(&dir);
-        let got = rt.block_on(crate::download::fetch_verified(http, &a.source, &artifact, &dir))?;
-        crate::log!(
-            "{name}: {} ({} bytes, sha256 {}{})",
-            artifact.filename,
-            got.size,
-            got.sha256,
-            if got.verified { ", verified" } else { ", NOT verified: upstream publishes no checksum" }
-        );
+        for artifact in &artifacts {
+            let got = rt.block_on(crate::download::fetch_verified(http, &a.source, artifact, &dir))?;
+            crate::log!(
+                "{name}: {} ({} bytes, sha256 {}{})",
+                artifact.filename,
+                got.size,
+                got.sha256,
+                if got.verified { ", verified" } else { ", NOT verified: upstream publishes no checksum" }
+            );
+        }
     }
     Ok(())
 }

@@ -53,6 +53,7 @@ impl GoDownloads {
             ("src.tar.gz", "", "", "source"),
             ("darwin-amd64.tar.gz", "darwin", "amd64", "archive"),
             ("linux-amd64.tar.gz", "linux", "amd64", "archive"),
+            ("windows-amd64.zip", "windows", "amd64", "archive"),
         ] {
             let filename = format!("go{version}.{suffix}");
             let bytes = format!("go{version} {kind} for {os}/{arch}: currency test download\n").repeat(8).into_bytes();
@@ -68,6 +69,14 @@ impl GoDownloads {
         }
         self.releases.push(GoRelease { version, stable, files });
         self.releases.sort_by(|a, b| compare_go_versions(&b.version, &a.version));
+    }
+
+    /// Takes `filename` out of the index and off the server, as if Go had not published it.
+    pub(crate) fn withdraw(&mut self, filename: &str) {
+        assert!(self.served.remove(filename).is_some(), "no Go download named {filename}");
+        for r in &mut self.releases {
+            r.files.retain(|f| f.filename != filename);
+        }
     }
 
     pub(crate) fn served(&self, filename: &str) -> Option<Vec<u8>> {

@@ -245,10 +245,16 @@ impl Upstream {
     // --- Go downloads ---------------------------------------------------------------------
 
     /// Adds Go `version` (`1.23.2`, `1.24rc1`; a `go` prefix is accepted) to the downloads index,
-    /// with a linux-amd64 and a darwin-amd64 archive and a source archive of small deterministic
-    /// content. Adding a version again replaces it.
+    /// with linux-amd64, darwin-amd64 and windows-amd64 archives and a source archive of small
+    /// deterministic content. Adding a version again replaces it.
     pub fn add_go_release(&self, version: &str, stable: bool) {
         self.state().go_downloads.add(version, stable);
+    }
+
+    /// Takes the Go download `filename` (`go1.26.8.windows-amd64.zip`) out of the index and off
+    /// the server: a release Go did not publish for that platform.
+    pub fn withdraw_go_file(&self, filename: &str) {
+        self.state().go_downloads.withdraw(filename);
     }
 
     /// The bytes served at `/dl/<filename>` (panics for an unknown file).

@@ -10,7 +10,7 @@
 //!    asked again for sums only known now;
 //! 4. every blob edit is checked against the base (a spec glob that would stop matching fails
 //!    here, before any upload);
-//! 5. the artifacts are uploaded, one commit per dependency is made on the base, the branch is
+//! 5. the artifacts are uploaded, one commit per dependency (all its blobs) is made on the base, the branch is
 //!    pushed with a lease (a remote that moved makes the whole put plan again), and the pull
 //!    request is opened or updated.
 
@@ -104,7 +104,7 @@ impl Executor<'_> {
             return self.reuse(group, head.map(|h| h.1), open_pr, bumps).await;
         }
         // Every blob edit is checked against the base before anything is uploaded.
-        let blob_bumps: Vec<BlobBump> = bumps.iter().filter_map(|b| b.blob_bump().cloned()).collect();
+        let blob_bumps: Vec<BlobBump> = bumps.iter().flat_map(|b| b.blob_bumps()).cloned().collect();
         let checked = blob_bump::apply(&workspace::tree_files(self.repo, self.base.1)?, &blob_bumps)?;
         if self.dry_run {
             self.print_dry_run(group, bumps, &checked)?;
@@ -155,17 +155,18 @@ impl Executor<'_> {
     async fn upload(&self, bumps: &[Box<dyn Bump + '_>]) -> Result<()> {
         let store = self.store.as_ref().expect("configured unless dry run");
         for bump in bumps {
-            for (id, path) in bump.uploads() {
+            for (id, path) in bump.package_uploads() {
                 crate::log!("{}: uploading {} as {id} to {}", bump.name(), path.display(), store.describe());
                 store.put_file(id, path).await?;
             }
-            let Some((id, download)) = bump.upload() else { continue };
-            let started = std::time::Instant::now();
-            crate::log!("{}: uploading {} bytes as {id} to {}", bump.name(), download.size, store.describe());
-            store.put_file(id, &download.path).await?;
-            let secs = started.elapsed().as_secs_f64();
-            let rate = download.size as f64 / 1048576.0 / secs.max(0.001);
-            crate::log!("{}: uploaded in {secs:.1}s ({rate:.1} MiB/s)", bump.name());
+            for (id, download) in bump.uploads() {
+                let started = std::time::Instant::now();
+                crate::log!("{}: uploading {} bytes as {id} to {}", bump.name(), download.size, store.describe());
+                store.put_file(id, &download.path).await?;
+                let secs = started.elapsed().as_secs_f64();
+                let rate = download.size as f64 / 1048576.0 / secs.max(0.001);
+                crate::log!("{}: uploaded in {secs:.1}s ({rate:.1} MiB/s)", bump.name());
+            }
         }
         Ok(())
     }
@@ -251,7 +252,7 @@ impl Executor<'_> {
         crate::log!("dry run: {} would get:", group.branch);
         let base = workspace::tree_files(self.repo, self.base.1)?;
         print_diff(&base, &checked.files)?;
-        for bump in bumps.iter().filter(|b| b.blob_bump().is_none()) {
+        for bump in bumps.iter().filter(|b| b.blob_bumps().is_empty()) {
             let (change, _) = bump.edit(&Site::Commit { repo: self.repo, parent: self.base.1 })?;
             print_change(&base, &change)?;
         }
@@ -260,16 +261,18 @@ impl Executor<'_> {
     }
 }
 
-/// Downloads and verifies the artifact of `bump`, if it ships one, into `work/<name>/`, and hands
-/// it over with a new object id. `out` and `currency bump` both download through here.
+/// Downloads and verifies each artifact `bump` ships into `work/<name>/`, and hands each over
+/// with a new object id. `out` and `currency bump` both download through here.
 pub(crate) async fn download(http: &Http, source: &Source, work: &Path, bump: &mut (dyn Bump + '_)) -> Result<()> {
-    let Some(artifact) = bump.artifact().cloned() else { return Ok(()) };
-    crate::log!("{}: {}", bump.name(), artifact.display_url);
-    let got = crate::download::fetch_verified(http, source, &artifact, &work.join(bump.name())).await?;
-    if !got.verified {
-        crate::log!("{}: upstream publishes no checksum for {}; not verified", bump.name(), artifact.filename);
+    let artifacts = bump.artifacts().to_vec();
+    for (index, artifact) in artifacts.iter().enumerate() {
+        crate::log!("{}: {}", bump.name(), artifact.display_url);
+        let got = crate::download::fetch_verified(http, source, artifact, &work.join(bump.name())).await?;
+        if !got.verified {
+            crate::log!("{}: upstream publishes no checksum for {}; not verified", bump.name(), artifact.filename);
+        }
+        bump.downloaded(index, got, blobstore::new_object_id());
     }
-    bump.downloaded(got, blobstore::new_object_id());
     Ok(())
 }
 

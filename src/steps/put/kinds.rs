@@ -3,8 +3,8 @@
 //! looks inside one. Adding a kind is adding such a module and one line in
 //! [`crate::steps::put::bumps_of`].
 //!
-//! What a kind does: say what a branch holding it must have ([`Bump::want`]), name the artifact
-//! the executor must download and upload first ([`Bump::artifact`]), and compute its edit of a
+//! What a kind does: say what a branch holding it must have ([`Bump::want`]), name the artifacts
+//! the executor must download and upload first ([`Bump::artifacts`]), and compute its edit of a
 //! tree ([`Bump::edit`]). What it never does: download, upload, commit, push or open a pull
 //! request — the executor does those, and honours `dry_run` there.
 
@@ -73,17 +73,19 @@ pub(crate) fn split(summaries: &[Summary]) -> Split {
 pub(crate) trait Bump {
     fn name(&self) -> &str;
 
-    /// The artifact to download, verify and upload before the edit, if the kind ships one.
-    fn artifact(&self) -> Option<&Artifact> {
-        None
+    /// The artifacts to download, verify and upload before the edit, if the kind ships any (a
+    /// golang dependency ships one per platform).
+    fn artifacts(&self) -> &[Artifact] {
+        &[]
     }
 
-    /// Hands over the artifact, downloaded and verified, with the object id it is uploaded as.
-    fn downloaded(&mut self, _download: Downloaded, _object_id: String) {}
+    /// Hands over the artifact `index` of [`Bump::artifacts`], downloaded and verified, with the
+    /// object id it is uploaded as.
+    fn downloaded(&mut self, _index: usize, _download: Downloaded, _object_id: String) {}
 
-    /// The object id and the downloaded file to upload, once the artifact is in hand.
-    fn upload(&self) -> Option<(&str, &Downloaded)> {
-        None
+    /// The object id and the downloaded file of each artifact to upload, once they are in hand.
+    fn uploads(&self) -> Vec<(&str, &Downloaded)> {
+        Vec::new()
     }
 
     /// Fetches what the kind ships from a blobstore rather than from an upstream URL (a vendored
@@ -92,15 +94,15 @@ pub(crate) trait Bump {
         Box::pin(async { Ok(()) })
     }
 
-    /// Files to upload besides [`Bump::upload`]'s: object id and path.
-    fn uploads(&self) -> Vec<(&str, &Path)> {
+    /// Files to upload besides [`Bump::uploads`]': object id and path.
+    fn package_uploads(&self) -> Vec<(&str, &Path)> {
         vec![]
     }
 
-    /// The `config/blobs.yml` change, once the artifact is in hand: bumps of this form are
+    /// The `config/blobs.yml` changes, once the artifacts are in hand: bumps of this form are
     /// checked together against the base before anything is uploaded.
-    fn blob_bump(&self) -> Option<&BlobBump> {
-        None
+    fn blob_bumps(&self) -> Vec<&BlobBump> {
+        Vec::new()
     }
 
     /// What a branch that already holds this bump has.

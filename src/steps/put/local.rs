@@ -40,11 +40,18 @@ pub fn bump_local(source: Source, repo: &Path, only: &[String], dry_run: bool) -
             if dry_run {
                 execute::print_diff(&DirFiles::new(repo), &change.changed)?;
             } else {
-                if let (Some(store), Some((id, download))) = (&store, bump.upload()) {
-                    store.put_file(id, &download.path).await?;
-                    place_blob(repo, bump.blob_bump().expect("a blob bump"), &download.path)?;
+                if let Some(store) = &store {
+                    for (id, download) in bump.uploads() {
+                        store.put_file(id, &download.path).await?;
+                    }
+                    for blob in bump.blob_bumps() {
+                        let id = blob.entry.object_id.as_deref();
+                        let upload = bump.uploads().into_iter().find(|(up, _)| Some(*up) == id);
+                        let (_, download) = upload.expect("each blob bump's object is uploaded");
+                        place_blob(repo, blob, &download.path)?;
+                    }
                 }
-                for (id, path) in bump.uploads() {
+                for (id, path) in bump.package_uploads() {
                     store.as_ref().expect("configured unless dry run").put_file(id, path).await?;
                 }
                 for (path, bytes) in &change.changed {

@@ -139,8 +139,8 @@ fn go_mods(deps: &[Selected<'_>]) -> Vec<String> {
     deps.iter().flat_map(|s| s.planned.files.iter().filter(|f| f.ends_with("go.mod")).cloned()).collect()
 }
 
-/// One [`Bump`] per dependency, by kind: a blob (its artifact resolved upstream, with the sum
-/// upstream publishes) or a Go module. A new kind of bump is one more arm here.
+/// One [`Bump`] per dependency, by kind: a blob (its artifacts resolved upstream, one per
+/// platform for golang, with the sums upstream publishes) or a Go module. A new kind of bump is one more arm here.
 async fn bumps_of<'a>(
     http: &Http,
     a: &Assessment,
@@ -155,9 +155,10 @@ async fn bumps_of<'a>(
             && matches!(selected.dep.kind, crate::source::DependencyKind::VendoredPackage { .. })
         {
             bumps.push(Box::new(VendoredKind::new(*selected, release.clone(), &a.snapshot, base, blobstore)?));
-        } else if selected.dep.kind.blob().is_some() {
-            let artifact = resolve(http, a, *selected).await?;
-            bumps.push(Box::new(BlobKind::new(*selected, artifact, blobstore)));
+        } else if selected.dep.kind.blobs().is_some() {
+            let currents = crate::plan::current_blobs(selected.dep, &a.snapshot)?;
+            let artifacts = resolve(http, a, *selected).await?;
+            bumps.push(Box::new(BlobKind::new(*selected, currents, artifacts, blobstore)));
         } else {
             bumps.push(Box::new(ModuleKind::new(*selected, go)));
         }
@@ -165,8 +166,8 @@ async fn bumps_of<'a>(
     Ok(bumps)
 }
 
-/// The artifact of `selected`'s target, and the sum upstream publishes for it.
-async fn resolve(http: &Http, a: &Assessment, selected: Selected<'_>) -> Result<Artifact> {
+/// The artifacts of `selected`'s target (one per blob template), and the sums upstream publishes.
+async fn resolve(http: &Http, a: &Assessment, selected: Selected<'_>) -> Result<Vec<Artifact>> {
     let offer = a.offer_for(selected.dep).ok_or_else(|| Error::dependency(selected.name(), "no upstream answer"))?;
     download::resolve(http, &a.source, selected.dep, offer, selected.target()).await
 }

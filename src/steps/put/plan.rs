@@ -95,6 +95,9 @@ pub(crate) enum Want {
     Module { go_mods: Vec<String>, module: String, version: String },
     /// Each `packages/<package>/spec.lock` holding its fingerprint (vendored packages).
     Locks(Vec<(String, String)>),
+    /// Every one of these: a bump that changes several things at once (a Go toolchain's blob
+    /// on every platform).
+    All(Vec<Want>),
 }
 
 /// What to do with one branch.
@@ -124,20 +127,24 @@ pub(crate) fn decide(branch: &str, head: Option<&Head>, ours: &str, wants: &[Wan
     if holds(head, wants) { Action::Reuse } else { Action::Bump }
 }
 
-/// Whether `head` holds every want. A blob whose sum is not known yet is not held, and no blob
+/// Whether `head` holds every want. A blob whose sum is not known yet is not held, and nothing
 /// is held on a branch whose `config/blobs.yml` cannot be read.
 fn holds(head: &Head, wants: &[Want]) -> bool {
-    let blob = |path: &str, sha: &str| {
-        head.blobs.as_ref().and_then(|b| b.entries.get(path)).is_some_and(|e| e.sha.eq_ignore_ascii_case(sha))
-    };
-    wants.iter().all(|want| match want {
+    head.blobs.is_some() && wants.iter().all(|want| held(head, want))
+}
+
+fn held(head: &Head, want: &Want) -> bool {
+    match want {
         Want::Blob { sha: None, .. } => false,
-        Want::Blob { path, sha: Some(sha) } => blob(path, sha),
+        Want::Blob { path, sha: Some(sha) } => {
+            head.blobs.as_ref().and_then(|b| b.entries.get(path)).is_some_and(|e| e.sha.eq_ignore_ascii_case(sha))
+        }
         Want::Locks(locks) => locks.iter().all(|(package, fp)| head.locks.get(package) == Some(fp)),
         Want::Module { go_mods, module, version } => go_mods.iter().all(|go_mod| {
             head.requires.get(go_mod).and_then(|r| r.get(module)).is_some_and(|v| v.trim_start_matches('v') == version)
         }),
-    })
+        Want::All(wants) => wants.iter().all(|w| held(head, w)),
+    }
 }
 
 #[cfg(test)]
@@ -197,6 +204,25 @@ mod tests {
         assert_eq!(decide("b", Some(&h), OURS, &[blob("etcd/etcd-v3.5.17.tgz", Some("sha256:ffff"))]), Action::Bump);
         assert_eq!(decide("b", Some(&h), OURS, &[blob("etcd/etcd-v3.5.17.tgz", None)]), Action::Bump);
         assert_eq!(decide("b", Some(&h), OURS, &[blob("etcd/etcd-v3.5.18.tgz", Some("sha256:abcd"))]), Action::Bump);
+    }
+
+    #[test]
+    fn a_bump_of_every_platform_is_held_only_when_every_platforms_blob_is_there_with_its_sum() {
+        let want = Want::All(vec![
+            blob("go1.26.7.linux-amd64.tar.gz", Some("sha256:aa")),
+            blob("go1.26.7.darwin-amd64.tar.gz", Some("sha256:bb")),
+            blob("go1.26.7.windows-amd64.zip", Some("sha256:cc")),
+        ]);
+        let all = [
+            ("go1.26.7.linux-amd64.tar.gz", "sha256:aa"),
+            ("go1.26.7.darwin-amd64.tar.gz", "sha256:bb"),
+            ("go1.26.7.windows-amd64.zip", "sha256:cc"),
+        ];
+        assert_eq!(decide("b", Some(&head(OURS, &all, &[])), OURS, std::slice::from_ref(&want)), Action::Reuse);
+        let linux_only = head(OURS, &all[..1], &[]);
+        assert_eq!(decide("b", Some(&linux_only), OURS, std::slice::from_ref(&want)), Action::Bump);
+        let other_sum = head(OURS, &[all[0], all[1], ("go1.26.7.windows-amd64.zip", "sha256:dd")], &[]);
+        assert_eq!(decide("b", Some(&other_sum), OURS, &[want]), Action::Bump);
     }
 
     #[test]

@@ -244,7 +244,7 @@ impl Bump for VendoredKind {
         Box::pin(self.fetch_all(work))
     }
 
-    fn uploads(&self) -> Vec<(&str, &Path)> {
+    fn package_uploads(&self) -> Vec<(&str, &Path)> {
         self.packages
             .iter()
             .filter_map(|p| Some((p.vendored.blobstore_id.as_deref()?, p.fetched.as_deref()?)))
