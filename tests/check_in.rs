@@ -37,6 +37,7 @@ impl World {
             "upstream_api_url": self.up.github_api_url(),
             "go_proxy": self.up.goproxy_url(),
             "go_downloads_url": self.up.go_downloads_url(),
+            "golang_release": support::fixture_golang_release(),
         });
         for (k, v) in extra.as_object().unwrap() {
             s[k] = v.clone();
@@ -265,12 +266,18 @@ fn in_writes_the_plan_the_report_and_the_version() {
     assert_eq!(nats["target"], "2.10.23");
     assert_eq!(nats["behind"], true);
     assert_eq!(nats["files"], json!(["src/code.cloudfoundry.org/go.mod", "src/code.cloudfoundry.org/go.sum"]));
-    // The vendored golang package is reported against the newest line, not bumped.
-    let golang = deps.iter().find(|d| d["name"] == "golang-1.23-linux").unwrap();
-    assert_eq!(golang["current"], "1.23");
-    assert_eq!(golang["latest"], "1.24");
-    assert_eq!(golang["behind"], true);
+    // The vendored golang package: its Go version read from the source release, up to date.
+    let golang = deps.iter().find(|d| d["name"] == "golang").unwrap();
+    assert_eq!(golang["kind"], "vendored-package");
+    assert_eq!(golang["current"], "1.23.2");
+    assert_eq!(golang["latest"], "1.23.2");
+    assert_eq!(golang["behind"], false);
     assert_eq!(golang["target"], Value::Null);
+    assert_eq!(golang["upstream"], "cloudfoundry/bosh-package-golang-release");
+    assert_eq!(
+        golang["files"],
+        json!(["packages/golang-1.23-linux/spec.lock", ".final_builds/packages/golang-1.23-linux/index.yml"])
+    );
     let report = std::fs::read_to_string(dest.join("report.md")).unwrap();
     assert!(
         report.contains("| nats-server | go-module | 2.10.22 | 2.10.23 | 2.10.23 | **yes** |"),
@@ -348,8 +355,9 @@ fn a_repeated_check_costs_one_conditional_request_per_upstream_and_no_download()
     let second = w.check(&source, first[0].as_object().map(|_| first[0].clone()));
     assert_eq!(versions(&second), first);
     let reqs = w.up.requests();
-    // Two modules (list each) and the Go index (for the vendored golang package).
-    assert_eq!(reqs.len(), 3, "one request per upstream: {reqs:#?}");
+    // Two modules (list each); the vendored golang package's source release is read over git
+    // (file://), its answer cached for its unchanged head.
+    assert_eq!(reqs.len(), 2, "one request per upstream: {reqs:#?}");
     for r in &reqs {
         assert!(r.if_none_match && r.status == 304, "conditional and unchanged: {r:?}");
     }

@@ -51,6 +51,7 @@ impl World {
             "upstream_access_token": TOKEN,
             "go_proxy": format!("{p}/goproxy"),
             "go_downloads_url": format!("{p}/dl/"),
+            "golang_release": support::fixture_golang_release(),
         });
         for (k, v) in extra.as_object().unwrap() {
             s[k] = v.clone();

@@ -131,6 +131,7 @@ defaults:
   upstream_api_url: {api}
   go_proxy: {proxy}
   go_downloads_url: {dl}
+  golang_release: {golang_release}
 releases:
   - repository: cloudfoundry/nats-release
     git_url: {nats}
@@ -153,6 +154,7 @@ releases:
             api = self.up.github_api_url(),
             proxy = self.up.goproxy_url(),
             dl = self.up.go_downloads_url(),
+            golang_release = support::fixture_golang_release(),
             nats = self.file_url("nats-release"),
             etcd = self.git.url_for("etcd-release"),
             golang = self.file_url("golang-release"),
@@ -265,7 +267,7 @@ fn contract_fields(deps: &Value) -> Vec<Value> {
 fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
     let (w, out) = reported();
     assert!(
-        out.stdout.trim_end().ends_with("7 releases (2 unreadable), 11 of 12 dependencies behind"),
+        out.stdout.trim_end().ends_with("7 releases (2 unreadable), 10 of 12 dependencies behind"),
         "summary line: {}",
         out.stdout
     );
@@ -323,7 +325,7 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
                     Some(&w.nats_go_pr),
                     &g,
                 ),
-                cell("golang-1.23-linux", "golang-package", "1.23", "1.24", "1.24.0", 1, None, None, &g),
+                cell("golang", "vendored-package", "1.23.2", "1.23.2", "1.23.2", 0, None, None, &g),
             ],
         ),
         (
@@ -368,7 +370,7 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
                     None,
                     &g,
                 ),
-                cell("golang-1.22-linux", "golang-package", "1.22", "1.24", "1.24.0", 2, None, None, &g),
+                cell("golang-package", "vendored-package", "1.22.7", "1.23.2", "1.23.2", 2, None, None, &g),
             ],
         ),
     ];
@@ -386,7 +388,7 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
     };
     assert_eq!(upstream_of("nats-blob-release", "nats-server"), "nats-io/nats-server");
     assert_eq!(upstream_of("nats-release", "nats-server"), "github.com/nats-io/nats-server/v2");
-    assert_eq!(upstream_of("fleet-mixed-release", "golang-1.22-linux"), "Go downloads");
+    assert_eq!(upstream_of("fleet-mixed-release", "golang-package"), "cloudfoundry/bosh-package-golang-release");
 
     // The unreadable releases: a row with one line of error, no dependencies, and the report
     // goes on.
@@ -435,8 +437,8 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
     // fleet.md: the same matrix.
     let md = w.read("fleet.md");
     assert!(md.starts_with("# Fleet report\n"), "{md}");
-    assert!(md.contains(&format!("Generated {g}: 7 releases (2 unreadable), 11 of 12 dependencies behind.")), "{md}");
-    assert!(md.contains("| Release | Behind | etcd-io/etcd (newest 3.5.17) | nats-io/nats-server (newest 2.11.0) | Go downloads (newest 1.24.0) | github.com/nats-io/nats-server/v2 (newest 2.10.23) | github.com/nats-io/nats.go (newest 1.38.0) | go.etcd.io/etcd/client/v3 (newest 3.5.17) |"), "{md}");
+    assert!(md.contains(&format!("Generated {g}: 7 releases (2 unreadable), 10 of 12 dependencies behind.")), "{md}");
+    assert!(md.contains("| Release | Behind | etcd-io/etcd (newest 3.5.17) | nats-io/nats-server (newest 2.11.0) | Go downloads (newest 1.24.0) | cloudfoundry/bosh-package-golang-release (newest 1.23.2) | github.com/nats-io/nats-server/v2 (newest 2.10.23) | github.com/nats-io/nats.go (newest 1.38.0) | go.etcd.io/etcd/client/v3 (newest 3.5.17) |"), "{md}");
     assert!(
         md.contains(&format!(
             "**nats.go 1.37.0 → 1.38.0 (1 behind, {} d old)** [PR]({})",

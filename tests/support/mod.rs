@@ -54,3 +54,29 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// The golang source release the release fixtures that vendor golang packages are read against,
+/// built once per test process under cargo's test temp dir: `0.1.0` offers golang-1.22-linux and
+/// golang-1.23-linux at 1.22.7 and 1.23.1, `0.2.0` (the newest) golang-1.23-linux at 1.23.2.
+/// `nats-release` vendors golang-1.23-linux at 1.23.2 (up to date); `fleet-mixed-release`
+/// golang-1.22-linux at 1.22.7 (behind: a line change to 1.23.2).
+pub fn fixture_golang_release() -> serde_json::Value {
+    use source_release::{ReleaseSpec, SourceReleaseFixture};
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let url = URL.get_or_init(|| {
+        let dir =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("golang-source-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("fixture dir");
+        let releases = [
+            ReleaseSpec::new("0.1.0", &[("golang-1.22-linux", "1.22.7"), ("golang-1.23-linux", "1.23.1")]),
+            ReleaseSpec::new("0.2.0", &[("golang-1.23-linux", "1.23.2")]),
+        ];
+        let fixture = SourceReleaseFixture::build(&dir, &releases);
+        let url = fixture.git_url();
+        // The bare repository and blobstore stay for the whole process; its work tree goes.
+        drop(fixture);
+        url
+    });
+    serde_json::json!({"repository": "cloudfoundry/bosh-package-golang-release", "git_url": url})
+}
