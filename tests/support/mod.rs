@@ -64,8 +64,10 @@ pub fn fixture_golang_release() -> serde_json::Value {
     use source_release::{ReleaseSpec, SourceReleaseFixture};
     static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let url = URL.get_or_init(|| {
-        let dir =
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("golang-source-{}", std::process::id()));
+        let dir = option_env!("CARGO_TARGET_TMPDIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir)
+            .join(format!("golang-source-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("fixture dir");
         let releases = [
