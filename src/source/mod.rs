@@ -198,27 +198,12 @@ pub struct Dependency {
 
 #[derive(Debug, Clone)]
 pub enum DependencyKind {
-    GithubRelease {
-        upstream: RepoSlug,
-        blob: Template,
-        asset: Template,
-        tag: Template,
-        checksums: Option<Template>,
-    },
-    Golang {
-        blob: Template,
-    },
-    GoModule {
-        module: String,
-        go_mod: Option<Vec<String>>,
-    },
+    GithubRelease { upstream: RepoSlug, blob: Template, asset: Template, tag: Template, checksums: Option<Template> },
+    Golang { blob: Template },
+    GoModule { module: String, go_mod: Option<Vec<String>> },
     /// Packages of a source release vendored with `bosh vendor-package`: names or `{line}`
     /// templates (several move together), and the `--prefix` they were vendored with.
-    VendoredPackage {
-        source: PackageSource,
-        packages: Vec<String>,
-        prefix: Option<String>,
-    },
+    VendoredPackage { source: PackageSource, packages: Vec<String>, prefix: Option<String> },
 }
 
 impl DependencyKind {

@@ -102,11 +102,14 @@ fn package_source(
 /// The keys of a `vendored-package` entry at `key`: the source release, the package names or
 /// `{line}` templates, the prefix.
 pub(super) fn vendored_package(raw: RawVendored<'_>, api: &Url, key: &str) -> Result<super::DependencyKind> {
-    let release =
-        raw.release.ok_or_else(|| Error::config(format!("{key}.release"), "required key is missing (owner/repo)"))?;
+    let release = raw
+        .release
+        .ok_or_else(|| Error::config(format!("{key}.release"), "required key is missing (owner/repo)"))?;
     let source = package_source(release, raw.git_url, raw.blobstore, api, &format!("{key}.release"), key)?;
-    let packages =
-        raw.package.ok_or_else(|| Error::config(format!("{key}.package"), "required key is missing"))?.into_vec();
+    let packages = raw
+        .package
+        .ok_or_else(|| Error::config(format!("{key}.package"), "required key is missing"))?
+        .into_vec();
     if packages.is_empty() {
         return Err(Error::config(format!("{key}.package"), "lists no package"));
     }
@@ -122,10 +125,7 @@ pub(super) fn vendored_package(raw: RawVendored<'_>, api: &Url, key: &str) -> Re
     let prefix = match raw.prefix {
         Some(p) => match package_name_problem(p) {
             Some(why) => {
-                return Err(Error::config(
-                    format!("{key}.prefix"),
-                    format!("{p:?} is not a package name prefix: it {why}"),
-                ));
+                return Err(Error::config(format!("{key}.prefix"), format!("{p:?} is not a package name prefix: it {why}")));
             }
             None => Some(p.to_string()),
         },
@@ -177,8 +177,7 @@ mod tests {
         assert_eq!(packages, ["golang-{line}-linux", "golang-{line}-windows"]);
         assert_eq!(prefix.as_deref(), Some("routing"));
         assert_eq!(source.blobstore["credentials_source"], "none");
-        let one =
-            entry(json!({"release": "o/src", "package": "golang-1-linux", "git_url": "file:///tmp/src"})).unwrap();
+        let one = entry(json!({"release": "o/src", "package": "golang-1-linux", "git_url": "file:///tmp/src"})).unwrap();
         let DependencyKind::VendoredPackage { source, packages, prefix } = one else { panic!() };
         assert_eq!((source.git_url.as_str(), packages.len(), prefix), ("file:///tmp/src", 1, None));
     }

@@ -28,22 +28,11 @@ use crate::source::{Dependency, DependencyKind, RepoSlug, Source};
 /// One upstream, as asked: its base URL (validated with the source) and what is asked there.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum UpstreamKey {
-    Github {
-        api: Url,
-        repo: RepoSlug,
-    },
-    GoIndex {
-        url: Url,
-    },
-    Module {
-        proxy: Url,
-        path: String,
-    },
+    Github { api: Url, repo: RepoSlug },
+    GoIndex { url: Url },
+    Module { proxy: Url, path: String },
     /// A source release of vendored packages, by its git URL.
-    Release {
-        git_url: String,
-        repository: RepoSlug,
-    },
+    Release { git_url: String, repository: RepoSlug },
 }
 
 impl UpstreamKey {
