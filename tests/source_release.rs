@@ -143,6 +143,9 @@ async fn a_repeated_look_up_of_an_unchanged_head_sends_only_the_ref_advertisemen
     assert_eq!(newest.package_version("golang-1.24-linux"), "1.24.0");
     assert!(moved.indices.contains_key("golang-1.24-linux") && !moved.indices.contains_key("golang-1.22-linux"));
 
+    let answers = support::files_under(&cache_dir.path().join("json"));
+    assert_eq!(answers.len(), 1, "one cached answer per source release, however often it moved: {answers:?}");
+
     git.clear_requests();
     assert_eq!(lookup(&cache, &url, Some(&token)).await.commit, moved.commit);
     assert_eq!(posts(&git), 0, "warm again: {:?}", git.requests());

@@ -8,8 +8,9 @@
 //! final release (where each package tarball sits, and its digest).
 //!
 //! Cost: one git connection per look-up (the ref advertisement); objects are fetched only when
-//! the default branch moved, and the whole answer is cached per source commit, so a warm check of
-//! an unchanged source release reads one small file.
+//! the default branch moved (full history, into a cached clone of their own: old commits are
+//! read), and the whole answer is cached with the commit it was read at, so a warm check of an
+//! unchanged source release reads one file.
 
 use std::collections::BTreeMap;
 
@@ -69,23 +70,22 @@ pub async fn lookup(
         })
 }
 
-/// The cache key of the answer for `url` at `commit` (the format's version in it: a new layout
-/// of [`SourceRelease`] never reads an old entry).
-fn cache_key(url: &str, commit: Oid) -> String {
-    format!("source-release/1\n{url}\n{commit}")
+/// The cache key of the answer for `url`: one entry per source release, holding the commit it
+/// was read at (checked against the head before use), so entries do not pile up as it moves. The
+/// format's version is in the key: a new layout of [`SourceRelease`] never reads an old entry.
+fn cache_key(url: &str) -> String {
+    format!("source-release/1\n{url}")
 }
 
 fn read(cache: &Cache, url: &str, token: Option<&Secret>, skip_ssl_verification: bool) -> Result<SourceRelease> {
     let remote = GitRemote::new(url, token, skip_ssl_verification);
     let shown = remote.display_url();
     let known = |head: Oid| {
-        cache
-            .json_get::<SourceRelease>(&cache_key(&shown, head))
-            .filter(|r| r.url == shown && r.commit == head.to_string())
+        cache.json_get::<SourceRelease>(&cache_key(&shown)).filter(|r| r.url == shown && r.commit == head.to_string())
     };
     let fetched = |base: &BaseCommit| {
         let release = at_commit(base, &shown)?;
-        cache.json_put(&cache_key(&shown, base.commit), &release);
+        cache.json_put(&cache_key(&shown), &release);
         Ok(release)
     };
     workspace::read_history(&remote, cache, known, fetched).map_err(|e| match e {
