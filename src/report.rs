@@ -530,4 +530,44 @@ mod tests {
     fn table_text_keeps_to_its_cell_and_shows_as_written() {
         assert_eq!(escape_markdown("a|b\\c\r\nd"), "a\\|b\\\\c  d");
     }
+
+    #[test]
+    fn a_vendored_line_change_names_its_source_release_packages_and_objects() {
+        let fp = |c: char| c.to_string().repeat(64);
+        let package = |name: &str, c: char, d: char, object: Option<&str>| VendoredPackageSummary {
+            name: name.into(),
+            fingerprint: fp(c),
+            digest: format!("sha256:{}", fp(d)),
+            object_id: object.map(String::from),
+        };
+        let golang = VendoredSummary {
+            name: "golang".into(),
+            from: "1.23.2".into(),
+            to: "1.26.8".into(),
+            release_notes: Some(
+                "https://github.com/cloudfoundry/bosh-package-golang-release/releases/tag/v0.210.0".into(),
+            ),
+            source_release: "cloudfoundry/bosh-package-golang-release".into(),
+            source_version: "0.210.0".into(),
+            packages: vec![
+                package("golang-1.26-linux", 'a', 'c', Some("3a4cea9b-1fe4-4415-5c8c-eb862ba19999")),
+                package("golang-1.26-windows", 'b', 'd', None),
+            ],
+            renames: vec![
+                ("golang-1.23-linux".into(), "golang-1.26-linux".into()),
+                ("golang-1.23-windows".into(), "golang-1.26-windows".into()),
+            ],
+            blobstore: "gcs bucket nats-release-blobs".into(),
+        };
+        assert_eq!(pr_title(&[golang.line()]), "Bump golang from 1.23.2 to 1.26.8");
+        let files = [
+            ".final_builds/packages/golang-1.26-linux/index.yml",
+            "jobs/nats/spec",
+            "packages/golang-1.23-linux/spec.lock",
+            "packages/golang-1.26-linux/spec.lock",
+            "packages/nats-server/spec",
+        ]
+        .map(String::from);
+        insta::assert_snapshot!(pr_body(&[], &[], &[golang], &files, &[], None));
+    }
 }
