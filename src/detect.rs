@@ -190,7 +190,8 @@ fn module_dependencies(snapshot: &Snapshot, blob_names: &[String]) -> Vec<Depend
 /// dependency per prefix, covering every platform and line found; `taken` holds names already
 /// used.
 fn vendored_golang(snapshot: &Snapshot, golang_release: &PackageSource, taken: &[String]) -> Vec<Dependency> {
-    let re = Regex::new(r"^(?:(.+)-)?golang-(1|1\.[0-9]+)-(linux|darwin|windows)$").expect("static pattern");
+    let re = Regex::new(r"^(?:([A-Za-z0-9][A-Za-z0-9._-]*)-)?golang-(1|1\.[0-9]+)-(linux|darwin|windows)$")
+        .expect("static pattern");
     let mut by_prefix: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
     for package in snapshot.spec_locks.keys() {
         let Some(c) = re.captures(package) else { continue };

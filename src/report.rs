@@ -221,6 +221,8 @@ pub struct VendoredPackageSummary {
     pub digest: String,
     /// The object it was uploaded as; `None`: already in the index, nothing uploaded.
     pub object_id: Option<String>,
+    /// Uploaded by an earlier run whose branch is reused: its object id is in the branch's index.
+    pub on_branch: bool,
 }
 
 /// The row of one bump: name, from, to, release notes.
@@ -262,6 +264,9 @@ impl VendoredSummary {
         for p in &self.packages {
             let object = match &p.object_id {
                 Some(id) => format!("`{id}` ({})", self.blobstore),
+                None if p.on_branch => {
+                    format!("uploaded earlier: see the branch's `.final_builds` ({})", self.blobstore)
+                }
                 None => "already in the index".into(),
             };
             out.push_str(&format!("| `{}` | `{}` | `{}` | {object} |\n", p.name, p.fingerprint, p.digest));
@@ -539,6 +544,7 @@ mod tests {
             fingerprint: fp(c),
             digest: format!("sha256:{}", fp(d)),
             object_id: object.map(String::from),
+            on_branch: false,
         };
         let golang = VendoredSummary {
             name: "golang".into(),

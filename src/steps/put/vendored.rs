@@ -210,6 +210,7 @@ impl VendoredKind {
                     fingerprint: p.vendored.fingerprint.clone(),
                     digest: p.vendored.sha1.clone(),
                     object_id: p.vendored.blobstore_id.clone(),
+                    on_branch: p.source_object.is_some() && p.vendored.blobstore_id.is_none(),
                 })
                 .collect(),
             renames: self.renames.clone(),
