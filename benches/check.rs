@@ -94,6 +94,8 @@ fn source(fixture: &str, up: &Upstream, git: &GitServer) -> serde_json::Value {
         "upstream_api_url": up.url(),
         "go_proxy": up.goproxy_url(),
         "go_downloads_url": up.go_downloads_url(),
+        // nats-release vendors golang-1.23-linux: its source release is served here too.
+        "golang_release": {"repository": "cloudfoundry/bosh-package-golang-release", "git_url": git.url_for(REPO)},
     })
 }
 
