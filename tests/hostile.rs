@@ -114,6 +114,7 @@ impl World {
             "go_downloads_url": self.up.go_downloads_url(),
             "blobstore": {"options": {"blobstore_path": self.blobstore.to_str().unwrap()}},
             "git_author": {"name": "currency-bot", "email": "bot@currency.invalid"},
+            "golang_release": support::fixture_golang_release(),
         });
         for (k, v) in extra.as_object().unwrap() {
             s[k] = v.clone();
