@@ -42,11 +42,12 @@ fn validate_dependency(mut d: RawDependency, api: &Url, key: &str) -> Result<Dep
         Some(c) => Some(Constraint::parse(c).map_err(|e| Error::config(format!("{key}.constraint"), e))?),
         None => None,
     };
+    only_keys_of_kind(&d, key)?;
     let kind = match d.kind.as_str() {
         "github-release" => github_release(&d, key)?,
         "golang" => golang(&d, key)?,
         "go-module" => go_module(&d, key)?,
-        "vendored-package" => vendored("vendored-package", &mut d, api, key)?,
+        "vendored-package" => vendored(&mut d, api, key)?,
         other => {
             return Err(Error::config(
                 format!("{key}.kind"),
@@ -54,25 +55,12 @@ fn validate_dependency(mut d: RawDependency, api: &Url, key: &str) -> Result<Dep
             ));
         }
     };
-    if !matches!(kind, DependencyKind::VendoredPackage { .. }) {
-        for (field, present) in [
-            ("release", d.release.is_some()),
-            ("package", d.package.is_some()),
-            ("prefix", d.prefix.is_some()),
-            ("git_url", d.git_url.is_some()),
-            ("blobstore", d.blobstore.is_some()),
-        ] {
-            forbid(key, field, present, kind.name())?;
-        }
-    }
     Ok(Dependency { name: d.name, constraint, prerelease: d.prerelease.unwrap_or(false), kind })
 }
 
 /// `kind: github-release`: an upstream repository, a blob template, and the asset, tag and
 /// checksums templates (the asset defaults to the blob's file name, the tag to `v{version}`).
 fn github_release(d: &RawDependency, key: &str) -> Result<DependencyKind> {
-    forbid(key, "module", d.module.is_some(), "github-release")?;
-    forbid(key, "go_mod", d.go_mod.is_some(), "github-release")?;
     let upstream = d
         .upstream
         .as_deref()
@@ -101,16 +89,6 @@ fn github_release(d: &RawDependency, key: &str) -> Result<DependencyKind> {
 /// `kind: golang`: a blob template, by default [`DEFAULT_GOLANG_BLOB`], or a list of them, one
 /// per platform: not empty, and no two naming the same file of the Go downloads.
 fn golang(d: &RawDependency, key: &str) -> Result<DependencyKind> {
-    for (field, present) in [
-        ("upstream", d.upstream.is_some()),
-        ("asset", d.asset.is_some()),
-        ("tag", d.tag.is_some()),
-        ("checksums", d.checksums.is_some()),
-        ("module", d.module.is_some()),
-        ("go_mod", d.go_mod.is_some()),
-    ] {
-        forbid(key, field, present, "golang")?;
-    }
     let blobs = match &d.blob {
         None => vec![blob_template(&format!("{key}.blob"), DEFAULT_GOLANG_BLOB)?],
         Some(RawBlob::One(text)) => vec![blob_template(&format!("{key}.blob"), text)?],
@@ -137,15 +115,6 @@ fn golang(d: &RawDependency, key: &str) -> Result<DependencyKind> {
 
 /// `kind: go-module`: a module path `go get` can take, and go.mod paths inside the repository.
 fn go_module(d: &RawDependency, key: &str) -> Result<DependencyKind> {
-    for (field, present) in [
-        ("upstream", d.upstream.is_some()),
-        ("blob", d.blob.is_some()),
-        ("asset", d.asset.is_some()),
-        ("tag", d.tag.is_some()),
-        ("checksums", d.checksums.is_some()),
-    ] {
-        forbid(key, field, present, "go-module")?;
-    }
     let module = d.module.clone().ok_or_else(|| Error::config(format!("{key}.module"), "required key is missing"))?;
     // Go's rules for module path elements (letters, digits, '-', '.', '_', '~'), and no
     // leading '-': the path becomes an argument of `go get`.
@@ -170,18 +139,7 @@ fn go_module(d: &RawDependency, key: &str) -> Result<DependencyKind> {
 }
 
 /// `kind: vendored-package`: a source release and the packages followed there.
-fn vendored(kind: &str, d: &mut RawDependency, api: &Url, key: &str) -> Result<DependencyKind> {
-    for (field, present) in [
-        ("upstream", d.upstream.is_some()),
-        ("blob", d.blob.is_some()),
-        ("asset", d.asset.is_some()),
-        ("tag", d.tag.is_some()),
-        ("checksums", d.checksums.is_some()),
-        ("module", d.module.is_some()),
-        ("go_mod", d.go_mod.is_some()),
-    ] {
-        forbid(key, field, present, kind)?;
-    }
+fn vendored(d: &mut RawDependency, api: &Url, key: &str) -> Result<DependencyKind> {
     let raw = RawVendored {
         release: d.release.as_deref(),
         package: d.package.take(),
@@ -192,9 +150,36 @@ fn vendored(kind: &str, d: &mut RawDependency, api: &Url, key: &str) -> Result<D
     vendored_package(raw, api, key)
 }
 
-/// A key the dependency's kind does not have is an error naming it.
-fn forbid(key: &str, field: &str, present: bool, kind: &str) -> Result<()> {
-    if present { Err(Error::config(format!("{key}.{field}"), format!("is not a key of kind {kind}"))) } else { Ok(()) }
+/// The keys each kind takes, besides the common `name`, `kind`, `constraint` and `prerelease`.
+const KIND_KEYS: &[(&str, &[&str])] = &[
+    ("github-release", &["upstream", "blob", "asset", "tag", "checksums"]),
+    ("golang", &["blob"]),
+    ("go-module", &["module", "go_mod"]),
+    ("vendored-package", &["release", "package", "prefix", "git_url", "blobstore"]),
+];
+
+/// A key the entry's kind does not take is an error naming it (an unknown kind is left to the
+/// caller, which names the kinds).
+fn only_keys_of_kind(d: &RawDependency, key: &str) -> Result<()> {
+    let Some((kind, allowed)) = KIND_KEYS.iter().find(|(k, _)| *k == d.kind) else { return Ok(()) };
+    let present = [
+        ("upstream", d.upstream.is_some()),
+        ("blob", d.blob.is_some()),
+        ("asset", d.asset.is_some()),
+        ("tag", d.tag.is_some()),
+        ("checksums", d.checksums.is_some()),
+        ("module", d.module.is_some()),
+        ("go_mod", d.go_mod.is_some()),
+        ("release", d.release.is_some()),
+        ("package", d.package.is_some()),
+        ("prefix", d.prefix.is_some()),
+        ("git_url", d.git_url.is_some()),
+        ("blobstore", d.blobstore.is_some()),
+    ];
+    match present.iter().find(|(field, here)| *here && !allowed.contains(field)) {
+        Some((field, _)) => Err(Error::config(format!("{key}.{field}"), format!("is not a key of kind {kind}"))),
+        None => Ok(()),
+    }
 }
 
 /// The template under `<key>.<field>`.
