@@ -57,10 +57,14 @@ fn assert_vendored(w: &World, branch: &str, name: &str, pkg: &FixturePackage) ->
     assert_eq!((added_fp, sha1), (fp, &pkg.sha1), "{name}: the fingerprint, and the source's digest string unchanged");
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{name}: object id {id} is a UUID");
     assert_ne!(*id, pkg.blobstore_id, "{name}: a fresh id, not the source's");
-    let mut all: Vec<(&str, &str, &str)> = before.iter().map(|(f, i, s)| (f.as_str(), i.as_str(), s.as_str())).collect();
+    let mut all: Vec<(&str, &str, &str)> =
+        before.iter().map(|(f, i, s)| (f.as_str(), i.as_str(), s.as_str())).collect();
     all.push((fp, id, sha1));
     assert_eq!(after, index_text(&all), "{name}: the index as bosh-cli writes it");
-    assert!(w.objects().contains(&(id.clone(), pkg.tarball.clone())), "{name}: its tarball is in the blobstore as {id}");
+    assert!(
+        w.objects().contains(&(id.clone(), pkg.tarball.clone())),
+        "{name}: its tarball is in the blobstore as {id}"
+    );
     id.clone()
 }
 
@@ -109,7 +113,10 @@ fn in_plans_the_vendored_package_with_real_go_versions_and_an_unknown_fingerprin
     assert_eq!(printed["metadata"], json!([{"name": "golang", "value": "1.23.2 -> 1.23.3"}]));
     assert_eq!(golang["name"], "golang");
     assert_eq!(golang["kind"], "vendored-package");
-    assert_eq!((&golang["current"], &golang["latest"], &golang["target"]), (&json!("1.23.2"), &json!("1.23.3"), &json!("1.23.3")));
+    assert_eq!(
+        (&golang["current"], &golang["latest"], &golang["target"]),
+        (&json!("1.23.2"), &json!("1.23.3"), &json!("1.23.3"))
+    );
     assert_eq!(golang["behind"], true);
     let files: Vec<&str> = golang["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
     assert_eq!(
@@ -125,7 +132,10 @@ fn in_plans_the_vendored_package_with_real_go_versions_and_an_unknown_fingerprin
     let unknown = support::sha256_hex(b"a package no final release lists");
     w.commit("packages/golang-1.23-linux/spec.lock", &format!("name: golang-1.23-linux\nfingerprint: {unknown}\n"));
     let (_, golang) = plan_of("unknown");
-    assert_eq!((&golang["current"], &golang["target"], &golang["behind"]), (&Value::Null, &json!("1.23.3"), &json!(true)));
+    assert_eq!(
+        (&golang["current"], &golang["target"], &golang["behind"]),
+        (&Value::Null, &json!("1.23.3"), &json!(true))
+    );
     let note = golang["note"].as_str().unwrap_or_else(|| panic!("a note: {golang:#}"));
     assert!(note.contains(&format!("golang-1.23-linux has fingerprint {}, which", &unknown[..12])), "{note}");
     assert!(!note.contains(&unknown[..13]), "twelve hex digits only: {note}");
@@ -191,7 +201,9 @@ fn assert_renamed_everywhere(read: impl Fn(&str) -> Option<String>, w: &World) {
     ] {
         let before = w.file("main", path);
         assert!(before.contains("golang-1.23-"), "{path} names the old package");
-        let expected = before.replace("golang-1.23-linux", "golang-1.24-linux").replace("golang-1.23-windows", "golang-1.24-windows");
+        let expected = before
+            .replace("golang-1.23-linux", "golang-1.24-linux")
+            .replace("golang-1.23-windows", "golang-1.24-windows");
         assert_eq!(read(path).as_deref(), Some(expected.as_str()), "{path}: the name replaced, nothing else");
     }
     for unchanged in ["packages/vendored-server/packaging", "jobs/vendored-server/spec"] {
@@ -235,6 +247,12 @@ fn out_moves_to_the_newest_line_renaming_the_package_wherever_packages_and_jobs_
     let body = w.up.pulls(support::vendored::REPO)[0]["body"].as_str().unwrap().to_string();
     assert!(body.contains("package `golang-1.23-linux` is now `golang-1.24-linux`"), "{body}");
     assert!(body.contains("package `golang-1.23-windows` is now `golang-1.24-windows`"), "{body}");
+
+    let (head, objects) = (fixtures::head_of(&w.bare, BRANCH), w.objects());
+    let again = w.out(&w.source_json(json!({})));
+    again.assert_success();
+    assert!(again.stderr.contains("already holds this bump; reused"), "{}", again.stderr);
+    assert_eq!((fixtures::head_of(&w.bare, BRANCH), w.objects()), (head, objects), "no push, no upload");
 }
 
 #[test]
@@ -246,7 +264,8 @@ fn a_fingerprint_already_in_the_index_is_neither_downloaded_nor_uploaded_and_the
         let mut entries = index_entries(&w.file("main", &path));
         let pkg = w.source.package("0.3.0", &name);
         entries.push((pkg.fingerprint.clone(), uuid::Uuid::new_v4().to_string(), pkg.sha1.clone()));
-        let refs: Vec<(&str, &str, &str)> = entries.iter().map(|(f, i, s)| (f.as_str(), i.as_str(), s.as_str())).collect();
+        let refs: Vec<(&str, &str, &str)> =
+            entries.iter().map(|(f, i, s)| (f.as_str(), i.as_str(), s.as_str())).collect();
         w.commit(&path, &index_text(&refs));
     }
     // The source blobstore is emptied: anything downloaded would fail.
@@ -267,6 +286,30 @@ fn a_fingerprint_already_in_the_index_is_neither_downloaded_nor_uploaded_and_the
         let pkg = w.source.package("0.3.0", &format!("golang-1.23-{os}"));
         let row = format!("| `{}` | `{}` | `{}` | already in the index |", pkg.name, pkg.fingerprint, pkg.sha1);
         assert!(body.contains(&row), "{row}\n{body}");
+    }
+}
+
+#[test]
+fn a_sha1_era_source_release_is_verified_by_its_bare_sha1_digest_which_the_index_copies_unchanged() {
+    let w = World::new(
+        CONSUMER,
+        &[
+            ReleaseSpec::new("0.1.0", &[("golang-1.23-linux", "1.23.1"), ("golang-1.23-windows", "1.23.1")])
+                .legacy_sha1(),
+            ReleaseSpec::new("0.2.0", &[("golang-1.23-linux", "1.23.3"), ("golang-1.23-windows", "1.23.3")])
+                .legacy_sha1(),
+        ],
+    );
+    let out = w.out(&w.source_json(json!({})));
+    out.assert_success();
+    assert_eq!(out.json()["version"], json!({"golang": "1.23.3"}));
+    let log = fixtures::git(&w.bare, ["log", "--format=%s", &format!("main..{BRANCH}")]);
+    assert_eq!(log.trim(), "Bump golang from unknown to 1.23.3", "no final release lists the consumer's fingerprint");
+    for os in OSES {
+        let name = format!("golang-1.23-{os}");
+        let pkg = w.source.package("0.2.0", &name);
+        assert!(pkg.sha1.len() == 40 && pkg.fingerprint.len() == 40, "SHA-1 era: {pkg:?}");
+        assert_vendored(&w, BRANCH, &name, pkg);
     }
 }
 
@@ -306,7 +349,10 @@ fn a_prefixed_package_and_golang_1_linux_are_two_dependencies_each_vendored_unde
     assert_vendored(&w, routing, "routing-golang-1.23-linux", pkg);
     assert_eq!(
         w.changes(routing),
-        ["M\t.final_builds/packages/routing-golang-1.23-linux/index.yml", "M\tpackages/routing-golang-1.23-linux/spec.lock"],
+        [
+            "M\t.final_builds/packages/routing-golang-1.23-linux/index.yml",
+            "M\tpackages/routing-golang-1.23-linux/spec.lock"
+        ],
         "routing-healthchecker, vendored from elsewhere, is left alone"
     );
     let titles: Vec<String> =
