@@ -6,7 +6,8 @@
 //! - `GitServer`: smart-HTTP git with basic auth, the real `git http-backend` behind it.
 //! - `fixtures`: BOSH release repositories from `tests/fixtures/releases/<name>/` as bare repos.
 //! - `source_release`: a source release of vendored packages shaped like golang-release (final
-//!   releases over real commits, package tarballs in a local or S3 blobstore).
+//!   releases over real commits, package tarballs in a local or S3 blobstore); `vendored`: the
+//!   world of the vendored-package end-to-end tests.
 //! - `run` / `Tmp`: spawn the crate's binaries with JSON on stdin, a clean environment and a
 //!   time limit; `bin("check")` locates them (cargo's, or an assembled image layout named by
 //!   `CURRENCY_RESOURCE_DIR`).
@@ -28,6 +29,7 @@ mod server;
 pub mod source_release;
 pub mod ssh_server;
 pub mod upstream;
+pub mod vendored;
 
 pub use git_server::GitServer;
 pub use github::{Asset, Release, sha256_hex, sha256sums};
