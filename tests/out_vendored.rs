@@ -330,6 +330,36 @@ fn out_downloads_the_tarballs_anonymously_from_the_source_releases_s3_bucket() {
 }
 
 #[test]
+fn a_keyed_source_bucket_is_read_with_the_keys_the_entry_gives_and_refuses_without_them() {
+    const AK: &str = "SOURCEACCESSKEY0001";
+    const SK: &str = "sourceSECRETkeyNEVERprinted0001";
+    let w = World::with_keyed_s3(CONSUMER, &golang_releases(), AK, SK);
+    for file in support::files_under(w.source.blobstore_dir()) {
+        std::fs::remove_file(file).unwrap();
+    }
+    let golang_release = |options: Value| {
+        json!({"golang_release": {"repository": "cloudfoundry/bosh-package-golang-release",
+                                  "git_url": w.source_url(), "blobstore": {"options": options}}})
+    };
+    // Anonymous: the server refuses, and nothing is pushed or uploaded.
+    let out = w.out(&w.source_json(golang_release(json!({}))));
+    let line = support::vendored::one_error_line(&out);
+    let linux = w.source.package("0.3.0", "golang-1.23-linux");
+    assert!(line.contains(&linux.blobstore_id), "names the object: {line}");
+    assert!(w.branches().iter().all(|b| !b.starts_with("currency/")), "nothing pushed");
+    assert!(w.objects().is_empty(), "nothing uploaded");
+    // Keyed: read, verified, vendored; the secret is never printed.
+    let keyed = w.source_json(golang_release(json!({"access_key_id": AK, "secret_access_key": SK})));
+    let out = w.out(&keyed);
+    out.assert_success();
+    assert!(!out.stderr.contains(SK) && !out.stdout.contains(SK), "secret printed");
+    for os in OSES {
+        let name = format!("golang-1.23-{os}");
+        assert_vendored(&w, BRANCH, &name, w.source.package("0.3.0", &name));
+    }
+}
+
+#[test]
 fn a_prefixed_package_and_golang_1_linux_are_two_dependencies_each_vendored_under_its_own_name() {
     let w = World::golang(ROUTING);
     w.assert_pinned("golang-1-linux", "golang-1-linux", "0.2.0");

@@ -54,6 +54,12 @@ impl World {
         Self::build(fixture, releases, Some(S3Server::start_anonymous()))
     }
 
+    /// The same, the bucket on an S3 server that takes only signed requests (`access_key`,
+    /// `secret_key`): the source release's final.yml names no keys, the entry must give them.
+    pub fn with_keyed_s3(fixture: &str, releases: &[ReleaseSpec], access_key: &str, secret_key: &str) -> World {
+        Self::build(fixture, releases, Some(S3Server::start(access_key, secret_key)))
+    }
+
     fn build(fixture: &str, releases: &[ReleaseSpec], s3: Option<S3Server>) -> World {
         let up = Upstream::start();
         let repos = tempfile::tempdir().unwrap();
