@@ -360,6 +360,19 @@ fn a_keyed_source_bucket_is_read_with_the_keys_the_entry_gives_and_refuses_witho
 }
 
 #[test]
+fn a_dry_run_shows_the_vendoring_and_changes_nothing_remote() {
+    let w = World::golang(CONSUMER);
+    let out = w.out_with(&w.source_json(json!({})), json!({"dry_run": true}));
+    out.assert_success();
+    let linux = w.source.package("0.3.0", "golang-1.23-linux");
+    assert!(out.stderr.contains(&format!("+fingerprint: {}", linux.fingerprint)), "the diff:\n{}", out.stderr);
+    assert!(out.stderr.contains(&format!("+    sha1: {}", linux.sha1)), "the new index entry:\n{}", out.stderr);
+    assert!(w.branches().iter().all(|b| !b.starts_with("currency/")), "nothing pushed");
+    assert!(w.objects().is_empty(), "nothing uploaded");
+    assert_eq!(out.json()["metadata"][0]["value"], "dry run: nothing pushed");
+}
+
+#[test]
 fn a_prefixed_package_and_golang_1_linux_are_two_dependencies_each_vendored_under_its_own_name() {
     let w = World::golang(ROUTING);
     w.assert_pinned("golang-1-linux", "golang-1-linux", "0.2.0");

@@ -122,9 +122,13 @@ impl World {
     }
 
     pub fn out(&self, source: &Value) -> Output {
+        self.out_with(source, json!({}))
+    }
+
+    pub fn out_with(&self, source: &Value, params: Value) -> Output {
         let sources = self.tmp.path().join("sources");
         std::fs::create_dir_all(&sources).unwrap();
-        let req = json!({"source": source, "params": {}});
+        let req = json!({"source": source, "params": params});
         self.run("out", &[sources.to_str().unwrap()], &req.to_string())
     }
 
