@@ -145,7 +145,7 @@ pub fn in_metadata(plan: &Plan, version: &BTreeMap<String, String>) -> Vec<Metad
     version
         .iter()
         .map(|(name, target)| {
-            let current = plan.get(name).and_then(|d| text(&d.current)).unwrap_or_else(|| "?".into());
+            let current = plan.get(name).and_then(|d| text(&d.current)).unwrap_or_else(|| "unknown".into());
             MetadataField { name: name.clone(), value: format!("{current} -> {target}") }
         })
         .collect()
