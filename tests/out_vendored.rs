@@ -8,8 +8,13 @@
 mod support;
 
 use serde_json::{Value, json};
+use std::path::Path;
 use support::source_release::{FixturePackage, ReleaseSpec, golang_releases};
 use support::vendored::{CONSUMER, ROUTING, SOURCE_REPO, World, index_entries, index_text};
+
+use currency::blobstore::Blobstore;
+use currency::source::BlobstoreSecrets;
+use support::blob_servers::GcsEmulator;
 use support::{Logged, fixtures};
 
 const BRANCH: &str = "currency/golang";
@@ -353,6 +358,30 @@ fn a_keyed_source_bucket_is_read_with_the_keys_the_entry_gives_and_refuses_witho
     let out = w.out(&keyed);
     out.assert_success();
     assert!(!out.stderr.contains(SK) && !out.stdout.contains(SK), "secret printed");
+    for os in OSES {
+        let name = format!("golang-1.23-{os}");
+        assert_vendored(&w, BRANCH, &name, w.source.package("0.3.0", &name));
+    }
+}
+
+#[test]
+fn a_public_gcs_source_bucket_is_read_anonymously() {
+    const BUCKET: &str = "bosh-packages-golang-release";
+    let emulator = GcsEmulator::start(BUCKET);
+    let w = World::golang(CONSUMER);
+    // golang-release moved its blobs to a GCS bucket: its final.yml names it, nothing else.
+    let final_yml = format!("---\nname: golang\nblobstore:\n  provider: gcs\n  options:\n    bucket_name: {BUCKET}\n");
+    w.source.commit_change("config/final.yml", Some(&final_yml), "Reference bucket in gcloud");
+    let env = |k: &str| (k == "STORAGE_EMULATOR_HOST").then(|| emulator.host());
+    let store = Blobstore::configure_with_env(&final_yml, &BlobstoreSecrets::None, Path::new("/"), &env).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for file in support::files_under(w.source.blobstore_dir()) {
+        let id = file.file_name().unwrap().to_str().unwrap().to_string();
+        rt.block_on(store.put_file(&id, &file)).unwrap();
+        std::fs::remove_file(&file).unwrap();
+    }
+    let out = w.out_env(&w.source_json(json!({})), json!({}), &[("STORAGE_EMULATOR_HOST", &emulator.host())]);
+    out.assert_success();
     for os in OSES {
         let name = format!("golang-1.23-{os}");
         assert_vendored(&w, BRANCH, &name, w.source.package("0.3.0", &name));

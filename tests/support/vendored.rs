@@ -103,7 +103,13 @@ impl World {
     }
 
     fn run(&self, bin: &str, args: &[&str], stdin: &str) -> Output {
-        let out = self.tmp.run(super::bin(bin), args, stdin, &[FAST]);
+        self.run_with(bin, args, stdin, &[])
+    }
+
+    fn run_with(&self, bin: &str, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+        let mut env = env.to_vec();
+        env.push(FAST);
+        let out = self.tmp.run(super::bin(bin), args, stdin, &env);
         assert!(!out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN), "token printed:\n{out:#?}");
         out
     }
@@ -126,10 +132,15 @@ impl World {
     }
 
     pub fn out_with(&self, source: &Value, params: Value) -> Output {
+        self.out_env(source, params, &[])
+    }
+
+    /// `out` with more environment (`STORAGE_EMULATOR_HOST`).
+    pub fn out_env(&self, source: &Value, params: Value, env: &[(&str, &str)]) -> Output {
         let sources = self.tmp.path().join("sources");
         std::fs::create_dir_all(&sources).unwrap();
         let req = json!({"source": source, "params": params});
-        self.run("out", &[sources.to_str().unwrap()], &req.to_string())
+        self.run_with("out", &[sources.to_str().unwrap()], &req.to_string(), env)
     }
 
     /// `currency bump --source <source as a file> --repo <checkout>`.
