@@ -228,8 +228,9 @@ fn examples_track_what_their_users_need() {
     };
     let nats = kinds("examples/nats-release.yml");
     let names: Vec<&str> = nats.iter().map(|(n, _, _, _)| n.as_str()).collect();
-    assert_eq!(names, ["nats-server", "nats.go"]);
-    assert!(nats.iter().all(|(_, k, _, _)| k == "go-module"), "{nats:?}");
+    assert_eq!(names, ["nats-server", "nats.go", "golang"]);
+    let kinds_of: Vec<&str> = nats.iter().map(|(_, k, _, _)| k.as_str()).collect();
+    assert_eq!(kinds_of, ["go-module", "go-module", "vendored-package"]);
 
     let etcd = kinds("examples/etcd-release.yml");
     assert_eq!(etcd.len(), 1);
