@@ -177,7 +177,8 @@ fn out_vendors_the_new_patch_of_every_platform_in_one_commit_uploading_each_tarb
     assert_eq!(pulls.len(), 1);
     assert_eq!(pulls[0]["title"], "Bump golang from 1.23.2 to 1.23.3");
     let body = pulls[0]["body"].as_str().unwrap();
-    assert!(body.contains(&format!("vendored from {SOURCE_REPO} 0.3.0")), "{body}");
+    let page = format!("https://github.com/{SOURCE_REPO}/releases/tag/v0.3.0");
+    assert!(body.contains(&format!("vendored from {SOURCE_REPO} [0.3.0]({page})")), "{body}");
     for (pkg, id) in &vendored {
         let row = format!("| `{}` | `{}` | `{}` | `{id}`", pkg.name, pkg.fingerprint, pkg.sha1);
         assert!(body.contains(&row), "{row}\n{body}");

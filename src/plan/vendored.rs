@@ -142,7 +142,7 @@ pub fn candidates(templates: &[String], source: &SourceRelease, repository: &str
         per_template.push(offered);
     }
     let (first, rest) = per_template.split_first().expect("templates are never empty");
-    let notes_url = release_page(&source.url, &newest.manifest.version);
+    let notes_url = release_page(&source.url, repository, &newest.manifest.version);
     let mut out: Vec<Candidate> = first
         .iter()
         .filter(|(_, v)| rest.iter().all(|offers| offers.iter().any(|(_, w)| w == v)))
@@ -159,10 +159,14 @@ fn offered_names(release: &FinalRelease) -> String {
     names.join(", ")
 }
 
-/// The release page of final release `version` when the source release is on a GitHub host
-/// (`https://github.com/o/r.git` → `https://github.com/o/r/releases/tag/v0.204.0`).
-pub fn release_page(git_url: &str, version: &str) -> Option<String> {
-    let base = git_url.strip_prefix("https://")?.strip_suffix(".git")?;
+/// The release page of final release `version`: on the host of an `https://…/o/r.git` URL
+/// (GitHub or GitHub Enterprise: `https://github.com/o/r/releases/tag/v0.204.0`), else — a mirror,
+/// a `file://` or ssh URL — on github.com, by the source release's `owner/repo`.
+pub fn release_page(git_url: &str, repository: &str, version: &str) -> Option<String> {
+    let base = match git_url.strip_prefix("https://").and_then(|u| u.strip_suffix(".git")) {
+        Some(base) => base.to_string(),
+        None => format!("github.com/{repository}"),
+    };
     Some(format!("https://{base}/releases/tag/v{version}"))
 }
 
