@@ -106,6 +106,10 @@ impl Executor<'_> {
         // Every blob edit is checked against the base before anything is uploaded.
         let blob_bumps: Vec<BlobBump> = bumps.iter().flat_map(|b| b.blob_bumps()).cloned().collect();
         let checked = blob_bump::apply(&workspace::tree_files(self.repo, self.base.1)?, &blob_bumps)?;
+        // So is every edit of a kind that uploads what it fetched itself (vendored packages).
+        for bump in bumps.iter().filter(|b| !b.package_uploads().is_empty()) {
+            bump.edit(&Site::Commit { repo: self.repo, parent: self.base.1 })?;
+        }
         if self.dry_run {
             self.print_dry_run(group, bumps, &checked)?;
             return Ok(Outcome::Done);
