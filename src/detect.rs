@@ -314,4 +314,67 @@ mod tests {
         assert_eq!(module_name("go.etcd.io/etcd/client/pkg/v3", &[]).unwrap(), "etcd-client-pkg-v3");
         assert!(module_name("github.com/onsi/ginkgo/v2", &[]).is_none());
     }
+
+    fn vendored(locks: &[&str], blobs: &[&str]) -> Vec<Dependency> {
+        let mut files: Vec<(String, String)> = locks
+            .iter()
+            .map(|name| {
+                (format!("packages/{name}/spec.lock"), format!("name: {name}\nfingerprint: {}\n", "a".repeat(64)))
+            })
+            .collect();
+        let blobs_yml: String =
+            blobs.iter().map(|p| format!("{p}:\n  size: 1\n  object_id: x\n  sha: sha256:00\n")).collect();
+        files.push(("config/blobs.yml".into(), blobs_yml));
+        files.push(("packages/golang-1.23-linux-test/spec".into(), "---\nname: golang-1.23-linux-test\n".into()));
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let snapshot = Snapshot::read(&crate::release::snapshot::MemFiles::of(&refs)).unwrap();
+        let source = crate::source::Source::from_value(serde_json::json!({"repository": "o/r"}), "source").unwrap();
+        detect(&snapshot, &source.golang_release)
+            .dependencies
+            .into_iter()
+            .filter(|d| matches!(d.kind, DependencyKind::VendoredPackage { .. }))
+            .collect()
+    }
+
+    fn described(d: &Dependency) -> (String, Vec<String>, Option<String>) {
+        let DependencyKind::VendoredPackage { packages, prefix, source } = &d.kind else { panic!("{d:?}") };
+        assert_eq!(source.repository.to_string(), "cloudfoundry/bosh-package-golang-release");
+        assert_eq!(d.constraint.as_ref().unwrap().to_string(), "^1");
+        (d.name.clone(), packages.clone(), prefix.clone())
+    }
+
+    #[test]
+    fn vendored_golang_packages_form_one_dependency_per_prefix_covering_every_platform() {
+        let deps = vendored(
+            &[
+                "golang-1.23-windows",
+                "golang-1.23-linux",
+                "golang-1-linux",
+                "golang-1.23-darwin",
+                "routing-golang-1.23-linux",
+                "routing-healthchecker",
+                "golang-1.23",
+            ],
+            &[],
+        );
+        let got: Vec<_> = deps.iter().map(described).collect();
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            got,
+            [
+                (
+                    "golang".to_string(),
+                    owned(&["golang-1-linux", "golang-{line}-linux", "golang-{line}-darwin", "golang-{line}-windows"]),
+                    None
+                ),
+                ("routing-golang".to_string(), owned(&["golang-{line}-linux"]), Some("routing".to_string())),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_vendored_golang_beside_a_golang_blob_is_golang_package() {
+        let deps = vendored(&["golang-1.22-linux"], &["golang/go1.22.5.linux-amd64.tar.gz"]);
+        assert_eq!(deps.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["golang-package"]);
+    }
 }
