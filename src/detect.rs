@@ -108,6 +108,7 @@ fn upstream_blob_dependencies(blob_paths: &[&String]) -> Vec<Dependency> {
                 name: rule.name.into(),
                 constraint: Some(Constraint::same_major(&v)),
                 prerelease: false,
+                replace_custom_builds: false,
                 kind: DependencyKind::GithubRelease {
                     upstream: RepoSlug::parse(rule.upstream).expect("static slug"),
                     asset: blob.file_name(),
@@ -150,7 +151,13 @@ fn golang_dependencies(blob_paths: &[&String]) -> Vec<Dependency> {
             } else {
                 ("golang".to_string(), Constraint::same_major(v))
             };
-            Dependency { name, constraint: Some(constraint), prerelease: false, kind: DependencyKind::Golang { blobs } }
+            Dependency {
+                name,
+                constraint: Some(constraint),
+                prerelease: false,
+                replace_custom_builds: false,
+                kind: DependencyKind::Golang { blobs },
+            }
         })
         .collect()
 }
@@ -181,6 +188,7 @@ fn module_dependencies(snapshot: &Snapshot, blob_names: &[String]) -> Vec<Depend
             name: module_name(&module, blob_names).expect("filtered above"),
             constraint: Some(Constraint::same_major(&highest)),
             prerelease: false,
+            replace_custom_builds: false,
             kind: DependencyKind::GoModule { module, go_mod: None },
         })
         .collect()
@@ -221,6 +229,7 @@ fn vendored_golang(snapshot: &Snapshot, golang_release: &PackageSource, taken: &
                 name,
                 constraint: Some(Constraint::parse("^1").expect("static constraint")),
                 prerelease: false,
+                replace_custom_builds: false,
                 kind: DependencyKind::VendoredPackage { source: golang_release.clone(), packages, prefix },
             })
         })

@@ -43,6 +43,9 @@ pub struct PlannedJson {
     pub note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_blob: Option<String>,
+    /// The base version of a custom build (`2.2.0` of `2.2.0-tls1.2-patch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_build_of: Option<String>,
 }
 
 fn text(v: &Option<Version>) -> Option<String> {
@@ -65,6 +68,7 @@ impl From<&PlannedDependency> for PlannedJson {
             release_notes: d.release_notes.clone(),
             note: d.note.clone(),
             current_blob: d.current_blob.clone(),
+            custom_build_of: text(&d.custom_build_of),
         }
     }
 }
@@ -78,6 +82,20 @@ impl From<&Plan> for PlanJson {
             dependencies: p.dependencies.iter().map(PlannedJson::from).collect(),
         }
     }
+}
+
+/// The current version, and what a custom build is a build of: `2.2.0-tls1.2-patch (custom build
+/// of 2.2.0)`.
+pub fn current_text(d: &PlannedDependency) -> Option<String> {
+    let current = text(&d.current)?;
+    Some(match &d.custom_build_of {
+        Some(base) => format!("{current} (custom build of {base})"),
+        None => current,
+    })
+}
+
+fn current_cell(d: &PlannedDependency) -> String {
+    current_text(d).map(|t| escape_markdown(&t)).unwrap_or_else(|| "–".into())
 }
 
 fn cell(v: &Option<Version>) -> String {
@@ -119,7 +137,7 @@ pub fn markdown(plan: &Plan) -> String {
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             escape_markdown(&d.name),
             d.kind,
-            cell(&d.current),
+            current_cell(d),
             cell(&d.latest),
             cell(&d.target),
             behind,
@@ -164,6 +182,8 @@ pub struct BumpSummary {
     pub blobstore: String,
     /// Each blob the bump replaced: one, or one per platform for golang.
     pub blobs: Vec<BlobSummary>,
+    /// The base version when `from` is a custom build this bump replaces (`custom_builds: replace`).
+    pub replaces_custom_build_of: Option<String>,
 }
 
 /// One blob of a [`BumpSummary`]: where it came from, how it was verified, where it went.
@@ -312,6 +332,17 @@ pub fn pr_body(
     build: Option<&str>,
 ) -> String {
     let mut out = String::new();
+    for b in bumps {
+        if let Some(base) = &b.replaces_custom_build_of {
+            out.push_str(&format!(
+                "**This replaces a custom build**: {} {} is a build of {base} that upstream never released; \
+                 this PR puts upstream's {} in its place.\n\n",
+                escape_markdown(&b.name),
+                b.from,
+                b.to
+            ));
+        }
+    }
     out.push_str("| Dependency | From | To | Release notes |\n|---|---|---|---|\n");
     let lines = bumps.iter().map(BumpSummary::line).chain(modules.iter().map(ModuleSummary::line));
     for b in lines.chain(vendored.iter().map(VendoredSummary::line)) {
@@ -421,6 +452,7 @@ mod tests {
             note: None,
             current_blob: None,
             history: vec![],
+            custom_build_of: None,
             candidates: vec![],
         }
     }
@@ -450,6 +482,7 @@ mod tests {
 
     fn summary(name: &str, from: &str, to: &str, verified: bool) -> BumpSummary {
         BumpSummary {
+            replaces_custom_build_of: None,
             name: name.into(),
             from: from.into(),
             to: to.into(),
@@ -511,6 +544,7 @@ mod tests {
             new_blob: format!("go1.26.7.{platform}"),
         };
         let golang = BumpSummary {
+            replaces_custom_build_of: None,
             name: "golang-1.26".into(),
             from: "1.26.6".into(),
             to: "1.26.7".into(),
@@ -575,5 +609,19 @@ mod tests {
         ]
         .map(String::from);
         insta::assert_snapshot!(pr_body(&[], &[], &[golang], &files, &[], None));
+    }
+
+    #[test]
+    fn a_pr_replacing_a_custom_build_says_so_in_its_first_line() {
+        let mut bump = summary("etcd", "2.2.0-tls1.2-patch", "2.3.8", true);
+        bump.replaces_custom_build_of = Some("2.2.0".into());
+        let body = pr_body(&[bump], &[], &[], &[], &[], None);
+        assert_eq!(
+            body.lines().next().unwrap(),
+            "**This replaces a custom build**: etcd 2.2.0-tls1.2-patch is a build of 2.2.0 that upstream never \
+             released; this PR puts upstream's 2.3.8 in its place."
+        );
+        let plain = pr_body(&[summary("etcd", "2.2.0", "2.3.8", true)], &[], &[], &[], &[], None);
+        assert!(plain.starts_with("| Dependency |"), "{plain}");
     }
 }

@@ -151,7 +151,7 @@ impl Fleet {
         DependencyRow {
             name: d.name.clone(),
             kind: d.kind,
-            current: d.current.as_ref().map(Version::to_string),
+            current: crate::report::current_text(d),
             latest: d.latest.as_ref().map(Version::to_string),
             newest: d.newest.as_ref().map(Version::to_string),
             behind: d.behind,
@@ -225,7 +225,8 @@ fn current_candidate(d: &PlannedDependency) -> Option<&crate::plan::Candidate> {
 /// Upstream versions above the current one, up to `latest`. A vendored package counts the
 /// versions its source release shipped ([`PlannedDependency::history`]).
 pub fn releases_behind(d: &PlannedDependency) -> Option<u64> {
-    let current = d.current.as_ref()?;
+    // A custom build counts from the version it is a build of.
+    let current = d.custom_build_of.as_ref().or(d.current.as_ref())?;
     if d.kind == Kind::VendoredPackage {
         let latest = d.latest.as_ref()?;
         return Some(d.history.iter().filter(|v| *v > current && *v <= latest).count() as u64);
@@ -370,6 +371,7 @@ mod tests {
             note: None,
             current_blob: None,
             history: vec![],
+            custom_build_of: None,
             candidates: candidates
                 .iter()
                 .map(|v| crate::plan::Candidate {

@@ -24,6 +24,7 @@ use crate::source::{Dependency, DependencyKind, Source, Template};
 use crate::upstream::{Offer, UpstreamKey};
 use crate::version::{Scheme, Version};
 
+pub mod custom;
 pub mod vendored;
 
 /// What kind of dependency a plan entry is; plan.json and fleet.json spell it in kebab case.
@@ -119,6 +120,8 @@ pub struct PlannedDependency {
     /// Vendored packages: every version their packages had in any final release of the source
     /// release, ascending (how many releases behind); empty for the other kinds.
     pub history: Vec<Version>,
+    /// A custom build's base version (`2.2.0` of `2.2.0-tls1.2-patch`): behind is judged on it.
+    pub custom_build_of: Option<Version>,
 }
 
 impl Plan {
@@ -337,21 +340,28 @@ pub fn plan(
         let inside = |c: &&Candidate| dep.constraint.as_ref().is_none_or(|k| k.matches(&c.version, dep.prerelease));
         let latest = cands.iter().rfind(inside);
         let newest = cands.last();
-        let target = latest.filter(|l| cur.version.as_ref().is_none_or(|c| l.version > *c));
-        let note = incomplete_go_release(dep, offers.get(&key), latest.map(|c| &c.version)).or_else(|| {
-            match (&latest, cands.is_empty()) {
+        let custom = cur.version.as_ref().and_then(|v| custom::base_of(dep, offers.get(&key), v));
+        let reference = custom.as_ref().or(cur.version.as_ref());
+        let ahead = latest.filter(|l| reference.is_none_or(|c| l.version > *c));
+        let kept = custom.as_ref().filter(|_| ahead.is_some() && !dep.replace_custom_builds);
+        let target = ahead.filter(|_| kept.is_none());
+        let note = kept.map(|base| {
+            format!("custom build of {base}: kept (custom_builds: replace lets currency replace it with upstream's)")
+        });
+        let note = note.or_else(|| incomplete_go_release(dep, offers.get(&key), latest.map(|c| &c.version))).or_else(
+            || match (&latest, cands.is_empty()) {
                 (_, true) => Some(format!("{} offers no usable version", key.describe())),
                 (None, false) => Some("no upstream version inside the constraint".to_string()),
                 _ => None,
-            }
-        });
+            },
+        );
         dependencies.push(PlannedDependency {
             name: dep.name.clone(),
             kind: Kind::of(&dep.kind),
             current: cur.version,
             latest: latest.map(|c| c.version.clone()),
             target: target.map(|c| c.version.clone()),
-            behind: target.is_some(),
+            behind: ahead.is_some(),
             files: cur.files,
             upstream: key.describe(),
             constraint: dep.constraint.as_ref().map(|c| c.to_string()),
@@ -361,6 +371,7 @@ pub fn plan(
             current_blob: cur.blob,
             candidates: cands,
             history: vec![],
+            custom_build_of: custom,
         });
     }
     Ok(Plan {
@@ -638,5 +649,40 @@ mod tests {
         assert_eq!(p.dependencies[0].target, None);
         let none = planned(&source, &snap, &BTreeMap::new());
         assert_eq!(none.dependencies[0].note.as_deref(), Some("etcd-io/etcd offers no usable version"));
+    }
+
+    #[test]
+    fn a_custom_build_is_judged_on_its_base_version_and_kept_unless_the_entry_says_replace() {
+        let patched = "etcd/etcd-v2.2.0-tls1.2-patch-linux-amd64.tar.gz";
+        let snap = snapshot(&[("config/blobs.yml", &blobs_yml(&[patched]))]);
+        let releases = ["2.2.0", "2.3.8", "3.5.17"].map(|v| etcd_release(v, false));
+        let offer = Offer::Github(Arc::new(releases.to_vec()));
+        let kept = etcd(None, false);
+        let p = planned(&kept, &snap, &offers(&kept, offer.clone()));
+        let d = &p.dependencies[0];
+        assert_eq!((text(&d.current), text(&d.custom_build_of)), (Some("2.2.0-tls1.2-patch"), Some("2.2.0")));
+        assert!(d.behind, "behind on its base version");
+        assert_eq!(d.target, None, "never bumped by default");
+        assert!(d.note.as_deref().unwrap().starts_with("custom build of 2.2.0: kept"), "{:?}", d.note);
+        assert!(p.version().is_empty(), "check does not trigger on it");
+        let mut replace = etcd(None, false);
+        replace.dependencies.as_mut().unwrap()[0].replace_custom_builds = true;
+        let p = planned(&replace, &snap, &offers(&replace, offer));
+        assert_eq!(text(&p.dependencies[0].target), Some("3.5.17"));
+    }
+
+    #[test]
+    fn an_upstream_prerelease_or_a_suffix_on_an_unreleased_base_is_no_custom_build() {
+        let source = etcd(None, true);
+        let releases = ["3.5.17", "3.6.0-rc.1"].map(|v| etcd_release(v, false));
+        let offer = Offer::Github(Arc::new(releases.to_vec()));
+        for (blob, why) in [
+            ("etcd/etcd-v3.6.0-rc.1-linux-amd64.tar.gz", "upstream released it"),
+            ("etcd/etcd-v3.4.0-custom-linux-amd64.tar.gz", "upstream never released 3.4.0"),
+        ] {
+            let snap = snapshot(&[("config/blobs.yml", &blobs_yml(&[blob]))]);
+            let p = planned(&source, &snap, &offers(&source, offer.clone()));
+            assert_eq!(p.dependencies[0].custom_build_of, None, "{why}");
+        }
     }
 }

@@ -216,6 +216,7 @@ pub(super) fn planned(
         current_blob: None,
         candidates: cands,
         history: history(packages.first().expect("never empty"), source),
+        custom_build_of: None,
     })
 }
 

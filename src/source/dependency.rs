@@ -55,7 +55,14 @@ fn validate_dependency(mut d: RawDependency, api: &Url, key: &str) -> Result<Dep
             ));
         }
     };
-    Ok(Dependency { name: d.name, constraint, prerelease: d.prerelease.unwrap_or(false), kind })
+    let replace_custom_builds = match d.custom_builds.as_deref() {
+        None | Some("keep") => false,
+        Some("replace") => true,
+        Some(other) => {
+            return Err(Error::config(format!("{key}.custom_builds"), format!("{other:?} is not keep or replace")));
+        }
+    };
+    Ok(Dependency { name: d.name, constraint, prerelease: d.prerelease.unwrap_or(false), replace_custom_builds, kind })
 }
 
 /// `kind: github-release`: an upstream repository, a blob template, and the asset, tag and
@@ -152,8 +159,8 @@ fn vendored(d: &mut RawDependency, api: &Url, key: &str) -> Result<DependencyKin
 
 /// The keys each kind takes, besides the common `name`, `kind`, `constraint` and `prerelease`.
 const KIND_KEYS: &[(&str, &[&str])] = &[
-    ("github-release", &["upstream", "blob", "asset", "tag", "checksums"]),
-    ("golang", &["blob"]),
+    ("github-release", &["upstream", "blob", "asset", "tag", "checksums", "custom_builds"]),
+    ("golang", &["blob", "custom_builds"]),
     ("go-module", &["module", "go_mod"]),
     ("vendored-package", &["release", "package", "prefix", "git_url", "blobstore"]),
 ];
@@ -175,6 +182,7 @@ fn only_keys_of_kind(d: &RawDependency, key: &str) -> Result<()> {
         ("prefix", d.prefix.is_some()),
         ("git_url", d.git_url.is_some()),
         ("blobstore", d.blobstore.is_some()),
+        ("custom_builds", d.custom_builds.is_some()),
     ];
     match present.iter().find(|(field, here)| *here && !allowed.contains(field)) {
         Some((field, _)) => Err(Error::config(format!("{key}.{field}"), format!("is not a key of kind {kind}"))),

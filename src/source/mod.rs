@@ -70,6 +70,7 @@ struct RawDependency {
     kind: String,
     constraint: Option<String>,
     prerelease: Option<bool>,
+    custom_builds: Option<String>,
     upstream: Option<String>,
     blob: Option<RawBlob>,
     asset: Option<String>,
@@ -201,6 +202,9 @@ pub struct Dependency {
     pub name: String,
     pub constraint: Option<Constraint>,
     pub prerelease: bool,
+    /// `custom_builds: replace`: a custom build (a version upstream never released, of one it
+    /// did) may be bumped to upstream's; by default it is reported and kept.
+    pub replace_custom_builds: bool,
     pub kind: DependencyKind,
 }
 

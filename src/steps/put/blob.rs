@@ -39,6 +39,8 @@ pub(crate) struct BlobKind {
     rewrite_version_files: bool,
     /// Where the artifacts are uploaded, as the pull request names it.
     blobstore: String,
+    /// The base version when the release holds a custom build this bump replaces.
+    custom_build_of: Option<String>,
     /// Each artifact's download and the bump it makes, once the executor has it.
     ready: Vec<Option<(Downloaded, BlobBump)>>,
 }
@@ -73,6 +75,7 @@ impl BlobKind {
             artifacts: kept,
             rewrite_version_files: matches!(selected.dep.kind, DependencyKind::Golang { .. }),
             blobstore: blobstore.to_string(),
+            custom_build_of: selected.planned.custom_build_of.as_ref().map(|v| v.to_string()),
         }
     }
 
@@ -96,6 +99,7 @@ impl BlobKind {
             })
             .collect();
         BumpSummary {
+            replaces_custom_build_of: self.custom_build_of.clone(),
             name: self.name.clone(),
             from: self.from.clone(),
             to: self.to.clone(),

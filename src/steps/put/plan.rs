@@ -257,6 +257,7 @@ mod tests {
             name: name.into(),
             constraint: None,
             prerelease: false,
+            replace_custom_builds: false,
             kind: crate::source::DependencyKind::GoModule { module: format!("example.com/{name}"), go_mod: None },
         };
         let planned = PlannedDependency {
@@ -274,6 +275,7 @@ mod tests {
             note: None,
             current_blob: None,
             history: vec![],
+            custom_build_of: None,
             candidates: vec![],
         };
         (dep, planned)
