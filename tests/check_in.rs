@@ -146,6 +146,43 @@ fn check_reports_a_blob_behind_ignoring_drafts_and_prereleases() {
 }
 
 #[test]
+fn a_custom_build_is_reported_as_one_and_check_leaves_it_unless_told_to_replace_it() {
+    let w = World::new();
+    etcd_upstream(&w.up);
+    let blobs = "etcd/etcd-v3.3.15-tls1.2-patch-linux-amd64.tar.gz:\n  size: 14194932\n  \
+                 object_id: 5a1c26e2-35fa-4c6b-4f7d-2ce1b0c0e3d1\n  sha: 0d3c2f8a9e4b1c6d7e8f9a0b1c2d3e4f5a6b7c8d\n";
+    let bare = fixtures::release_repo_from(
+        &fixtures::fixtures_dir().join("etcd-release"),
+        &[("config/blobs.yml", blobs)],
+        "patched-etcd-release",
+        w.repos.path(),
+    );
+    let source = w.source(&bare, json!({}));
+    assert_eq!(versions(&w.check(&source, None)), json!([]), "a kept custom build never triggers");
+    let dest = w.tmp.path().join("get");
+    let commit = fixtures::head_of(&bare, "main");
+    w.get(&dest, &source, json!({"up-to-date": commit}), json!({})).assert_success();
+    let plan: Value = serde_json::from_slice(&std::fs::read(dest.join("plan.json")).unwrap()).unwrap();
+    let etcd = &plan["dependencies"][0];
+    assert_eq!((&etcd["current"], &etcd["custom_build_of"]), (&json!("3.3.15-tls1.2-patch"), &json!("3.3.15")));
+    assert_eq!((&etcd["behind"], &etcd["target"]), (&json!(true), &Value::Null));
+    let report = std::fs::read_to_string(dest.join("report.md")).unwrap();
+    assert!(
+        report.contains(
+            "| etcd | github-release | 3.3.15-tls1.2-patch (custom build of 3.3.15) | 3.5.17 | – | **yes** |"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("custom build of 3.3.15: kept"), "{report}");
+    let replace = w.source(
+        &bare,
+        json!({"dependencies": [{"name": "etcd", "kind": "github-release", "upstream": "etcd-io/etcd",
+               "blob": "etcd/etcd-v{version}-linux-amd64.tar.gz", "custom_builds": "replace"}]}),
+    );
+    assert_eq!(versions(&w.check(&replace, None)), json!([{"etcd": "3.5.17"}]));
+}
+
+#[test]
 fn a_constraint_holds_a_dependency_back() {
     let w = World::new();
     etcd_upstream(&w.up);
