@@ -23,6 +23,8 @@ pub struct PlanJson {
     pub branch: String,
     pub commit: String,
     pub dependencies: Vec<PlannedJson>,
+    /// Each go.mod's `go` and `toolchain` directives against the Go the release builds with.
+    pub go_directives: Vec<crate::plan::directives::GoDirectives>,
 }
 
 /// One dependency of [`PlanJson`].
@@ -80,6 +82,7 @@ impl From<&Plan> for PlanJson {
             branch: p.branch.clone(),
             commit: p.commit.clone(),
             dependencies: p.dependencies.iter().map(PlannedJson::from).collect(),
+            go_directives: p.go_directives.clone(),
         }
     }
 }
@@ -145,6 +148,7 @@ pub fn markdown(plan: &Plan) -> String {
             notes
         ));
     }
+    out.push_str(&directives_section(plan));
     let notes: Vec<String> = plan
         .dependencies
         .iter()
@@ -154,6 +158,30 @@ pub fn markdown(plan: &Plan) -> String {
         out.push_str("\nNotes:\n\n");
         out.push_str(&notes.join("\n"));
         out.push('\n');
+    }
+    out
+}
+
+/// report.md's section on the go.mod directives, when the release has go.mod files.
+fn directives_section(plan: &Plan) -> String {
+    if plan.go_directives.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nGo asked for by each go.mod, against the Go the release builds with:\n\n");
+    out.push_str("| go.mod | go | toolchain | builds with | |\n|---|---|---|---|---|\n");
+    for d in &plan.go_directives {
+        let status = match d.status {
+            "will not build" => "**will not build**: asks for a newer Go than the release carries",
+            "behind" => "**behind**: more than one minor line below the Go that builds it",
+            other => other,
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {status} |\n",
+            escape_markdown(&d.go_mod),
+            d.go.as_deref().map(escape_markdown).unwrap_or_else(|| "–".into()),
+            d.toolchain.as_deref().map(escape_markdown).unwrap_or_else(|| "–".into()),
+            d.builds_with.as_deref().unwrap_or("–"),
+        ));
     }
     out
 }
@@ -467,6 +495,13 @@ mod tests {
             repository: "cloudfoundry/etcd-release".into(),
             branch: "main".into(),
             commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            go_directives: vec![crate::plan::directives::GoDirectives {
+                go_mod: "src/etcd-release/go.mod".into(),
+                go: Some("1.24.0".into()),
+                toolchain: Some("go1.26.1".into()),
+                builds_with: Some("1.23.2".into()),
+                status: "will not build",
+            }],
             dependencies: vec![
                 dep("etcd", "github-release", "3.3.15", "3.5.17", Some("3.5.17")),
                 dep("etcd-client-v3", "go-module", "3.5.17", "3.5.17", None),

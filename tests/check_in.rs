@@ -315,7 +315,14 @@ fn in_writes_the_plan_the_report_and_the_version() {
         golang["files"],
         json!(["packages/golang-1.23-linux/spec.lock", ".final_builds/packages/golang-1.23-linux/index.yml"])
     );
+    // Its code asks for Go 1.22 (toolchain go1.22.3) and is built with the vendored 1.23.2: fine.
+    assert_eq!(
+        plan["go_directives"],
+        json!([{"go_mod": "src/code.cloudfoundry.org/go.mod", "go": "1.22.0", "toolchain": "go1.22.3",
+                "builds_with": "1.23.2", "status": "ok"}])
+    );
     let report = std::fs::read_to_string(dest.join("report.md")).unwrap();
+    assert!(report.contains("| `src/code.cloudfoundry.org/go.mod` | 1.22.0 | go1.22.3 | 1.23.2 | ok |"), "{report}");
     assert!(
         report.contains("| nats-server | go-module | 2.10.22 | 2.10.23 | 2.10.23 | **yes** |"),
         "report.md:\n{report}"

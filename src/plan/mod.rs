@@ -25,6 +25,7 @@ use crate::upstream::{Offer, UpstreamKey};
 use crate::version::{Scheme, Version};
 
 pub mod custom;
+pub mod directives;
 pub mod vendored;
 
 /// What kind of dependency a plan entry is; plan.json and fleet.json spell it in kebab case.
@@ -90,6 +91,8 @@ pub struct Plan {
     pub branch: String,
     pub commit: String,
     pub dependencies: Vec<PlannedDependency>,
+    /// Each go.mod's `go` and `toolchain` directives against the Go the release builds with.
+    pub go_directives: Vec<directives::GoDirectives>,
 }
 
 #[derive(Debug, Clone)]
@@ -374,12 +377,25 @@ pub fn plan(
             custom_build_of: custom,
         });
     }
+    let go_directives = directives::directives(snapshot, builds_with(&detected.dependencies, &dependencies).as_ref());
     Ok(Plan {
         repository: source.repository.to_string(),
         branch: branch.to_string(),
         commit: commit.to_string(),
         dependencies,
+        go_directives,
     })
+}
+
+/// The newest Go the release carries: the current version of its golang blobs and of its vendored
+/// golang packages.
+fn builds_with(deps: &[Dependency], planned: &[PlannedDependency]) -> Option<Version> {
+    let is_go = |d: &Dependency| match &d.kind {
+        DependencyKind::Golang { .. } => true,
+        DependencyKind::VendoredPackage { packages, .. } => packages.iter().any(|p| p.starts_with("golang-")),
+        _ => false,
+    };
+    deps.iter().filter(|d| is_go(d)).filter_map(|d| planned.iter().find(|p| p.name == d.name)?.current.clone()).max()
 }
 
 /// Why a golang dependency stays behind a newer Go release inside its constraint: the newest
