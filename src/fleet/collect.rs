@@ -101,6 +101,7 @@ impl Fleet {
             commit: Some(a.plan.commit.clone()),
             error: None,
             warning,
+            will_not_build: will_not_build(&a.plan),
             dependencies,
         }
     }
@@ -187,8 +188,37 @@ struct Unread {
 impl Unread {
     fn row(self, repository: String) -> ReleaseRow {
         let Unread { branch, commit, error } = self;
-        ReleaseRow { repository, branch, commit, error: Some(error), warning: None, dependencies: vec![] }
+        ReleaseRow {
+            repository,
+            branch,
+            commit,
+            error: Some(error),
+            warning: None,
+            will_not_build: vec![],
+            dependencies: vec![],
+        }
     }
+}
+
+/// A line per go.mod of `plan` that will not build: `src/x/go.mod asks for go 1.24.0, toolchain
+/// go1.26.1; the release builds with Go 1.25.3`.
+fn will_not_build(plan: &crate::plan::Plan) -> Vec<String> {
+    plan.go_directives
+        .iter()
+        .filter(|d| d.status == "will not build")
+        .map(|d| {
+            let asked: Vec<String> = [("go", &d.go), ("toolchain", &d.toolchain)]
+                .into_iter()
+                .filter_map(|(k, v)| Some(format!("{k} {}", v.as_deref()?)))
+                .collect();
+            format!(
+                "{} asks for {}; the release builds with Go {}",
+                d.go_mod,
+                asked.join(", "),
+                d.builds_with.as_deref().unwrap_or("?")
+            )
+        })
+        .collect()
 }
 
 /// The release's open pull requests by head branch (none without a token). When they cannot be

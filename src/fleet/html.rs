@@ -108,8 +108,12 @@ fn release_row(r: &ReleaseRow, cols: &[Column]) -> String {
         (Some(b), None) => h(b),
         _ => String::new(),
     };
-    let warn =
+    let mut warn =
         r.warning.as_ref().map(|w| format!(" <span class=\"warn\" title=\"{}\">⚠</span>", h(w))).unwrap_or_default();
+    if !r.will_not_build.is_empty() {
+        let title = format!("will not build: {}", r.will_not_build.join("; "));
+        warn.push_str(&format!(" <span class=\"nobuild\" title=\"{}\">✗ Go</span>", h(&title)));
+    }
     let head = format!(
         "<th scope=\"row\" data-col=\"0\" data-sort=\"{0}\">{0}{warn}<span class=\"sub\">{sub}</span></th>",
         h(&r.repository)

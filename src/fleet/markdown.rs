@@ -52,7 +52,8 @@ pub fn markdown(report: &FleetReport) -> String {
             (Some(b), None) => format!(" (`{}`)", escape_markdown(b)),
             _ => String::new(),
         };
-        out.push_str(&format!("| {}{place} |", escape_markdown(&r.repository)));
+        let mark = if r.will_not_build.is_empty() { "" } else { " ✗" };
+        out.push_str(&format!("| {}{place}{mark} |", escape_markdown(&r.repository)));
         if let Some(e) = &r.error {
             out.push_str(&format!(" ⚠ | ⚠ unreadable: {} |", escape_markdown(e)));
             out.push_str(&" |".repeat(cols.len().saturating_sub(1)));
@@ -83,6 +84,18 @@ pub fn markdown(report: &FleetReport) -> String {
                 .collect();
             out.push_str(&format!(" {} |", cell.join("<br>")));
         }
+        out.push('\n');
+    }
+    let nobuild: Vec<String> = report
+        .releases
+        .iter()
+        .flat_map(|r| {
+            r.will_not_build.iter().map(|l| format!("- ✗ {}: {}", escape_markdown(&r.repository), escape_markdown(l)))
+        })
+        .collect();
+    if !nobuild.is_empty() {
+        out.push_str("\nWill not build (a go.mod asks for a newer Go than the release carries):\n\n");
+        out.push_str(&nobuild.join("\n"));
         out.push('\n');
     }
     let problems: Vec<String> = report
@@ -120,5 +133,21 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("- ⚠ o/<script>: git https://x/o/r.git"), "{md}");
+    }
+
+    #[test]
+    fn a_release_whose_go_mod_will_not_build_is_marked_and_said_why() {
+        let mut report = sample();
+        let line = "src/a/go.mod asks for go 1.24.0, toolchain go1.26.1; the release builds with Go 1.25.3";
+        report.releases[0].will_not_build = vec![line.into()];
+        let md = markdown(&report);
+        assert!(md.contains("| o/etcd-release (`main` @ `0123456`) ✗ |"), "{md}");
+        assert!(md.contains(&format!("- ✗ o/etcd-release: {line}")), "{md}");
+        assert!(!markdown(&sample()).contains("Will not build"));
+        let page = crate::fleet::html::html(&report);
+        assert!(
+            page.contains("<span class=\"nobuild\" title=\"will not build: src/a/go.mod asks for"),
+            "marked on the page"
+        );
     }
 }

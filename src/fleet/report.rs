@@ -25,6 +25,10 @@ pub struct ReleaseRow {
     /// listed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// The go.mod files whose `go` or `toolchain` directive asks for a newer Go than the release
+    /// builds with, each said in a line: they will not build.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub will_not_build: Vec<String>,
     pub dependencies: Vec<DependencyRow>,
 }
 
@@ -106,6 +110,7 @@ pub(super) mod tests {
                     commit: Some("0123456789abcdef".into()),
                     error: None,
                     warning: None,
+                    will_not_build: vec![],
                     dependencies: vec![pr, dep("golang-1.22", "Go downloads", "1.22.4", "1.22.5", "1.24.0", 1)],
                 },
                 ReleaseRow {
@@ -114,6 +119,7 @@ pub(super) mod tests {
                     commit: None,
                     error: Some("git https://x/o/r.git: authentication failed | <b>".into()),
                     warning: None,
+                    will_not_build: vec![],
                     dependencies: vec![],
                 },
             ],
