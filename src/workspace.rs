@@ -179,7 +179,9 @@ pub struct Fetched {
 }
 
 /// Fetches the base branch and, with a `prefix`, every branch starting with it (the bump
-/// branches), so `out` can tell which bumps exist and who pushed them.
+/// branches), so `out` can tell which bumps exist and who pushed them. A fetch that fails on a
+/// cached clone an earlier run left damaged is done once more into a fresh one; into a clone made
+/// by this run (a cold cache), the first failure is the error.
 pub fn fetch_with_branches(
     remote: &GitRemote<'_>,
     branch: Option<&str>,
@@ -194,9 +196,10 @@ pub fn fetch_with_branches(
         }
     };
     let repo = open_or_init(&dir)?;
+    let warm = tmp.is_none() && holds_an_earlier_fetch(&repo);
     let (commit, branch, branches) = match fetch_into(&repo, remote, branch, prefix) {
         Ok(done) => done,
-        Err(e) if tmp.is_none() && is_local_corruption(&e) => {
+        Err(e) if warm && is_local_corruption(&e) => {
             // A damaged cache only costs time: start over with a fresh clone.
             crate::log!("git cache {} unusable; fetching afresh", dir.display());
             drop(repo);
@@ -216,6 +219,23 @@ fn is_local_corruption(e: &Error) -> bool {
     let Error::Git { source: Some(git), .. } = e else { return false };
     let m = git.message();
     m.contains("object not found") || m.contains("corrupt") || m.contains("shallow") || m.contains("odb")
+}
+
+/// Whether a cached clone holds what an earlier run fetched (a ref or an object): only such a
+/// clone can be to blame for a failed fetch. An empty one, just made, is a cold cache, and a fetch
+/// into it that fails failed at the remote — trying it again would only repeat the error.
+fn holds_an_earlier_fetch(repo: &Repository) -> bool {
+    let has_ref = repo.references().map_or(true, |mut refs| refs.next().is_some());
+    let has_object = repo.odb().map_or(true, |odb| {
+        let mut any = false;
+        // Stopped at the first object; an object database that cannot be listed holds something.
+        let listed = odb.foreach(|_| {
+            any = true;
+            false
+        });
+        any || listed.is_err()
+    });
+    has_ref || has_object
 }
 
 /// Removes a cached clone, whatever is there (a directory, or a file where one should be).

@@ -591,3 +591,90 @@ fn in_downloads_again_after_a_cut_and_keeps_nothing_of_an_oversized_archive() {
     assert_names(&line, &["dependency golang", "more than the 2097152 bytes upstream declares"]);
     assert!(support::files_under(&dest.join("artifacts")).is_empty(), "{:?}", support::files_under(&dest));
 }
+
+// --- git fetches: a cold cache fails once, a damaged warm cache is fetched afresh ------------
+
+/// Deletes the object of the commit at `bare`'s HEAD: the repository still advertises its branch but
+/// cannot send it, as a server whose object store lost a commit.
+fn lose_the_head_commit(bare: &Path) {
+    let out = std::process::Command::new("git").arg("-C").arg(bare).args(["rev-parse", "HEAD"]).output().unwrap();
+    let oid = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let loose = bare.join("objects").join(&oid[..2]).join(&oid[2..]);
+    std::fs::remove_file(&loose)
+        .unwrap_or_else(|e| panic!("the fixture's commit is a loose object {}: {e}", loose.display()));
+}
+
+/// The git clones in the check cache of `w`'s runs.
+fn cached_clones(w: &World) -> PathBuf {
+    w.tmp.tmpdir().join("currency-cache/git")
+}
+
+#[test]
+fn a_failed_first_fetch_over_http_is_the_error_after_one_try() {
+    let w = World::new();
+    etcd_upstream(&w.up);
+    let git = GitServer::start_token(w.repos.path(), TOKEN);
+    let mut source = etcd_source(&w);
+    lose_the_head_commit(&w.repos.path().join("etcd-release.git"));
+    source["access_token"] = json!(TOKEN);
+    source["git_url"] = json!(git.url_for("etcd-release"));
+    assert!(!cached_clones(&w).exists(), "the cache starts cold");
+    let out = w.check(&source, &[]);
+    let line = error_line(&out);
+    assert_names(&line, &[&git.url_for("etcd-release")]);
+    assert!(!out.stderr.contains("fetching afresh"), "a cold cache is not retried:\n{}", out.stderr);
+    let fetches = git.requests().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(fetches, 1, "one fetch: {:?}", git.requests());
+}
+
+#[test]
+fn a_failed_first_fetch_from_a_path_is_the_error_after_one_try() {
+    let w = World::new();
+    etcd_upstream(&w.up);
+    let source = etcd_source(&w);
+    let bare = w.repos.path().join("etcd-release.git");
+    lose_the_head_commit(&bare);
+    let out = w.check(&source, &[]);
+    let line = error_line(&out);
+    assert_names(&line, &[&bare.display().to_string()]);
+    assert!(!out.stderr.contains("fetching afresh"), "a cold cache is not retried:\n{}", out.stderr);
+}
+
+#[test]
+fn a_warm_cache_whose_objects_are_damaged_is_fetched_afresh() {
+    let w = World::new();
+    etcd_upstream(&w.up);
+    let source = etcd_source(&w);
+    let first = w.check(&source, &[]);
+    first.assert_success();
+    let objects: Vec<PathBuf> = support::files_under(&cached_clones(&w))
+        .into_iter()
+        .filter(|f| f.to_string_lossy().contains("/objects/"))
+        .collect();
+    assert!(!objects.is_empty(), "the clone is in the cache");
+    for file in &objects {
+        std::fs::remove_file(file).unwrap();
+        std::fs::write(file, b"garbage").unwrap();
+    }
+    let again = w.check(&source, &[]);
+    again.assert_success();
+    assert!(again.stderr.contains("unusable; fetching afresh"), "{}", again.stderr);
+    assert_eq!(again.stdout, first.stdout, "the same versions as before the damage");
+}
+
+#[test]
+fn a_failed_first_fetch_of_a_source_release_is_the_error_after_one_try() {
+    let w = World::new();
+    let fixture = support::source_release::SourceReleaseFixture::golang(w.repos.path());
+    lose_the_head_commit(fixture.bare());
+    let source = w.source(
+        &w.repo("nats-release"),
+        json!({"dependencies": [{"name": "golang", "kind": "vendored-package",
+               "release": "cloudfoundry/bosh-package-golang-release", "package": "golang-1.23-linux",
+               "git_url": fixture.git_url()}]}),
+    );
+    let out = w.check(&source, &[]);
+    let line = error_line(&out);
+    assert_names(&line, &[&fixture.git_url(), "object not found"]);
+    assert!(!out.stderr.contains("fetching afresh"), "a cold cache is not retried:\n{}", out.stderr);
+}

@@ -6,13 +6,17 @@
 //! caller already has the answer for that commit, nothing else is sent. Otherwise the branch is
 //! fetched with its full history (never shallow: old commits are read) into a cached bare clone of
 //! its own, apart from the shallow clone of a release's base branch, so only what is new arrives.
-//! A damaged clone costs only time: it is removed and the work done once more from scratch.
+//! A damaged clone costs only time: it is removed and the work done once more from scratch. A
+//! clone made by this very look-up (a cold cache) is not to blame: its first failure is the error.
 
 use std::path::Path;
 
 use git2::{Direction, FetchOptions, Oid, Repository};
 
-use super::{BaseCommit, GitRemote, GitTreeFiles, is_local_corruption, open_or_init, remove_clone, tree_files};
+use super::{
+    BaseCommit, GitRemote, GitTreeFiles, holds_an_earlier_fetch, is_local_corruption, open_or_init, remove_clone,
+    tree_files,
+};
 use crate::cache::Cache;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -25,22 +29,24 @@ const HISTORY_REF: &str = "refs/currency/history";
 /// computed from this very commit before), nothing is fetched. Otherwise the branch is fetched —
 /// only what the cached clone lacks — and `read` computes the answer from the fetched commit. A
 /// fetch or a read that fails on the cached clone itself (missing or corrupt objects) removes the
-/// clone and starts over once. Without a cache, a temporary clone is used and removed.
+/// clone and starts over once, when an earlier run left that clone; on a cold cache the first
+/// failure is the error. Without a cache, a temporary clone is used and removed.
 pub fn read_history<T>(
     remote: &GitRemote<'_>,
     cache: &Cache,
     known: impl Fn(Oid) -> Option<T>,
     read: impl Fn(&BaseCommit) -> Result<T>,
 ) -> Result<T> {
-    let (dir, _tmp) = match cache.git_dir(&format!("{}#history", remote.url)) {
+    let (dir, tmp) = match cache.git_dir(&format!("{}#history", remote.url)) {
         Some(dir) => (dir, None),
         None => {
             let t = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
             (t.path().to_path_buf(), Some(t))
         }
     };
+    let warm = tmp.is_none() && Repository::open_bare(&dir).is_ok_and(|repo| holds_an_earlier_fetch(&repo));
     match attempt(&dir, remote, &known, &read) {
-        Err(e) if _tmp.is_none() && damaged(&e) => {
+        Err(e) if warm && damaged(&e) => {
             crate::log!("git cache {} unusable ({e}); fetching afresh", dir.display());
             remove_clone(&dir);
             attempt(&dir, remote, &known, &read)
