@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::plan::{Kind, Plan, PlannedDependency};
+use crate::plan::{Kind, Moved, Pinned, Plan, PlannedDependency};
 use crate::version::Version;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -43,6 +43,12 @@ pub struct PlannedJson {
     pub note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_blob: Option<String>,
+    /// Set when a `replace` pins the module: reported, never bumped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Pinned>,
+    /// Set when the module path moved: reported, never bumped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Moved>,
 }
 
 fn text(v: &Option<Version>) -> Option<String> {
@@ -65,6 +71,8 @@ impl From<&PlannedDependency> for PlannedJson {
             release_notes: d.release_notes.clone(),
             note: d.note.clone(),
             current_blob: d.current_blob.clone(),
+            pinned: d.pinned.clone(),
+            moved: d.moved.clone(),
         }
     }
 }
@@ -114,7 +122,12 @@ pub fn markdown(plan: &Plan) -> String {
             (Some(url), None) => format!("[notes]({url})"),
             _ => "–".into(),
         };
-        let behind = if d.behind { "**yes**" } else { "no" };
+        let behind = match (&d.pinned, &d.moved) {
+            (Some(_), _) => "**pinned by replace**".to_string(),
+            (None, Some(m)) => format!("**moved to {}**", escape_markdown(&m.to)),
+            _ if d.behind => "**yes**".to_string(),
+            _ => "no".to_string(),
+        };
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             escape_markdown(&d.name),
@@ -421,6 +434,8 @@ mod tests {
             note: None,
             current_blob: None,
             history: vec![],
+            pinned: None,
+            moved: None,
             candidates: vec![],
         }
     }

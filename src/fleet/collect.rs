@@ -160,6 +160,8 @@ impl Fleet {
             pull_request,
             upstream: d.upstream.clone(),
             release_notes: d.release_notes.clone(),
+            pinned: d.pinned.clone(),
+            moved: d.moved.clone(),
         }
     }
 
@@ -370,6 +372,8 @@ mod tests {
             note: None,
             current_blob: None,
             history: vec![],
+            pinned: None,
+            moved: None,
             candidates: candidates
                 .iter()
                 .map(|v| crate::plan::Candidate {

@@ -216,6 +216,8 @@ pub(super) fn planned(
         current_blob: None,
         candidates: cands,
         history: history(packages.first().expect("never empty"), source),
+        pinned: None,
+        moved: None,
     })
 }
 

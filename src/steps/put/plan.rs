@@ -274,6 +274,8 @@ mod tests {
             note: None,
             current_blob: None,
             history: vec![],
+            pinned: None,
+            moved: None,
             candidates: vec![],
         };
         (dep, planned)
