@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::plan::{Kind, Plan, PlannedDependency};
+use crate::plan::{Kind, Moved, Pinned, Plan, PlannedDependency};
 use crate::version::Version;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -48,6 +48,12 @@ pub struct PlannedJson {
     /// The base version of a custom build (`2.2.0` of `2.2.0-tls1.2-patch`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_build_of: Option<String>,
+    /// Set when a `replace` pins the module: reported, never bumped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Pinned>,
+    /// Set when the module path moved: reported, never bumped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Moved>,
 }
 
 fn text(v: &Option<Version>) -> Option<String> {
@@ -71,6 +77,8 @@ impl From<&PlannedDependency> for PlannedJson {
             note: d.note.clone(),
             current_blob: d.current_blob.clone(),
             custom_build_of: text(&d.custom_build_of),
+            pinned: d.pinned.clone(),
+            moved: d.moved.clone(),
         }
     }
 }
@@ -135,7 +143,12 @@ pub fn markdown(plan: &Plan) -> String {
             (Some(url), None) => format!("[notes]({url})"),
             _ => "–".into(),
         };
-        let behind = if d.behind { "**yes**" } else { "no" };
+        let behind = match (&d.pinned, &d.moved) {
+            (Some(_), _) => "**pinned by replace**".to_string(),
+            (None, Some(m)) => format!("**moved to {}**", escape_markdown(&m.to)),
+            _ if d.behind => "**yes**".to_string(),
+            _ => "no".to_string(),
+        };
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
             escape_markdown(&d.name),
@@ -481,6 +494,8 @@ mod tests {
             current_blob: None,
             history: vec![],
             custom_build_of: None,
+            pinned: None,
+            moved: None,
             candidates: vec![],
         }
     }

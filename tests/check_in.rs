@@ -260,7 +260,7 @@ fn go_mod_requirements_behind_are_reported_and_retractions_skipped() {
     go_upstream(&w.up);
     let bare = w.repo("nats-release");
     // nats-server: v2.11.0-RC.1 is a prerelease; nats.go: v1.39.0 retracts itself;
-    // gnatsd is pinned by a replace directive and not tracked.
+    // gnatsd is pinned by a replace directive and go-nats moved to nats.go: reported, never in a version.
     let out = w.check(&w.source(&bare, json!({})), None);
     assert_eq!(versions(&out), json!([{"nats-server": "2.10.23", "nats.go": "1.38.0"}]));
 }
@@ -321,12 +321,44 @@ fn in_writes_the_plan_the_report_and_the_version() {
         json!([{"go_mod": "src/code.cloudfoundry.org/go.mod", "go": "1.22.0", "toolchain": "go1.22.3",
                 "builds_with": "1.23.2", "status": "ok"}])
     );
+    // gnatsd, pinned by the go.mod's replace: a row of its own, never bumped.
+    let gnatsd = deps.iter().find(|d| d["name"] == "gnatsd").unwrap();
+    assert_eq!(
+        (&gnatsd["kind"], &gnatsd["current"], &gnatsd["latest"], &gnatsd["target"], &gnatsd["behind"]),
+        (&json!("go-module"), &json!("1.4.1"), &Value::Null, &Value::Null, &json!(false))
+    );
+    assert_eq!(
+        gnatsd["pinned"],
+        json!({"go_mod": "src/code.cloudfoundry.org/go.mod", "replacement": "github.com/nats-io/gnatsd v1.4.1"})
+    );
+    // go-nats, the old path of nats.go: its current version and nats.go's newest, never bumped.
+    let go_nats = deps.iter().find(|d| d["name"] == "go-nats").unwrap();
+    assert_eq!(
+        (&go_nats["current"], &go_nats["newest"], &go_nats["target"], &go_nats["behind"]),
+        (&json!("1.7.2"), &json!("1.38.0"), &Value::Null, &json!(false))
+    );
+    assert_eq!(go_nats["moved"], json!({"from": "github.com/nats-io/go-nats", "to": "github.com/nats-io/nats.go"}));
+    assert_eq!(go_nats["upstream"], "github.com/nats-io/nats.go");
+    assert!(go_nats.get("pinned").is_none() && gnatsd.get("moved").is_none(), "{plan}");
+    assert!(nats.get("pinned").is_none() && nats.get("moved").is_none(), "tracked rows have neither: {plan}");
     let report = std::fs::read_to_string(dest.join("report.md")).unwrap();
     assert!(report.contains("| `src/code.cloudfoundry.org/go.mod` | 1.22.0 | go1.22.3 | 1.23.2 | ok |"), "{report}");
     assert!(
         report.contains("| nats-server | go-module | 2.10.22 | 2.10.23 | 2.10.23 | **yes** |"),
         "report.md:\n{report}"
     );
+    assert!(report.contains("2 of 5 tracked dependencies behind"), "{report}");
+    assert!(
+        report
+            .contains("| gnatsd | go-module | 1.4.1 | – | – | **pinned by replace** | github.com/nats-io/gnatsd | – |"),
+        "{report}"
+    );
+    assert!(report.contains("- gnatsd: pinned by replace in src/code.cloudfoundry.org/go.mod: `replace github.com/nats-io/gnatsd => github.com/nats-io/gnatsd v1.4.1`; never bumped"), "{report}");
+    assert!(
+        report.contains("| go-nats | go-module | 1.7.2 | – | – | **moved to github.com/nats-io/nats.go** | github.com/nats-io/nats.go |"),
+        "{report}"
+    );
+    assert!(report.contains("- go-nats: github.com/nats-io/go-nats moved to github.com/nats-io/nats.go (newest 1.38.0); never bumped: a new module path needs code changes"), "{report}");
     assert!(report.contains("(https://github.com/nats-io/nats-server/releases/tag/v2.10.23)"), "{report}");
     let written: Value = serde_json::from_slice(&std::fs::read(dest.join("version.json")).unwrap()).unwrap();
     assert_eq!(written, version);

@@ -229,6 +229,15 @@ fn cell(
     })
 }
 
+/// The cell of a module reported but never bumped (pinned by replace, or moved): no latest, never
+/// behind; `newest` is a moved module's new path's newest.
+fn held(name: &str, current: &str, newest: Option<&str>) -> Value {
+    json!({
+        "name": name, "kind": "go-module", "current": current, "latest": null, "newest": newest,
+        "behind": false, "releases_behind": null, "age_days": null, "pull_request": null,
+    })
+}
+
 fn date(list: &'static [(&'static str, &'static str)], version: &str) -> Option<&'static str> {
     list.iter().find(|(v, _)| *v == version).map(|(_, d)| *d)
 }
@@ -267,7 +276,7 @@ fn contract_fields(deps: &Value) -> Vec<Value> {
 fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
     let (w, out) = reported();
     assert!(
-        out.stdout.trim_end().ends_with("7 releases (2 unreadable), 10 of 12 dependencies behind"),
+        out.stdout.trim_end().ends_with("7 releases (2 unreadable), 10 of 15 dependencies behind"),
         "summary line: {}",
         out.stdout
     );
@@ -326,6 +335,8 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
                     &g,
                 ),
                 cell("golang", "vendored-package", "1.23.2", "1.23.2", "1.23.2", 0, None, None, &g),
+                held("gnatsd", "1.4.1", None),
+                held("go-nats", "1.7.2", Some("1.38.0")),
             ],
         ),
         (
@@ -371,6 +382,7 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
                     &g,
                 ),
                 cell("golang-package", "vendored-package", "1.22.7", "1.23.2", "1.23.2", 2, None, None, &g),
+                held("coreos-etcd", "3.3.27+incompatible", Some("3.5.17")),
             ],
         ),
     ];
@@ -389,6 +401,24 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
     assert_eq!(upstream_of("nats-blob-release", "nats-server"), "nats-io/nats-server");
     assert_eq!(upstream_of("nats-release", "nats-server"), "github.com/nats-io/nats-server/v2");
     assert_eq!(upstream_of("fleet-mixed-release", "golang-package"), "cloudfoundry/bosh-package-golang-release");
+    // Held modules say why they are never bumped; a moved one sits in its new path's column.
+    let field_of = |repo: &str, name: &str, field: &str| {
+        row(repo)["dependencies"].as_array().unwrap().iter().find(|d| d["name"] == name).unwrap()[field].clone()
+    };
+    assert_eq!(
+        field_of("nats-release", "gnatsd", "pinned"),
+        json!({"go_mod": "src/code.cloudfoundry.org/go.mod", "replacement": "github.com/nats-io/gnatsd v1.4.1"})
+    );
+    assert_eq!(
+        field_of("nats-release", "go-nats", "moved"),
+        json!({"from": "github.com/nats-io/go-nats", "to": "github.com/nats-io/nats.go"})
+    );
+    assert_eq!(upstream_of("nats-release", "go-nats"), "github.com/nats-io/nats.go");
+    assert_eq!(
+        field_of("fleet-mixed-release", "coreos-etcd", "moved"),
+        json!({"from": "github.com/coreos/etcd", "to": "go.etcd.io/etcd/client/v3"})
+    );
+    assert_eq!(upstream_of("fleet-mixed-release", "coreos-etcd"), "go.etcd.io/etcd/client/v3");
 
     // The unreadable releases: a row with one line of error, no dependencies, and the report
     // goes on.
@@ -437,8 +467,11 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
     // fleet.md: the same matrix.
     let md = w.read("fleet.md");
     assert!(md.starts_with("# Fleet report\n"), "{md}");
-    assert!(md.contains(&format!("Generated {g}: 7 releases (2 unreadable), 10 of 12 dependencies behind.")), "{md}");
-    assert!(md.contains("| Release | Behind | etcd-io/etcd (newest 3.5.17) | nats-io/nats-server (newest 2.11.0) | Go downloads (newest 1.24.0) | cloudfoundry/bosh-package-golang-release (newest 1.23.2) | github.com/nats-io/nats-server/v2 (newest 2.10.23) | github.com/nats-io/nats.go (newest 1.38.0) | go.etcd.io/etcd/client/v3 (newest 3.5.17) |"), "{md}");
+    assert!(md.contains(&format!("Generated {g}: 7 releases (2 unreadable), 10 of 15 dependencies behind.")), "{md}");
+    assert!(md.contains("| Release | Behind | etcd-io/etcd (newest 3.5.17) | nats-io/nats-server (newest 2.11.0) | Go downloads (newest 1.24.0) | cloudfoundry/bosh-package-golang-release (newest 1.23.2) | github.com/nats-io/gnatsd | github.com/nats-io/nats-server/v2 (newest 2.10.23) | github.com/nats-io/nats.go (newest 1.38.0) | go.etcd.io/etcd/client/v3 (newest 3.5.17) |"), "{md}");
+    assert!(md.contains(" | gnatsd 1.4.1 (pinned by replace) |"), "{md}");
+    assert!(md.contains("<br>go-nats 1.7.2 (moved to github.com/nats-io/nats.go) |"), "{md}");
+    assert!(md.contains("<br>coreos-etcd 3.3.27+incompatible (moved to go.etcd.io/etcd/client/v3) |"), "{md}");
     assert!(
         md.contains(&format!(
             "**nats.go 1.37.0 → 1.38.0 (1 behind, {} d old)** [PR]({})",

@@ -161,6 +161,8 @@ impl Fleet {
             pull_request,
             upstream: d.upstream.clone(),
             release_notes: d.release_notes.clone(),
+            pinned: d.pinned.clone(),
+            moved: d.moved.clone(),
         }
     }
 
@@ -402,6 +404,8 @@ mod tests {
             current_blob: None,
             history: vec![],
             custom_build_of: None,
+            pinned: None,
+            moved: None,
             candidates: candidates
                 .iter()
                 .map(|v| crate::plan::Candidate {

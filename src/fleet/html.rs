@@ -214,8 +214,8 @@ mod tests {
         ));
         assert!(page.contains("<a href=\"https://github.com/o/etcd-release/pull/7\">PR</a>"));
         assert!(
-            page.contains("class=\"cell sev-some\" data-col=\"2\" data-sort=\"40003\""),
-            "etcd: Some (4) * 10000 + 3"
+            page.contains("class=\"cell sev-some\" data-col=\"2\" data-sort=\"50003\""),
+            "etcd: Some (5) * 10000 + 3"
         );
         assert!(page.contains("<time datetime=\"2025-01-02T03:04:05Z\">"));
     }

@@ -21,6 +21,12 @@ fn summary(d: &DependencyRow) -> String {
     s
 }
 
+/// What a cell says and what its marks mean.
+const LEGEND: &str = "Each cell: dependency, current version (→ latest on its line when behind), upstream releases behind, \
+         days since the current version was published; ✓ up to date, ↑ a newer line exists outside the \
+         constraint, ⚠ a release that could not be read; \"pinned by replace\" (a go.mod `replace` decides the \
+         version) and \"moved to <path>\" (upstream renamed the module: code changes) are shown, never bumped.\n\n";
+
 /// `fleet.md`: the matrix as a Markdown table, then the unreadable releases.
 pub fn markdown(report: &FleetReport) -> String {
     let cols = columns(report);
@@ -31,11 +37,7 @@ pub fn markdown(report: &FleetReport) -> String {
         report.releases.len(),
         report.unreadable()
     );
-    out.push_str(
-        "Each cell: dependency, current version (→ latest on its line when behind), upstream releases behind, \
-         days since the current version was published; ✓ up to date, ↑ a newer line exists outside the \
-         constraint, ⚠ a release that could not be read.\n\n",
-    );
+    out.push_str(LEGEND);
     out.push_str("| Release | Behind |");
     for c in &cols {
         match &c.newest {
@@ -86,6 +88,13 @@ pub fn markdown(report: &FleetReport) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&footer(report));
+    out
+}
+
+/// The lists below the matrix: releases that will not build, and those not read or read in part.
+fn footer(report: &FleetReport) -> String {
+    let mut out = String::new();
     let nobuild: Vec<String> = report
         .releases
         .iter()
@@ -149,5 +158,30 @@ mod tests {
             page.contains("<span class=\"nobuild\" title=\"will not build: src/a/go.mod asks for"),
             "marked on the page"
         );
+    }
+
+    #[test]
+    fn pinned_and_moved_modules_are_shown_with_why_they_are_never_bumped() {
+        let mut report = sample();
+        let mut pinned = crate::fleet::report::tests::dep("gnatsd", "github.com/nats-io/gnatsd", "1.4.1", "", "", 0);
+        (pinned.kind, pinned.latest, pinned.newest, pinned.releases_behind, pinned.age_days) =
+            (crate::plan::Kind::GoModule, None, None, None, None);
+        pinned.pinned = Some(crate::plan::Pinned { go_mod: "src/go.mod".into(), replacement: "../gnatsd".into() });
+        let mut moved = pinned.clone();
+        (moved.name, moved.upstream, moved.current, moved.newest, moved.pinned) =
+            ("go-nats".into(), "github.com/nats-io/nats.go".into(), Some("1.7.2".into()), Some("1.39.1".into()), None);
+        moved.moved = Some(crate::plan::Moved {
+            from: "github.com/nats-io/go-nats".into(),
+            to: "github.com/nats-io/nats.go".into(),
+        });
+        report.releases[0].dependencies.extend([pinned, moved]);
+        let md = markdown(&report);
+        assert!(md.contains(" | gnatsd 1.4.1 (pinned by replace) |"), "{md}");
+        assert!(md.contains(" | go-nats 1.7.2 (moved to github.com/nats-io/nats.go) |"), "{md}");
+        assert!(md.contains("github.com/nats-io/nats.go (newest 1.39.1)"), "{md}");
+        assert!(md.contains("2 of 4 dependencies behind"), "held rows are never behind: {md}");
+        let html = crate::fleet::html::html(&report);
+        assert!(html.contains("class=\"dep sev-held\" data-dependency=\"gnatsd\""), "{html}");
+        assert!(html.contains("<span class=\"info\">moved to github.com/nats-io/nats.go</span>"), "{html}");
     }
 }

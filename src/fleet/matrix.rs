@@ -51,10 +51,17 @@ pub(super) fn short(commit: &str) -> &str {
     &commit[..commit.len().min(7)]
 }
 
-/// The notes of a dependency's cell: how many releases behind, and how old the current version
-/// is: `["3 behind", "230 d old"]`.
+/// The notes of a dependency's cell: why it is never bumped, how many releases behind, and how old
+/// the current version is: `["3 behind", "230 d old"]`, `["pinned by replace"]`,
+/// `["moved to github.com/nats-io/nats.go"]`.
 pub(super) fn notes(d: &DependencyRow) -> Vec<String> {
     let mut notes = Vec::new();
+    if d.pinned.is_some() {
+        notes.push("pinned by replace".to_string());
+    }
+    if let Some(m) = &d.moved {
+        notes.push(format!("moved to {}", m.to));
+    }
     match (d.releases_behind, d.kind) {
         (Some(n), _) if n > 0 => notes.push(format!("{n} behind")),
         _ => {}

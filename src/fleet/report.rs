@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Kind;
+use crate::plan::{Kind, Moved, Pinned};
 
 /// `fleet.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -53,6 +53,12 @@ pub struct DependencyRow {
     pub upstream: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release_notes: Option<String>,
+    /// Set when a `replace` pins the module: shown, never bumped, never behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Pinned>,
+    /// Set when the module path moved: shown, never bumped, never behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Moved>,
 }
 
 impl FleetReport {
@@ -94,6 +100,8 @@ pub(super) mod tests {
             pull_request: None,
             upstream: upstream.into(),
             release_notes: None,
+            pinned: None,
+            moved: None,
         }
     }
 

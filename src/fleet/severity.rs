@@ -9,6 +9,8 @@ use crate::version::Version;
 pub enum Severity {
     /// No current or no latest version known.
     Unknown,
+    /// Reported, never bumped: pinned by a `replace`, or required under a moved module path.
+    Held,
     Current,
     /// Current on its line, but upstream has a newer line outside the constraint.
     NewerLine,
@@ -23,7 +25,9 @@ pub enum Severity {
 impl Severity {
     pub fn of(d: &DependencyRow) -> Severity {
         let n = d.releases_behind.unwrap_or(u64::from(d.behind));
-        if d.current.is_none() || d.latest.is_none() {
+        if d.pinned.is_some() || d.moved.is_some() {
+            Severity::Held
+        } else if d.current.is_none() || d.latest.is_none() {
             Severity::Unknown
         } else if d.behind || n > 0 {
             match n {
@@ -42,6 +46,7 @@ impl Severity {
     pub(super) fn class(self) -> &'static str {
         match self {
             Severity::Unknown => "sev-unknown",
+            Severity::Held => "sev-held",
             Severity::Current => "sev-current",
             Severity::NewerLine => "sev-line",
             Severity::One => "sev-one",
@@ -51,13 +56,14 @@ impl Severity {
     }
 
     /// Each colour of the page and what it means, in the order the legend shows them.
-    pub(super) const LEGEND: [(Severity, &'static str); 6] = [
+    pub(super) const LEGEND: [(Severity, &'static str); 7] = [
         (Severity::Current, "up to date"),
         (Severity::NewerLine, "up to date on its line; a newer line exists outside the constraint"),
         (Severity::One, "1 release behind"),
         (Severity::Some, "2–4 releases behind"),
         (Severity::Far, "5 or more releases behind"),
         (Severity::Unknown, "unknown: no current or no upstream version"),
+        (Severity::Held, "never bumped: pinned by a replace in go.mod, or a module path that moved (code changes)"),
     ];
 }
 

@@ -11,13 +11,15 @@
 //!   prerelease flag and the version's own prerelease part both count) and, for blobs, actually
 //!   carry the artifact the blob is made from (for golang, every platform's file);
 //! - `latest` is the highest candidate inside the constraint, `newest` the highest overall;
-//! - the target is `latest` when it is higher than the current version.
+//! - the target is `latest` when it is higher than the current version;
+//! - a held module ([`crate::detect::HeldModule`]: pinned by a `replace`, or required under a moved
+//!   path) is a row with its current version and never a target, so never behind.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::Detected;
+use crate::detect::{Detected, HeldModule, Hold};
 use crate::error::{Error, Result};
 use crate::release::snapshot::Snapshot;
 use crate::source::{Dependency, DependencyKind, Source, Template};
@@ -125,6 +127,35 @@ pub struct PlannedDependency {
     pub history: Vec<Version>,
     /// A custom build's base version (`2.2.0` of `2.2.0-tls1.2-patch`): behind is judged on it.
     pub custom_build_of: Option<Version>,
+    /// A module requirement a `replace` overrides: reported, never bumped.
+    pub pinned: Option<Pinned>,
+    /// A module required under a path upstream renamed: reported, never bumped.
+    pub moved: Option<Moved>,
+}
+
+/// Where and how a `replace` pins a module (plan.json's `pinned`, fleet.json's too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pinned {
+    /// The go.mod holding the `replace`.
+    pub go_mod: String,
+    /// The directive's right side: `../gnatsd`, `github.com/nats-io/gnatsd v1.4.1`.
+    pub replacement: String,
+}
+
+/// A module's old and new path (plan.json's `moved`, fleet.json's too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moved {
+    /// The path the release requires.
+    pub from: String,
+    /// The path upstream moved it to.
+    pub to: String,
+}
+
+impl PlannedDependency {
+    /// Whether the row is reported only and never bumped: pinned by a `replace`, or moved.
+    pub fn held(&self) -> bool {
+        self.pinned.is_some() || self.moved.is_some()
+    }
 }
 
 impl Plan {
@@ -148,6 +179,13 @@ impl Plan {
                     "is in the requested version but not tracked",
                 )
             })?;
+            if dep.held() {
+                return Err(Error::dependency_as(
+                    crate::error::ErrorKind::Config,
+                    name,
+                    "is in the requested version but is reported only (pinned by replace, or moved), never bumped",
+                ));
+            }
             let cand = dep.candidates.iter().find(|c| c.version.as_str() == target).ok_or_else(|| {
                 Error::dependency(name, format!("upstream {} does not offer version {target}", dep.upstream))
             })?;
@@ -375,8 +413,11 @@ pub fn plan(
             candidates: cands,
             history: vec![],
             custom_build_of: custom,
+            pinned: None,
+            moved: None,
         });
     }
+    dependencies.extend(detected.held.iter().map(|h| held_row(source, h, offers)));
     let go_directives = directives::directives(snapshot, builds_with(&detected.dependencies, &dependencies).as_ref());
     Ok(Plan {
         repository: source.repository.to_string(),
@@ -396,6 +437,71 @@ fn builds_with(deps: &[Dependency], planned: &[PlannedDependency]) -> Option<Ver
         _ => false,
     };
     deps.iter().filter(|d| is_go(d)).filter_map(|d| planned.iter().find(|p| p.name == d.name)?.current.clone()).max()
+}
+
+/// The row of a held module: its current version and why it is never bumped; for a moved module
+/// the new path's newest version (upstream is the new path).
+fn held_row(source: &Source, held: &HeldModule, offers: &BTreeMap<UpstreamKey, Offer>) -> PlannedDependency {
+    let upstream = held.looked_up().unwrap_or(&held.module).to_string();
+    let as_module = Dependency {
+        name: held.name.clone(),
+        constraint: None,
+        prerelease: false,
+        replace_custom_builds: false,
+        kind: DependencyKind::GoModule { module: upstream.clone(), go_mod: None },
+    };
+    let key = UpstreamKey::for_dependency(source, &as_module);
+    let cands = if held.looked_up().is_some() { offers.get(&key).map(|o| candidates(&as_module, o)) } else { None };
+    let newest = cands.as_ref().and_then(|c| c.last());
+    let mut files = Vec::new();
+    for go_mod in &held.go_mods {
+        files.push(go_mod.clone());
+        files.push(format!("{}go.sum", go_mod.strip_suffix("go.mod").unwrap_or_default()));
+    }
+    let (pinned, moved, note) = match &held.hold {
+        Hold::Pinned { replacement } => (
+            Some(Pinned { go_mod: held.go_mods.join(", "), replacement: replacement.clone() }),
+            None,
+            format!(
+                "pinned by replace in {}: `replace {} => {replacement}`; never bumped: the replacement decides what is built",
+                held.go_mods.join(", "),
+                held.module
+            ),
+        ),
+        Hold::Moved { to } => (
+            None,
+            Some(Moved { from: held.module.clone(), to: to.clone() }),
+            format!(
+                "{} moved to {to}{}; never bumped: a new module path needs code changes (every import), so move by hand",
+                held.module,
+                match (&cands, newest) {
+                    (_, Some(n)) => format!(" (newest {})", n.version),
+                    (Some(_), None) => " (which offers no usable version)".to_string(),
+                    (None, None) => String::new(),
+                }
+            ),
+        ),
+    };
+    PlannedDependency {
+        name: held.name.clone(),
+        kind: Kind::GoModule,
+        current: Some(held.version.clone()),
+        latest: None,
+        target: None,
+        behind: false,
+        files,
+        upstream,
+        constraint: None,
+        newest: newest.map(|c| c.version.clone()),
+        release_notes: newest.and_then(|c| c.notes_url.clone()),
+        note: Some(note),
+        current_blob: None,
+        candidates: cands.unwrap_or_default(),
+        history: vec![],
+        custom_build_of: None,
+        pinned,
+        moved,
+    }
 }
 
 /// Why a golang dependency stays behind a newer Go release inside its constraint: the newest
@@ -467,7 +573,7 @@ mod tests {
     }
 
     fn planned(source: &Source, snapshot: &Snapshot, offers: &BTreeMap<UpstreamKey, Offer>) -> Plan {
-        let detected = Detected { dependencies: source.dependencies.clone().unwrap() };
+        let detected = Detected::tracked(source.dependencies.clone().unwrap());
         plan(source, "main", "abc", snapshot, &detected, offers).unwrap()
     }
 
@@ -597,7 +703,7 @@ mod tests {
             "config/blobs.yml",
             &blobs_yml(&["go1.26.7.linux-amd64.tar.gz", "go1.25.1.windows-amd64.zip"]),
         )]);
-        let detected = Detected { dependencies: source.dependencies.clone().unwrap() };
+        let detected = Detected::tracked(source.dependencies.clone().unwrap());
         let e = plan(&source, "main", "abc", &snap, &detected, &BTreeMap::new()).unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -700,5 +806,67 @@ mod tests {
             let p = planned(&source, &snap, &offers(&source, offer.clone()));
             assert_eq!(p.dependencies[0].custom_build_of, None, "{why}");
         }
+    }
+
+    #[test]
+    fn held_modules_are_rows_with_their_current_version_never_a_target_and_a_moved_one_shows_the_new_newest() {
+        let go_mod = "module code.cloudfoundry.org\n\ngo 1.22.0\n\n\
+            replace github.com/nats-io/gnatsd => github.com/nats-io/gnatsd v1.4.1\n\n\
+            require (\n\tgithub.com/nats-io/gnatsd v1.4.1\n\tgithub.com/nats-io/nats.go v1.37.0\n)\n\n\
+            require github.com/nats-io/go-nats v1.7.2 // indirect\n";
+        let snap = snapshot(&[("src/code.cloudfoundry.org/go.mod", go_mod)]);
+        let source = Source::from_value(json!({"repository": "o/r"}), "source").unwrap();
+        let detected = crate::detect::detect(&snap, &source.golang_release);
+        let list =
+            goproxy::ModuleVersions { versions: ["v1.37.0", "v1.39.1", "v1.40.0-RC.1"].map(String::from).to_vec() };
+        let key = UpstreamKey::Module { proxy: source.go_proxy.clone(), path: "github.com/nats-io/nats.go".into() };
+        let offers = BTreeMap::from([(key, Offer::Module(Arc::new(list)))]);
+        let mut p = plan(&source, "main", "abc", &snap, &detected, &offers).unwrap();
+        let names: Vec<&str> = p.dependencies.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["nats.go", "gnatsd", "go-nats"]);
+        assert_eq!(p.version(), BTreeMap::from([("nats.go".to_string(), "1.39.1".to_string())]), "held rows never");
+
+        let gnatsd = p.get("gnatsd").unwrap();
+        assert_eq!((text(&gnatsd.current), text(&gnatsd.latest), text(&gnatsd.target)), (Some("1.4.1"), None, None));
+        assert!(!gnatsd.behind);
+        assert_eq!(gnatsd.kind, Kind::GoModule);
+        assert_eq!(gnatsd.upstream, "github.com/nats-io/gnatsd");
+        assert_eq!(
+            gnatsd.pinned,
+            Some(Pinned {
+                go_mod: "src/code.cloudfoundry.org/go.mod".into(),
+                replacement: "github.com/nats-io/gnatsd v1.4.1".into()
+            })
+        );
+        assert_eq!(
+            gnatsd.note.as_deref(),
+            Some(
+                "pinned by replace in src/code.cloudfoundry.org/go.mod: `replace github.com/nats-io/gnatsd => github.com/nats-io/gnatsd v1.4.1`; never bumped: the replacement decides what is built"
+            )
+        );
+
+        let go_nats = p.get("go-nats").unwrap();
+        assert_eq!((text(&go_nats.current), text(&go_nats.target)), (Some("1.7.2"), None));
+        assert_eq!((text(&go_nats.latest), text(&go_nats.newest)), (None, Some("1.39.1")));
+        assert!(!go_nats.behind);
+        assert_eq!(go_nats.upstream, "github.com/nats-io/nats.go");
+        assert_eq!(
+            go_nats.moved,
+            Some(Moved { from: "github.com/nats-io/go-nats".into(), to: "github.com/nats-io/nats.go".into() })
+        );
+        assert_eq!(
+            go_nats.note.as_deref(),
+            Some(
+                "github.com/nats-io/go-nats moved to github.com/nats-io/nats.go (newest 1.39.1); never bumped: a new module path needs code changes (every import), so move by hand"
+            )
+        );
+        assert_eq!(go_nats.release_notes.as_deref(), Some("https://github.com/nats-io/nats.go/releases/tag/v1.39.1"));
+
+        // `in` cannot be asked to bump them either.
+        let e = p.pin(&BTreeMap::from([("go-nats".to_string(), "1.39.1".to_string())])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "dependency go-nats: is in the requested version but is reported only (pinned by replace, or moved), never bumped"
+        );
     }
 }

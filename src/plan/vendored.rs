@@ -217,6 +217,8 @@ pub(super) fn planned(
         candidates: cands,
         history: history(packages.first().expect("never empty"), source),
         custom_build_of: None,
+        pinned: None,
+        moved: None,
     })
 }
 

@@ -94,7 +94,7 @@ pub async fn from_snapshot(
 /// What `source` tracks in `snapshot`: its `dependencies`, or what autodetection finds.
 pub fn tracked(source: &Source, snapshot: &Snapshot) -> Detected {
     match &source.dependencies {
-        Some(deps) => Detected { dependencies: deps.clone() },
+        Some(deps) => Detected::tracked(deps.clone()),
         None => detect::detect(snapshot, &source.golang_release),
     }
 }
@@ -103,6 +103,14 @@ pub fn tracked(source: &Source, snapshot: &Snapshot) -> Detected {
 pub fn upstream_keys(source: &Source, detected: &Detected) -> Vec<UpstreamKey> {
     let mut keys: Vec<UpstreamKey> =
         detected.dependencies.iter().map(|d| UpstreamKey::for_dependency(source, d)).collect();
+    // A moved module's new path: the report shows its newest version.
+    keys.extend(
+        detected
+            .held
+            .iter()
+            .filter_map(|h| h.looked_up())
+            .map(|path| UpstreamKey::Module { proxy: source.go_proxy.clone(), path: path.to_string() }),
+    );
     keys.sort();
     keys.dedup();
     keys

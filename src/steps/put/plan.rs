@@ -276,6 +276,8 @@ mod tests {
             current_blob: None,
             history: vec![],
             custom_build_of: None,
+            pinned: None,
+            moved: None,
             candidates: vec![],
         };
         (dep, planned)
