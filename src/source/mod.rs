@@ -385,13 +385,18 @@ fn register_secrets(value: &serde_json::Value) {
             secrets::register(s);
         }
     }
-    let Some(b) = obj.get("blobstore").and_then(|b| b.as_object()) else { return };
-    if let Some(y) = b.get("private_yml").and_then(|v| v.as_str()) {
-        // The whole file, and each line and value but those saying where the blobstore is.
-        secrets::register_private_yml(y);
-    }
-    if let Some(opts) = b.get("options").and_then(|v| v.as_object()) {
-        for (k, v) in opts {
+    // The release's blobstore, and those of source releases (`golang_release`, vendored-package
+    // entries), whose options may hold keys too.
+    let entries = obj.get("dependencies").and_then(|d| d.as_array()).into_iter().flatten();
+    let stores = std::iter::once(obj.get("blobstore"))
+        .chain(std::iter::once(obj.get("golang_release").and_then(|g| g.get("blobstore"))))
+        .chain(entries.map(|d| d.get("blobstore")));
+    for b in stores.flatten().filter_map(|b| b.as_object()) {
+        if let Some(y) = b.get("private_yml").and_then(|v| v.as_str()) {
+            // The whole file, and each line and value but those saying where the blobstore is.
+            secrets::register_private_yml(y);
+        }
+        for (k, v) in b.get("options").and_then(|v| v.as_object()).into_iter().flatten() {
             if let Some(s) = v.as_str()
                 && SECRET_OPTIONS.contains(&k.as_str())
             {
