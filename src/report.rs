@@ -184,7 +184,7 @@ fn directives_section(plan: &Plan) -> String {
     out.push_str("| go.mod | go | toolchain | builds with | |\n|---|---|---|---|---|\n");
     for d in &plan.go_directives {
         let status = match d.status {
-            "will not build" => "**will not build**: asks for a newer Go than the release carries",
+            "will not build" => "**will not build**: asks for a newer Go than the one that builds it",
             "behind" => "**behind**: more than one minor line below the Go that builds it",
             other => other,
         };
@@ -193,10 +193,19 @@ fn directives_section(plan: &Plan) -> String {
             escape_markdown(&d.go_mod),
             d.go.as_deref().map(escape_markdown).unwrap_or_else(|| "–".into()),
             d.toolchain.as_deref().map(escape_markdown).unwrap_or_else(|| "–".into()),
-            d.builds_with.as_deref().unwrap_or("–"),
+            builds_with(d),
         ));
     }
     out
+}
+
+/// The Go a go.mod is held against, and the golang package giving it (none: the newest carried).
+fn builds_with(d: &crate::plan::directives::GoDirectives) -> String {
+    match (&d.builds_with, &d.built_by) {
+        (Some(go), Some(package)) => format!("{go} (`{}`)", escape_markdown(package)),
+        (Some(go), None) => format!("{go} (newest carried)"),
+        (None, _) => "–".into(),
+    }
 }
 
 /// `in` metadata: `<current> -> <target>` for each dependency of the version.
@@ -515,6 +524,7 @@ mod tests {
                 go: Some("1.24.0".into()),
                 toolchain: Some("go1.26.1".into()),
                 builds_with: Some("1.23.2".into()),
+                built_by: Some("golang-1.23-linux".into()),
                 status: "will not build",
             }],
             dependencies: vec![

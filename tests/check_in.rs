@@ -315,11 +315,12 @@ fn in_writes_the_plan_the_report_and_the_version() {
         golang["files"],
         json!(["packages/golang-1.23-linux/spec.lock", ".final_builds/packages/golang-1.23-linux/index.yml"])
     );
-    // Its code asks for Go 1.22 (toolchain go1.22.3) and is built with the vendored 1.23.2: fine.
+    // Its code asks for Go 1.22 (toolchain go1.22.3) and is built by a package depending on the
+    // vendored golang-1.23-linux, at 1.23.2: fine.
     assert_eq!(
         plan["go_directives"],
         json!([{"go_mod": "src/code.cloudfoundry.org/go.mod", "go": "1.22.0", "toolchain": "go1.22.3",
-                "builds_with": "1.23.2", "status": "ok"}])
+                "builds_with": "1.23.2", "built_by": "golang-1.23-linux", "status": "ok"}])
     );
     // gnatsd, pinned by the go.mod's replace: a row of its own, never bumped.
     let gnatsd = deps.iter().find(|d| d["name"] == "gnatsd").unwrap();
@@ -342,7 +343,11 @@ fn in_writes_the_plan_the_report_and_the_version() {
     assert!(go_nats.get("pinned").is_none() && gnatsd.get("moved").is_none(), "{plan}");
     assert!(nats.get("pinned").is_none() && nats.get("moved").is_none(), "tracked rows have neither: {plan}");
     let report = std::fs::read_to_string(dest.join("report.md")).unwrap();
-    assert!(report.contains("| `src/code.cloudfoundry.org/go.mod` | 1.22.0 | go1.22.3 | 1.23.2 | ok |"), "{report}");
+    assert!(
+        report
+            .contains("| `src/code.cloudfoundry.org/go.mod` | 1.22.0 | go1.22.3 | 1.23.2 (`golang-1.23-linux`) | ok |"),
+        "{report}"
+    );
     assert!(
         report.contains("| nats-server | go-module | 2.10.22 | 2.10.23 | 2.10.23 | **yes** |"),
         "report.md:\n{report}"
@@ -633,4 +638,32 @@ fn the_token_appears_in_no_output_and_no_written_file() {
         let bytes = std::fs::read(&file).unwrap();
         assert!(!bytes.windows(TOKEN.len()).any(|win| win == TOKEN.as_bytes()), "token written to {}", file.display());
     }
+}
+
+/// Two Go lines in separate blob packages: each go.mod is held against the golang package its own
+/// package depends on. acceptance-tests asks for go 1.23.0 but is compiled with golang-1.22-linux
+/// (Go 1.22.4), so it will not build, although the release also carries Go 1.23.
+#[test]
+fn each_go_mod_is_held_against_the_go_line_that_compiles_it() {
+    let w = World::new();
+    go_upstream(&w.up);
+    let bare = w.repo("go-lines-release");
+    let source = w.source(&bare, json!({}));
+    let version = versions(&w.check(&source, None))[0].clone();
+    assert_eq!(version, json!({"golang-1.22": "1.22.5", "golang-1.23": "1.23.3"}));
+    let dest = w.tmp.path().join("get");
+    w.get(&dest, &source, version, json!({})).assert_success();
+    let plan: Value = serde_json::from_slice(&std::fs::read(dest.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(
+        plan["go_directives"],
+        json!([
+            {"go_mod": "src/acceptance-tests/go.mod", "go": "1.23.0", "toolchain": null,
+             "builds_with": "1.22.4", "built_by": "golang-1.22-linux", "status": "will not build"},
+            {"go_mod": "src/github.com/nats-io/nats-server/go.mod", "go": "1.23.0", "toolchain": "go1.23.1",
+             "builds_with": "1.23.1", "built_by": "golang-1.23-linux", "status": "ok"}
+        ])
+    );
+    let report = std::fs::read_to_string(dest.join("report.md")).unwrap();
+    let line = "| `src/acceptance-tests/go.mod` | 1.23.0 | – | 1.22.4 (`golang-1.22-linux`) | **will not build**";
+    assert!(report.contains(line), "{report}");
 }

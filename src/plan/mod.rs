@@ -418,7 +418,7 @@ pub fn plan(
         });
     }
     dependencies.extend(detected.held.iter().map(|h| held_row(source, h, offers)));
-    let go_directives = directives::directives(snapshot, builds_with(&detected.dependencies, &dependencies).as_ref());
+    let go_directives = directives::directives(snapshot, &go_packages(&detected.dependencies, &dependencies));
     Ok(Plan {
         repository: source.repository.to_string(),
         branch: branch.to_string(),
@@ -428,15 +428,26 @@ pub fn plan(
     })
 }
 
-/// The newest Go the release carries: the current version of its golang blobs and of its vendored
-/// golang packages.
-fn builds_with(deps: &[Dependency], planned: &[PlannedDependency]) -> Option<Version> {
+/// The Go each golang package provides: the current version of a golang blob row, for each package
+/// built from its blobs, and of a vendored golang package row, for each package it covers.
+fn go_packages(deps: &[Dependency], planned: &[PlannedDependency]) -> directives::GoPackages {
     let is_go = |d: &Dependency| match &d.kind {
         DependencyKind::Golang { .. } => true,
         DependencyKind::VendoredPackage { packages, .. } => packages.iter().any(|p| p.starts_with("golang-")),
         _ => false,
     };
-    deps.iter().filter(|d| is_go(d)).filter_map(|d| planned.iter().find(|p| p.name == d.name)?.current.clone()).max()
+    let mut out = directives::GoPackages::new();
+    for row in deps.iter().filter(|d| is_go(d)).filter_map(|d| planned.iter().find(|p| p.name == d.name)) {
+        let Some(current) = &row.current else { continue };
+        for file in &row.files {
+            let package =
+                file.strip_prefix("packages/").and_then(|f| f.strip_suffix("/spec").or(f.strip_suffix("/spec.lock")));
+            if let Some(package) = package {
+                out.insert(package.to_string(), current.clone());
+            }
+        }
+    }
+    out
 }
 
 /// The row of a held module: its current version and why it is never bumped; for a moved module
