@@ -27,10 +27,16 @@ struct World {
 
 impl World {
     fn new(fixture: &str, bucket: &str) -> World {
+        Self::with_files(fixture, &[], bucket)
+    }
+
+    /// `fixture` with some files replaced (`overrides`), as a repository of the same name.
+    fn with_files(fixture: &str, overrides: &[(&str, &str)], bucket: &str) -> World {
         let up = Upstream::start();
         let repos = tempfile::tempdir().unwrap();
         let git = GitServer::start_token(repos.path(), TOKEN);
-        let bare = fixtures::release_repo(fixture, repos.path());
+        let dir = fixtures::fixtures_dir().join(fixture);
+        let bare = fixtures::release_repo_from(&dir, overrides, fixture, repos.path());
         up.link_git(REPO, &bare);
         up.grant_push(REPO, TOKEN);
         let s3 = S3Server::start(AK, SK);
@@ -160,4 +166,47 @@ fn a_wrong_s3_secret_fails_the_upload_and_pushes_nothing() {
     assert!(out.stderr.contains("nats-blob-fixture"), "{}", out.stderr);
     assert_eq!(fixtures::branches(&w.bare), ["main"]);
     assert!(w.up.pulls(REPO).is_empty());
+}
+
+/// A release team's patched etcd (`3.3.15-tls1.2-patch`): kept by default, so `out` opens nothing;
+/// with `custom_builds: replace` it is bumped to plain upstream and the PR says so in its first line.
+#[test]
+fn a_custom_build_is_replaced_only_when_the_entry_says_so_and_the_pr_says_it_first() {
+    let patched = "etcd/etcd-v3.3.15-tls1.2-patch-linux-amd64.tar.gz:\n  size: 14194932\n  \
+                   object_id: 5a1c26e2-35fa-4c6b-4f7d-2ce1b0c0e3d1\n  sha: 0d3c2f8a9e4b1c6d7e8f9a0b1c2d3e4f5a6b7c8d\n";
+    let w = World::with_files("etcd-release", &[("config/blobs.yml", patched)], "etcd-fixture-blobs");
+    release(&w.up, "etcd-io/etcd", "v3.3.15", "etcd-v3.3.15-linux-amd64.tar.gz");
+    let bytes = release(&w.up, "etcd-io/etcd", "v3.3.27", "etcd-v3.3.27-linux-amd64.tar.gz");
+    let entry = |custom: Option<&str>| {
+        let mut e = json!({"name": "etcd", "kind": "github-release", "upstream": "etcd-io/etcd",
+                           "blob": "etcd/etcd-v{version}-linux-amd64.tar.gz", "constraint": "~3.3"});
+        if let Some(c) = custom {
+            e["custom_builds"] = json!(c);
+        }
+        w.source(json!({"blobstore": {"private_yml": w.private_yml(None)}, "dependencies": [e]}))
+    };
+    for kept in [entry(None), entry(Some("keep"))] {
+        let out = w.out(&kept);
+        out.assert_success();
+        assert_eq!(out.json()["version"], json!({"up-to-date": fixtures::head_of(&w.bare, "main")}));
+        assert_eq!(fixtures::branches(&w.bare), ["main"], "a kept custom build is never bumped");
+        assert!(w.up.pulls(REPO).is_empty());
+    }
+
+    let out = w.out(&entry(Some("replace")));
+    out.assert_success();
+    assert_eq!(out.json()["version"], json!({"etcd": "3.3.27"}));
+    let blobs = fixtures::read_file(&w.bare, "currency/etcd", "config/blobs.yml").unwrap();
+    assert!(blobs.starts_with("etcd/etcd-v3.3.27-linux-amd64.tar.gz:\n"), "{blobs}");
+    assert!(!blobs.contains("tls1.2-patch"), "the patched build's entry is gone: {blobs}");
+    assert!(blobs.contains(&format!("sha: sha256:{}", support::sha256_hex(&bytes))), "{blobs}");
+    let pulls = w.up.pulls(REPO);
+    assert_eq!(pulls.len(), 1);
+    assert_eq!(pulls[0]["title"], "Bump etcd from 3.3.15-tls1.2-patch to 3.3.27");
+    let body = pulls[0]["body"].as_str().unwrap();
+    let first = body.lines().next().unwrap();
+    assert!(
+        first.starts_with("**This replaces a custom build**: etcd 3.3.15-tls1.2-patch is a build of 3.3.15"),
+        "{body}"
+    );
 }
