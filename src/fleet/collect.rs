@@ -152,7 +152,7 @@ impl Fleet {
         DependencyRow {
             name: d.name.clone(),
             kind: d.kind,
-            current: crate::report::current_text(d),
+            current: d.current.as_ref().map(Version::to_string),
             latest: d.latest.as_ref().map(Version::to_string),
             newest: d.newest.as_ref().map(Version::to_string),
             behind: d.behind,
@@ -163,6 +163,7 @@ impl Fleet {
             release_notes: d.release_notes.clone(),
             pinned: d.pinned.clone(),
             moved: d.moved.clone(),
+            custom_build_of: d.custom_build_of.as_ref().map(|v| v.to_string()),
         }
     }
 
@@ -203,7 +204,7 @@ impl Unread {
 }
 
 /// A line per go.mod of `plan` that will not build: `src/x/go.mod asks for go 1.24.0, toolchain
-/// go1.26.1; the release builds with Go 1.25.3`.
+/// go1.26.1; it builds with Go 1.25.3 (golang-1.25-linux)`.
 fn will_not_build(plan: &crate::plan::Plan) -> Vec<String> {
     plan.go_directives
         .iter()
@@ -213,12 +214,9 @@ fn will_not_build(plan: &crate::plan::Plan) -> Vec<String> {
                 .into_iter()
                 .filter_map(|(k, v)| Some(format!("{k} {}", v.as_deref()?)))
                 .collect();
-            format!(
-                "{} asks for {}; the release builds with Go {}",
-                d.go_mod,
-                asked.join(", "),
-                d.builds_with.as_deref().unwrap_or("?")
-            )
+            let go = d.builds_with.as_deref().unwrap_or("?");
+            let by = d.built_by.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
+            format!("{} asks for {}; it builds with Go {go}{by}", d.go_mod, asked.join(", "))
         })
         .collect()
 }

@@ -78,6 +78,11 @@ fn legend() -> String {
     }
     out.push_str("<li><span class=\"swatch\" style=\"background:#f9d6d2\"></span>release could not be read</li>\n");
     out.push_str("<li>cell: current → latest · releases behind · days since the current version was published</li>\n");
+    out.push_str("<li>✗ Go: a go.mod asks for a newer Go than the golang package that compiles it</li>\n");
+    out.push_str(
+        "<li>custom build of &lt;version&gt;: the release team's own build of that upstream version, judged on it, \
+         bumped only with <code>custom_builds: replace</code></li>\n",
+    );
     out.push_str("</ul>\n");
     out
 }

@@ -25,7 +25,9 @@ fn summary(d: &DependencyRow) -> String {
 const LEGEND: &str = "Each cell: dependency, current version (→ latest on its line when behind), upstream releases behind, \
          days since the current version was published; ✓ up to date, ↑ a newer line exists outside the \
          constraint, ⚠ a release that could not be read; \"pinned by replace\" (a go.mod `replace` decides the \
-         version) and \"moved to <path>\" (upstream renamed the module: code changes) are shown, never bumped.\n\n";
+         version) and \"moved to <path>\" (upstream renamed the module: code changes) are shown, never bumped; \
+         \"custom build of <version>\" is a release team's own build of that upstream version, judged on it and \
+         bumped only with `custom_builds: replace`.\n\n";
 
 /// `fleet.md`: the matrix as a Markdown table, then the unreadable releases.
 pub fn markdown(report: &FleetReport) -> String {
@@ -103,7 +105,7 @@ fn footer(report: &FleetReport) -> String {
         })
         .collect();
     if !nobuild.is_empty() {
-        out.push_str("\nWill not build (a go.mod asks for a newer Go than the release carries):\n\n");
+        out.push_str("\nWill not build (a go.mod asks for a newer Go than the one that builds it):\n\n");
         out.push_str(&nobuild.join("\n"));
         out.push('\n');
     }
@@ -147,7 +149,7 @@ mod tests {
     #[test]
     fn a_release_whose_go_mod_will_not_build_is_marked_and_said_why() {
         let mut report = sample();
-        let line = "src/a/go.mod asks for go 1.24.0, toolchain go1.26.1; the release builds with Go 1.25.3";
+        let line = "src/a/go.mod asks for go 1.24.0, toolchain go1.26.1; it builds with Go 1.25.3 (golang-1.25-linux)";
         report.releases[0].will_not_build = vec![line.into()];
         let md = markdown(&report);
         assert!(md.contains("| o/etcd-release (`main` @ `0123456`) ✗ |"), "{md}");

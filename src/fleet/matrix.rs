@@ -53,9 +53,12 @@ pub(super) fn short(commit: &str) -> &str {
 
 /// The notes of a dependency's cell: why it is never bumped, how many releases behind, and how old
 /// the current version is: `["3 behind", "230 d old"]`, `["pinned by replace"]`,
-/// `["moved to github.com/nats-io/nats.go"]`.
+/// `["moved to github.com/nats-io/nats.go"]`, `["custom build of 3.3.15", "3 behind"]`.
 pub(super) fn notes(d: &DependencyRow) -> Vec<String> {
     let mut notes = Vec::new();
+    if let Some(base) = &d.custom_build_of {
+        notes.push(format!("custom build of {base}"));
+    }
     if d.pinned.is_some() {
         notes.push("pinned by replace".to_string());
     }

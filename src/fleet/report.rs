@@ -59,6 +59,10 @@ pub struct DependencyRow {
     /// Set when the module path moved: shown, never bumped, never behind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved: Option<Moved>,
+    /// The upstream version `current` is a release team's own build of (`3.3.15` of
+    /// `3.3.15-tls1.2-patch`): behind is judged on it; bumped only with `custom_builds: replace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_build_of: Option<String>,
 }
 
 impl FleetReport {
@@ -102,6 +106,7 @@ pub(super) mod tests {
             release_notes: None,
             pinned: None,
             moved: None,
+            custom_build_of: None,
         }
     }
 
