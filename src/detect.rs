@@ -188,6 +188,8 @@ fn upstream_blob_dependencies(blob_paths: &[&String]) -> Vec<Dependency> {
                 constraint: Some(Constraint::same_major(&v)),
                 prerelease: false,
                 replace_custom_builds: false,
+                security_only: None,
+                vulndb_modules: None,
                 kind: DependencyKind::GithubRelease {
                     upstream: RepoSlug::parse(rule.upstream).expect("static slug"),
                     asset: blob.file_name(),
@@ -235,6 +237,8 @@ fn golang_dependencies(blob_paths: &[&String]) -> Vec<Dependency> {
                 constraint: Some(constraint),
                 prerelease: false,
                 replace_custom_builds: false,
+                security_only: None,
+                vulndb_modules: None,
                 kind: DependencyKind::Golang { blobs },
             }
         })
@@ -268,6 +272,8 @@ fn module_dependencies(snapshot: &Snapshot, blob_names: &[String]) -> Vec<Depend
             constraint: Some(Constraint::same_major(&highest)),
             prerelease: false,
             replace_custom_builds: false,
+            security_only: None,
+            vulndb_modules: None,
             kind: DependencyKind::GoModule { module, go_mod: None },
         })
         .collect()
@@ -366,6 +372,8 @@ fn vendored_golang(snapshot: &Snapshot, golang_release: &PackageSource, taken: &
                 constraint: Some(Constraint::parse("^1").expect("static constraint")),
                 prerelease: false,
                 replace_custom_builds: false,
+                security_only: None,
+                vulndb_modules: None,
                 kind: DependencyKind::VendoredPackage { source: golang_release.clone(), packages, prefix },
             })
         })

@@ -404,6 +404,7 @@ mod tests {
             custom_build_of: None,
             pinned: None,
             moved: None,
+            security: Default::default(),
             candidates: candidates
                 .iter()
                 .map(|v| crate::plan::Candidate {

@@ -29,6 +29,7 @@ use crate::version::{Scheme, Version};
 pub mod custom;
 pub mod directives;
 pub mod vendored;
+pub mod vulns;
 
 /// What kind of dependency a plan entry is; plan.json and fleet.json spell it in kebab case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -95,6 +96,8 @@ pub struct Plan {
     pub dependencies: Vec<PlannedDependency>,
     /// Each go.mod's `go` and `toolchain` directives against the Go the release builds with.
     pub go_directives: Vec<directives::GoDirectives>,
+    /// Why known vulnerabilities are missing from the plan: the database could not be read.
+    pub vulndb_warning: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +134,8 @@ pub struct PlannedDependency {
     pub pinned: Option<Pinned>,
     /// A module required under a path upstream renamed: reported, never bumped.
     pub moved: Option<Moved>,
+    /// Known vulnerabilities of the current version and what the target fixes.
+    pub security: vulns::Security,
 }
 
 /// Where and how a `replace` pins a module (plan.json's `pinned`, fleet.json's too).
@@ -415,6 +420,7 @@ pub fn plan(
             custom_build_of: custom,
             pinned: None,
             moved: None,
+            security: Default::default(),
         });
     }
     dependencies.extend(detected.held.iter().map(|h| held_row(source, h, offers)));
@@ -425,6 +431,7 @@ pub fn plan(
         commit: commit.to_string(),
         dependencies,
         go_directives,
+        vulndb_warning: None,
     })
 }
 
@@ -459,6 +466,8 @@ fn held_row(source: &Source, held: &HeldModule, offers: &BTreeMap<UpstreamKey, O
         constraint: None,
         prerelease: false,
         replace_custom_builds: false,
+        security_only: None,
+        vulndb_modules: None,
         kind: DependencyKind::GoModule { module: upstream.clone(), go_mod: None },
     };
     let key = UpstreamKey::for_dependency(source, &as_module);
@@ -512,6 +521,7 @@ fn held_row(source: &Source, held: &HeldModule, offers: &BTreeMap<UpstreamKey, O
         custom_build_of: None,
         pinned,
         moved,
+        security: Default::default(),
     }
 }
 
@@ -536,7 +546,7 @@ fn incomplete_go_release(dep: &Dependency, offer: Option<&Offer>, latest: Option
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Arc;
 
     use serde_json::json;
@@ -545,20 +555,20 @@ mod tests {
     use crate::release::snapshot::MemFiles;
     use crate::upstream::{github, golang, goproxy};
 
-    fn snapshot(files: &[(&str, &str)]) -> Snapshot {
+    pub(crate) fn snapshot(files: &[(&str, &str)]) -> Snapshot {
         Snapshot::read(&MemFiles::of(files)).unwrap()
     }
 
-    fn blobs_yml(paths: &[&str]) -> String {
+    pub(crate) fn blobs_yml(paths: &[&str]) -> String {
         paths.iter().map(|p| format!("{p}:\n  size: 1\n  object_id: x\n  sha: sha256:00\n")).collect()
     }
 
-    fn source(dependencies: serde_json::Value) -> Source {
+    pub(crate) fn source(dependencies: serde_json::Value) -> Source {
         Source::from_value(json!({"repository": "o/r", "dependencies": dependencies}), "source").unwrap()
     }
 
     /// An etcd release `v<version>` carrying its linux asset.
-    fn etcd_release(version: &str, prerelease: bool) -> github::Release {
+    pub(crate) fn etcd_release(version: &str, prerelease: bool) -> github::Release {
         let asset = format!("etcd-v{version}-linux-amd64.tar.gz");
         serde_json::from_value(json!({
             "tag_name": format!("v{version}"), "prerelease": prerelease,
@@ -569,7 +579,7 @@ mod tests {
         .unwrap()
     }
 
-    fn go_release(version: &str, stable: bool) -> golang::GoRelease {
+    pub(crate) fn go_release(version: &str, stable: bool) -> golang::GoRelease {
         let file = format!("go{version}.linux-amd64.tar.gz");
         serde_json::from_value(
             json!({"version": format!("go{version}"), "stable": stable, "files": [{"filename": file}]}),
@@ -578,12 +588,12 @@ mod tests {
     }
 
     /// The one offer every dependency of `source` gets.
-    fn offers(source: &Source, offer: Offer) -> BTreeMap<UpstreamKey, Offer> {
+    pub(crate) fn offers(source: &Source, offer: Offer) -> BTreeMap<UpstreamKey, Offer> {
         let deps = source.dependencies.as_ref().unwrap();
         deps.iter().map(|d| (UpstreamKey::for_dependency(source, d), offer.clone())).collect()
     }
 
-    fn planned(source: &Source, snapshot: &Snapshot, offers: &BTreeMap<UpstreamKey, Offer>) -> Plan {
+    pub(crate) fn planned(source: &Source, snapshot: &Snapshot, offers: &BTreeMap<UpstreamKey, Offer>) -> Plan {
         let detected = Detected::tracked(source.dependencies.clone().unwrap());
         plan(source, "main", "abc", snapshot, &detected, offers).unwrap()
     }

@@ -219,6 +219,7 @@ pub(super) fn planned(
         custom_build_of: None,
         pinned: None,
         moved: None,
+        security: Default::default(),
     })
 }
 

@@ -62,7 +62,27 @@ fn validate_dependency(mut d: RawDependency, api: &Url, key: &str) -> Result<Dep
             return Err(Error::config(format!("{key}.custom_builds"), format!("{other:?} is not keep or replace")));
         }
     };
-    Ok(Dependency { name: d.name, constraint, prerelease: d.prerelease.unwrap_or(false), replace_custom_builds, kind })
+    let vulndb_modules = d.vulndb_modules.take().map(|m| vulndb_modules(m, key)).transpose()?;
+    Ok(Dependency {
+        name: d.name,
+        constraint,
+        prerelease: d.prerelease.unwrap_or(false),
+        replace_custom_builds,
+        security_only: d.security_only,
+        vulndb_modules,
+        kind,
+    })
+}
+
+/// `<key>.vulndb_modules`: module paths of the vulnerability database (`stdlib` and `toolchain`
+/// included), none empty.
+fn vulndb_modules(modules: Vec<String>, key: &str) -> Result<Vec<String>> {
+    for (i, m) in modules.iter().enumerate() {
+        if m.trim().is_empty() || m.contains(char::is_whitespace) {
+            return Err(Error::config(format!("{key}.vulndb_modules[{i}]"), format!("{m:?} is not a module path")));
+        }
+    }
+    Ok(modules)
 }
 
 /// `kind: github-release`: an upstream repository, a blob template, and the asset, tag and
@@ -157,9 +177,10 @@ fn vendored(d: &mut RawDependency, api: &Url, key: &str) -> Result<DependencyKin
     vendored_package(raw, api, key)
 }
 
-/// The keys each kind takes, besides the common `name`, `kind`, `constraint` and `prerelease`.
+/// The keys each kind takes, besides the common `name`, `kind`, `constraint`, `prerelease` and
+/// `security_only`.
 const KIND_KEYS: &[(&str, &[&str])] = &[
-    ("github-release", &["upstream", "blob", "asset", "tag", "checksums", "custom_builds"]),
+    ("github-release", &["upstream", "blob", "asset", "tag", "checksums", "custom_builds", "vulndb_modules"]),
     ("golang", &["blob", "custom_builds"]),
     ("go-module", &["module", "go_mod"]),
     ("vendored-package", &["release", "package", "prefix", "git_url", "blobstore"]),
@@ -183,6 +204,7 @@ fn only_keys_of_kind(d: &RawDependency, key: &str) -> Result<()> {
         ("git_url", d.git_url.is_some()),
         ("blobstore", d.blobstore.is_some()),
         ("custom_builds", d.custom_builds.is_some()),
+        ("vulndb_modules", d.vulndb_modules.is_some()),
     ];
     match present.iter().find(|(field, here)| *here && !allowed.contains(field)) {
         Some((field, _)) => Err(Error::config(format!("{key}.{field}"), format!("is not a key of kind {kind}"))),

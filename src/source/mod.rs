@@ -29,6 +29,7 @@ pub const DEFAULT_API_URL: &str = "https://api.github.com";
 pub const DEFAULT_GO_PROXY: &str = "https://proxy.golang.org";
 pub const DEFAULT_GO_SUMDB: &str = "sum.golang.org";
 pub const DEFAULT_GO_DOWNLOADS_URL: &str = "https://go.dev/dl/";
+pub const DEFAULT_VULNDB: &str = "https://vuln.go.dev";
 /// The largest `--source` file read (a source is a few kilobytes).
 pub const MAX_SOURCE_FILE: u64 = 8 * 1024 * 1024;
 /// The Concourse version of a release with nothing behind: `{"up-to-date": <commit>}`. No
@@ -61,6 +62,8 @@ struct RawSource {
     git_author: Option<RawAuthor>,
     skip_ssl_verification: Option<bool>,
     golang_release: Option<vendored::RawPackageSource>,
+    vulndb: Option<String>,
+    security_only: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +86,8 @@ struct RawDependency {
     prefix: Option<String>,
     git_url: Option<String>,
     blobstore: Option<vendored::RawSourceBlobstore>,
+    security_only: Option<bool>,
+    vulndb_modules: Option<Vec<String>>,
 }
 
 /// A dependency's `blob`: one template, or (kind `golang`) a list of templates, one per platform.
@@ -109,6 +114,7 @@ struct RawPullRequest {
     team_reviewers: Option<Vec<String>>,
     draft: Option<bool>,
     group: Option<bool>,
+    security_labels: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,6 +211,11 @@ pub struct Dependency {
     /// `custom_builds: replace`: a custom build (a version upstream never released, of one it
     /// did) may be bumped to upstream's; by default it is reported and kept.
     pub replace_custom_builds: bool,
+    /// `security_only` of the entry (`None`: the source's).
+    pub security_only: Option<bool>,
+    /// `vulndb_modules` of a `github-release` entry: the vulnerability database's modules its
+    /// blob is built from (`None`: the known table, by upstream).
+    pub vulndb_modules: Option<Vec<String>>,
     pub kind: DependencyKind,
 }
 
@@ -275,6 +286,8 @@ pub struct PullRequestConfig {
     pub team_reviewers: Vec<String>,
     pub draft: bool,
     pub group: bool,
+    /// Added to `labels` on a pull request whose bumps fix known vulnerabilities.
+    pub security_labels: Vec<String>,
 }
 
 impl Default for PullRequestConfig {
@@ -286,6 +299,7 @@ impl Default for PullRequestConfig {
             team_reviewers: vec![],
             draft: false,
             group: false,
+            security_labels: vec!["security".into()],
         }
     }
 }
@@ -323,6 +337,10 @@ pub struct Source {
     pub skip_ssl_verification: bool,
     /// Where autodetected vendored golang packages come from.
     pub golang_release: PackageSource,
+    /// The Go vulnerability database (`None`: `vulndb: off`).
+    pub vulndb: Option<Url>,
+    /// `security_only` for every dependency whose entry does not say.
+    pub security_only: bool,
 }
 
 impl Source {
@@ -500,7 +518,18 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
         git_author,
         skip_ssl_verification: raw.skip_ssl_verification.unwrap_or(false),
         golang_release,
+        vulndb: vulndb_url(raw.vulndb.as_deref(), p)?,
+        security_only: raw.security_only.unwrap_or(false),
     })
+}
+
+/// `<p>.vulndb`: the database's base URL (a directory: http(s), or `file://` for an unpacked
+/// vulndb.zip), [`DEFAULT_VULNDB`] when absent, `None` for `off`.
+fn vulndb_url(text: Option<&str>, p: &str) -> Result<Option<Url>> {
+    match text {
+        Some("off") => Ok(None),
+        other => parse_url(&format!("{p}.vulndb"), other.unwrap_or(DEFAULT_VULNDB), true).map(Some),
+    }
 }
 
 /// `<p>.blobstore`: the credentials as a private.yml or as blobstore options, not both.
@@ -538,6 +567,7 @@ fn validate_pull_request(pull_request: Option<RawPullRequest>, p: &str) -> Resul
                 team_reviewers: r.team_reviewers.unwrap_or_default(),
                 draft: r.draft.unwrap_or(false),
                 group: r.group.unwrap_or(false),
+                security_labels: r.security_labels.unwrap_or(d.security_labels),
             }
         }
     })

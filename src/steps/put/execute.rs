@@ -24,6 +24,7 @@ use crate::http::Http;
 use crate::release::blob_bump::{self, BlobBump, Edits};
 use crate::release::blobs::BlobsFile;
 use crate::release::snapshot::{BLOBS_YML, RepoFiles};
+use crate::report::security::{self, SecurityFix};
 use crate::report::{self, MetadataField};
 use crate::source::Source;
 use crate::steps::put::kinds::{Bump, Change, Site, Summary, split};
@@ -62,9 +63,17 @@ pub(crate) struct Executor<'a> {
     pub dry_run: bool,
     /// `{name: outcome}` for every dependency, the metadata of the step.
     pub metadata: Vec<MetadataField>,
+    /// What each dependency's bump fixes of the known vulnerabilities (the PR's Security section).
+    pub fixes: Vec<SecurityFix>,
 }
 
 impl Executor<'_> {
+    /// The fixes of the dependencies in `summaries` (one branch's bumps).
+    fn fixes_of(&self, summaries: &[Summary]) -> Vec<SecurityFix> {
+        let names: BTreeSet<&str> = summaries.iter().map(|s| s.line().name).collect();
+        self.fixes.iter().filter(|f| names.contains(f.name.as_str())).cloned().collect()
+    }
+
     /// The name the pull request gives the blobstore.
     pub fn store_name(&self) -> String {
         self.store.as_ref().map(|s| s.describe()).unwrap_or_else(|| "dry run: not uploaded".into())
@@ -210,10 +219,12 @@ impl Executor<'_> {
         let title = report::pr_title(&lines);
         let kinds = split(summaries);
         let build = report::build_url();
+        let fixes = self.fixes_of(summaries);
         let body = report::pr_body(
             &kinds.blobs,
             &kinds.modules,
             &kinds.vendored,
+            &fixes,
             files,
             &checked.check_by_hand,
             build.as_deref(),
@@ -223,13 +234,19 @@ impl Executor<'_> {
             Some(pr) => gh.update(pr.number, &title, &body).await?,
             None => gh.open(&group.branch, self.base.0, &title, &body, self.source.pull_request.draft).await?,
         };
-        self.label_and_request_reviews(gh, pr.number).await?;
+        self.label_and_request_reviews(gh, pr.number, &fixes).await?;
         Ok(pr.url)
     }
 
-    async fn label_and_request_reviews(&self, gh: &GitHub, number: u64) -> Result<()> {
+    /// The configured labels (and, when the bumps fix a known vulnerability, the security
+    /// labels) and reviewers.
+    async fn label_and_request_reviews(&self, gh: &GitHub, number: u64, fixes: &[SecurityFix]) -> Result<()> {
         let pr = &self.source.pull_request;
-        gh.add_labels(number, &pr.labels).await?;
+        let mut labels = pr.labels.clone();
+        if security::fixes_any(fixes) {
+            labels.extend(pr.security_labels.iter().filter(|l| !pr.labels.contains(l)).cloned());
+        }
+        gh.add_labels(number, &labels).await?;
         gh.request_reviewers(number, &pr.reviewers, &pr.team_reviewers).await
     }
 
@@ -243,10 +260,12 @@ impl Executor<'_> {
         let k = split(summaries);
         let mut files: Vec<String> = if k.blobs.is_empty() { vec![] } else { vec![BLOBS_YML.to_string()] };
         files.extend(k.modules.iter().flat_map(|m| m.go_mods.iter().cloned()));
-        let body = report::pr_body(&k.blobs, &k.modules, &k.vendored, &files, &[], report::build_url().as_deref());
+        let fixes = self.fixes_of(summaries);
+        let build = report::build_url();
+        let body = report::pr_body(&k.blobs, &k.modules, &k.vendored, &fixes, &files, &[], build.as_deref());
         let lines: Vec<report::Line> = summaries.iter().map(Summary::line).collect();
         let pr = gh.open(branch, self.base.0, &report::pr_title(&lines), &body, self.source.pull_request.draft).await?;
-        self.label_and_request_reviews(gh, pr.number).await?;
+        self.label_and_request_reviews(gh, pr.number, &fixes).await?;
         Ok(pr.url)
     }
 

@@ -114,6 +114,7 @@ async fn out_attempt(source: Source, sources: &Path, params: &OutParams) -> Resu
         work: work.path(),
         dry_run: params.dry_run,
         metadata: Vec::new(),
+        fixes: a.plan.dependencies.iter().filter_map(crate::report::security::SecurityFix::of).collect(),
     };
     let go = GoOnce::new(&a.source);
     for (group, open_pr) in groups.iter().zip(open_prs) {

@@ -258,6 +258,8 @@ mod tests {
             constraint: None,
             prerelease: false,
             replace_custom_builds: false,
+            security_only: None,
+            vulndb_modules: None,
             kind: crate::source::DependencyKind::GoModule { module: format!("example.com/{name}"), go_mod: None },
         };
         let planned = PlannedDependency {
@@ -278,6 +280,7 @@ mod tests {
             custom_build_of: None,
             pinned: None,
             moved: None,
+            security: Default::default(),
             candidates: vec![],
         };
         (dep, planned)

@@ -10,6 +10,8 @@ use serde::Serialize;
 use crate::plan::{Kind, Moved, Pinned, Plan, PlannedDependency};
 use crate::version::Version;
 
+pub mod security;
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct MetadataField {
     pub name: String,
@@ -25,6 +27,9 @@ pub struct PlanJson {
     pub dependencies: Vec<PlannedJson>,
     /// Each go.mod's `go` and `toolchain` directives against the Go the release builds with.
     pub go_directives: Vec<crate::plan::directives::GoDirectives>,
+    /// Set when the vulnerability database could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulndb_warning: Option<String>,
 }
 
 /// One dependency of [`PlanJson`].
@@ -54,6 +59,9 @@ pub struct PlannedJson {
     /// Set when the module path moved: reported, never bumped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moved: Option<Moved>,
+    /// Known vulnerabilities: `vulnerabilities`, `fixed_by_target`, `still_affected`.
+    #[serde(flatten)]
+    pub security: security::SecurityJson,
 }
 
 fn text(v: &Option<Version>) -> Option<String> {
@@ -79,6 +87,7 @@ impl From<&PlannedDependency> for PlannedJson {
             custom_build_of: text(&d.custom_build_of),
             pinned: d.pinned.clone(),
             moved: d.moved.clone(),
+            security: security::SecurityJson::from(&d.security),
         }
     }
 }
@@ -91,6 +100,7 @@ impl From<&Plan> for PlanJson {
             commit: p.commit.clone(),
             dependencies: p.dependencies.iter().map(PlannedJson::from).collect(),
             go_directives: p.go_directives.clone(),
+            vulndb_warning: p.vulndb_warning.clone(),
         }
     }
 }
@@ -135,8 +145,10 @@ pub fn markdown(plan: &Plan) -> String {
         out.push_str("No dependencies are tracked.\n");
         return out;
     }
-    out.push_str("| Dependency | Kind | Current | Latest | Target | Behind | Upstream | Release notes |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|\n");
+    out.push_str(
+        "| Dependency | Kind | Current | Latest | Target | Behind | Upstream | Release notes | Vulnerabilities |\n",
+    );
+    out.push_str("|---|---|---|---|---|---|---|---|---|\n");
     for d in &plan.dependencies {
         let notes = match (&d.release_notes, d.target.as_ref().or(d.latest.as_ref())) {
             (Some(url), Some(v)) => format!("[{v}]({url})"),
@@ -150,7 +162,7 @@ pub fn markdown(plan: &Plan) -> String {
             _ => "no".to_string(),
         };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             escape_markdown(&d.name),
             d.kind,
             current_cell(d),
@@ -158,10 +170,12 @@ pub fn markdown(plan: &Plan) -> String {
             cell(&d.target),
             behind,
             escape_markdown(&d.upstream),
-            notes
+            notes,
+            security::cell(d)
         ));
     }
     out.push_str(&directives_section(plan));
+    out.push_str(&security::section(plan));
     let notes: Vec<String> = plan
         .dependencies
         .iter()
@@ -210,13 +224,17 @@ fn builds_with(d: &crate::plan::directives::GoDirectives) -> String {
 
 /// `in` metadata: `<current> -> <target>` for each dependency of the version.
 pub fn in_metadata(plan: &Plan, version: &BTreeMap<String, String>) -> Vec<MetadataField> {
-    version
+    let mut out: Vec<MetadataField> = version
         .iter()
         .map(|(name, target)| {
             let current = plan.get(name).and_then(|d| text(&d.current)).unwrap_or_else(|| "unknown".into());
             MetadataField { name: name.clone(), value: format!("{current} -> {target}") }
         })
-        .collect()
+        .collect();
+    out.extend(plan.dependencies.iter().filter_map(|d| {
+        Some(MetadataField { name: format!("{} vulnerabilities", d.name), value: security::metadata_value(d)? })
+    }));
+    out
 }
 
 /// At most this many "check by hand" lines are listed in a PR body.
@@ -373,10 +391,12 @@ pub fn build_url() -> Option<String> {
 
 /// The PR body: the bumps, how each artifact was verified, the blobstore objects, the files
 /// changed, what to check by hand, and the build.
+#[allow(clippy::too_many_arguments)]
 pub fn pr_body(
     bumps: &[BumpSummary],
     modules: &[ModuleSummary],
     vendored: &[VendoredSummary],
+    fixes: &[security::SecurityFix],
     files: &[String],
     check_by_hand: &[crate::release::blob_bump::HandCheck],
     build: Option<&str>,
@@ -399,6 +419,7 @@ pub fn pr_body(
         let notes = b.release_notes.map(|u| format!("[{}]({u})", b.to)).unwrap_or_else(|| "–".into());
         out.push_str(&format!("| {} | {} | {} | {} |\n", escape_markdown(b.name), b.from, b.to, notes));
     }
+    out.push_str(&security::pr_section(fixes));
     for m in modules {
         out.push_str(&format!("\n### {} (`{}`)\n\n", escape_markdown(&m.name), m.module));
         out.push_str(&format!(
@@ -505,6 +526,7 @@ mod tests {
             custom_build_of: None,
             pinned: None,
             moved: None,
+            security: Default::default(),
             candidates: vec![],
         }
     }
@@ -519,6 +541,7 @@ mod tests {
             repository: "cloudfoundry/etcd-release".into(),
             branch: "main".into(),
             commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            vulndb_warning: None,
             go_directives: vec![crate::plan::directives::GoDirectives {
                 go_mod: "src/etcd-release/go.mod".into(),
                 go: Some("1.24.0".into()),
@@ -538,6 +561,92 @@ mod tests {
     #[test]
     fn report_md_lists_every_dependency_with_release_notes() {
         insta::assert_snapshot!(markdown(&plan()));
+    }
+
+    /// etcd 3.3.15 with one report fixed by its target and one that still affects the target; a
+    /// Go line out of security support.
+    fn vulnerable_plan() -> Plan {
+        use crate::plan::vulns::{Security, Vulnerability};
+        let mut p = plan();
+        let vuln = |id: &str, alias: &str, fixed: Option<&str>| Vulnerability {
+            id: id.into(),
+            aliases: vec![alias.into()],
+            summary: format!("Denial of service | in {id}"),
+            url: format!("https://pkg.go.dev/vuln/{id}"),
+            fixed: fixed.map(String::from),
+        };
+        p.dependencies[0].security = Security {
+            vulnerabilities: vec![
+                vuln("GO-2020-0005", "CVE-2020-15106", Some("3.3.23")),
+                vuln("GO-2023-2001", "GHSA-xxxx-yyyy-zzzz", None),
+            ],
+            fixed_by_target: vec!["GO-2020-0005".into()],
+            still_affected: vec!["GO-2023-2001".into()],
+            out_of_security_support: false,
+        };
+        p.dependencies[2].security.out_of_security_support = true;
+        p
+    }
+
+    #[test]
+    fn known_vulnerabilities_show_in_report_md_metadata_and_plan_json() {
+        let p = vulnerable_plan();
+        let md = markdown(&p);
+        assert!(
+            md.contains("| **2**: [GO-2020-0005](https://pkg.go.dev/vuln/GO-2020-0005), [GO-2023-2001](https://pkg.go.dev/vuln/GO-2023-2001) |"),
+            "{md}"
+        );
+        assert!(md.contains("\n## Known vulnerabilities\n"), "{md}");
+        assert!(
+            md.contains("- [GO-2020-0005](https://pkg.go.dev/vuln/GO-2020-0005) (CVE-2020-15106): Denial of service \\| in GO-2020-0005 — fixed in 3.3.23; **fixed by 3.5.17**"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "(GHSA-xxxx-yyyy-zzzz): Denial of service \\| in GO-2023-2001 — no fix yet; 3.5.17 is still affected"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("**golang**: Go 1.23 is out of security support"), "{md}");
+        let version = BTreeMap::from([("etcd".to_string(), "3.5.17".to_string())]);
+        let meta = in_metadata(&p, &version);
+        assert_eq!(
+            meta[1],
+            MetadataField {
+                name: "etcd vulnerabilities".into(),
+                value: "GO-2020-0005 (CVE-2020-15106), GO-2023-2001 (GHSA-xxxx-yyyy-zzzz); 1 fixed by 3.5.17".into()
+            }
+        );
+        assert_eq!(meta.len(), 2, "one line per dependency with known vulnerabilities: {meta:?}");
+        let json = serde_json::to_value(PlanJson::from(&p)).unwrap();
+        let etcd = &json["dependencies"][0];
+        assert_eq!(etcd["fixed_by_target"], serde_json::json!(["GO-2020-0005"]));
+        assert_eq!(etcd["still_affected"], serde_json::json!(["GO-2023-2001"]));
+        assert_eq!(etcd["vulnerabilities"][0]["fixed"], "3.3.23");
+        assert_eq!(etcd["vulnerabilities"][1]["fixed"], serde_json::Value::Null);
+        assert!(etcd.get("out_of_security_support").is_none());
+        assert_eq!(json["dependencies"][2]["out_of_security_support"], true);
+        assert_eq!(json["dependencies"][1]["vulnerabilities"], serde_json::json!([]));
+        let mut warned = p.clone();
+        warned.vulndb_warning = Some("https://vuln.go.dev/index/modules.json: 503".into());
+        assert!(markdown(&warned).contains("**Known vulnerabilities unknown**: https://vuln.go.dev"));
+    }
+
+    #[test]
+    fn a_pr_fixing_vulnerabilities_has_a_security_section_listing_each_fix_under_its_dependency() {
+        let p = vulnerable_plan();
+        let fixes: Vec<security::SecurityFix> = p.dependencies.iter().filter_map(security::SecurityFix::of).collect();
+        assert_eq!(fixes.len(), 1, "only etcd has something to say");
+        assert!(security::fixes_any(&fixes));
+        insta::assert_snapshot!(pr_body(
+            &[summary("etcd", "3.3.15", "3.5.17", true)],
+            &[],
+            &[],
+            &fixes,
+            &[],
+            &[],
+            None
+        ));
     }
 
     fn summary(name: &str, from: &str, to: &str, verified: bool) -> BumpSummary {
@@ -575,6 +684,7 @@ mod tests {
             &[summary("etcd", "3.3.15", "3.3.27", true)],
             &[],
             &[],
+            &[],
             &["config/blobs.yml".into()],
             &hand,
             Some("https://ci.example.com/builds/42"),
@@ -588,7 +698,7 @@ mod tests {
         let lines: Vec<Line> = bumps.iter().map(BumpSummary::line).collect();
         assert_eq!(pr_title(&lines), "Bump 2 dependencies: etcd, nats-server");
         assert_eq!(pr_title(&lines[..1]), "Bump etcd from 3.3.15 to 3.3.27");
-        let body = pr_body(&bumps, &[], &[], &[], &[], None);
+        let body = pr_body(&bumps, &[], &[], &[], &[], &[], None);
         assert!(body.contains("**not verified upstream**"));
         assert!(!body.contains("this build"));
     }
@@ -616,7 +726,7 @@ mod tests {
                 blob("windows-amd64.zip", 'c'),
             ],
         };
-        insta::assert_snapshot!(pr_body(&[golang], &[], &[], &["config/blobs.yml".into()], &[], None));
+        insta::assert_snapshot!(pr_body(&[golang], &[], &[], &[], &["config/blobs.yml".into()], &[], None));
     }
 
     #[test]
@@ -668,20 +778,20 @@ mod tests {
             "packages/nats-server/spec",
         ]
         .map(String::from);
-        insta::assert_snapshot!(pr_body(&[], &[], &[golang], &files, &[], None));
+        insta::assert_snapshot!(pr_body(&[], &[], &[golang], &[], &files, &[], None));
     }
 
     #[test]
     fn a_pr_replacing_a_custom_build_says_so_in_its_first_line() {
         let mut bump = summary("etcd", "2.2.0-tls1.2-patch", "2.3.8", true);
         bump.replaces_custom_build_of = Some("2.2.0".into());
-        let body = pr_body(&[bump], &[], &[], &[], &[], None);
+        let body = pr_body(&[bump], &[], &[], &[], &[], &[], None);
         assert_eq!(
             body.lines().next().unwrap(),
             "**This replaces a custom build**: etcd 2.2.0-tls1.2-patch is a build of 2.2.0 that upstream never \
              released; this PR puts upstream's 2.3.8 in its place."
         );
-        let plain = pr_body(&[summary("etcd", "2.2.0", "2.3.8", true)], &[], &[], &[], &[], None);
+        let plain = pr_body(&[summary("etcd", "2.2.0", "2.3.8", true)], &[], &[], &[], &[], &[], None);
         assert!(plain.starts_with("| Dependency |"), "{plain}");
     }
 }
