@@ -146,8 +146,8 @@ fn report_cmd(source: &std::path::Path, repo: Option<&std::path::Path>, json: bo
     let cache = Cache::open();
     let rt = steps::runtime()?;
     let a = match repo {
-        Some(dir) => rt.block_on(assess::local(source, dir, &cache, &http))?,
-        None => rt.block_on(assess::remote(source, &cache, &http))?,
+        Some(dir) => rt.block_on(assess::local(source, dir, &cache, &http, assess::Vulns::All))?,
+        None => rt.block_on(assess::remote(source, &cache, &http, assess::Vulns::All))?,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report::PlanJson::from(&a.plan)).expect("serialises"));

@@ -500,6 +500,19 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
     let blobstore = validate_blobstore(raw.blobstore, p)?;
     let pull_request = validate_pull_request(raw.pull_request, p)?;
     let git_author = validate_git_author(raw.git_author, p)?;
+    let vulndb = vulndb_url(raw.vulndb.as_deref(), p)?;
+    if vulndb.is_none() {
+        // `security_only` is decided by the database: without it nothing could ever be bumped.
+        let entry = dependencies.iter().flatten().position(|d| d.security_only == Some(true));
+        let key = match (raw.security_only, entry) {
+            (Some(true), _) => Some(format!("{p}.security_only")),
+            (_, Some(i)) => Some(format!("{p}.dependencies[{i}].security_only")),
+            _ => None,
+        };
+        if let Some(key) = key {
+            return Err(Error::config(key, "needs the vulnerability database, but vulndb is off"));
+        }
+    }
     Ok(Source {
         repository,
         access_token: non_empty("access_token", raw.access_token)?,
@@ -518,7 +531,7 @@ fn validate(raw: RawSource, p: &str) -> Result<Source> {
         git_author,
         skip_ssl_verification: raw.skip_ssl_verification.unwrap_or(false),
         golang_release,
-        vulndb: vulndb_url(raw.vulndb.as_deref(), p)?,
+        vulndb,
         security_only: raw.security_only.unwrap_or(false),
     })
 }

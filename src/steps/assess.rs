@@ -13,6 +13,7 @@ use crate::http::Http;
 use crate::plan::{self, Plan};
 use crate::release::snapshot::{DirFiles, RepoFiles, Snapshot};
 use crate::source::Source;
+use crate::upstream::vulndb::{self, VulnDb};
 use crate::upstream::{self, Offer, UpstreamKey};
 use crate::workspace::{self, GitRemote};
 
@@ -22,6 +23,16 @@ pub struct Assessment {
     pub detected: Detected,
     pub offers: BTreeMap<UpstreamKey, Offer>,
     pub plan: Plan,
+    /// What the vulnerability database said (`None`: not asked, off, or unreachable).
+    pub vulndb: Option<VulnDb>,
+}
+
+/// Which dependencies the vulnerability database is read for: all of them (`in`, `out`, the
+/// reports), or only those bumped for security alone (`check`, which must stay cheap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vulns {
+    All,
+    SecurityOnly,
 }
 
 impl Assessment {
@@ -35,9 +46,9 @@ impl Assessment {
 }
 
 /// Fetches the base branch through the cache and assesses it.
-pub async fn remote(source: Source, cache: &Cache, http: &Http) -> Result<Assessment> {
+pub async fn remote(source: Source, cache: &Cache, http: &Http, vulns: Vulns) -> Result<Assessment> {
     let (snapshot, branch, commit) = read_base(&source, cache)?;
-    from_snapshot(source, snapshot, &branch, &commit, cache, http).await
+    from_snapshot(source, snapshot, &branch, &commit, (cache, http), vulns).await
 }
 
 /// Fetches the base branch through the cache and reads what the release holds: the snapshot,
@@ -55,7 +66,7 @@ pub fn read_base(source: &Source, cache: &Cache) -> Result<(Snapshot, String, St
 }
 
 /// Assesses a local checkout (`currency report --repo DIR`).
-pub async fn local(source: Source, dir: &Path, cache: &Cache, http: &Http) -> Result<Assessment> {
+pub async fn local(source: Source, dir: &Path, cache: &Cache, http: &Http, vulns: Vulns) -> Result<Assessment> {
     if !dir.is_dir() {
         return Err(Error::Io {
             path: dir.display().to_string(),
@@ -74,21 +85,55 @@ pub async fn local(source: Source, dir: &Path, cache: &Cache, http: &Http) -> Re
         }
         Err(_) => ("-".into(), String::new()),
     };
-    from_snapshot(source, snapshot, &branch, &commit, cache, http).await
+    from_snapshot(source, snapshot, &branch, &commit, (cache, http), vulns).await
 }
 
+/// Assesses what the release holds: the upstreams, the plan, then the vulnerability database.
 pub async fn from_snapshot(
     source: Source,
     snapshot: Snapshot,
     branch: &str,
     commit: &str,
-    cache: &Cache,
-    http: &Http,
+    (cache, http): (&Cache, &Http),
+    vulns: Vulns,
 ) -> Result<Assessment> {
     let detected = tracked(&source, &snapshot);
     let keys = upstream_keys(&source, &detected);
     let offers = upstream::lookup_all(http, cache, source.upstream_token(), keys).await?;
-    with_offers(source, snapshot, detected, branch, commit, offers)
+    let mut a = with_offers(source, snapshot, detected, branch, commit, offers)?;
+    let modules =
+        plan::vulns::modules_needed(&a.source, &a.detected.dependencies, &a.plan, vulns == Vulns::SecurityOnly);
+    let db = match &a.source.vulndb {
+        Some(base) if !modules.is_empty() => Some(vulndb::lookup(http, cache, base, &modules).await),
+        _ => None,
+    };
+    apply_vulndb(&mut a, db)?;
+    Ok(a)
+}
+
+/// Applies what the database said: each row's known vulnerabilities, then `security_only`. A
+/// database that could not be read is a warning in the plan, or the error when a dependency is
+/// bumped for security alone (it cannot be decided without the database).
+pub fn apply_vulndb(a: &mut Assessment, db: Option<Result<VulnDb>>) -> Result<()> {
+    let deps = &a.detected.dependencies;
+    match db {
+        None => {}
+        Some(Ok(db)) => {
+            plan::vulns::annotate(&mut a.plan, deps, &db);
+            a.vulndb = Some(db);
+        }
+        Some(Err(e)) => {
+            if let Some(d) = deps.iter().find(|d| plan::vulns::security_only(&a.source, d)) {
+                crate::log!("{}: security_only needs the vulnerability database", d.name);
+                return Err(e);
+            }
+            let line = format!("the vulnerability database could not be read: {e}");
+            crate::log!("warning: {line}");
+            a.plan.vulndb_warning = Some(crate::secrets::redact(&line));
+        }
+    }
+    plan::vulns::keep_security_bumps_only(&mut a.plan, &a.source, deps);
+    Ok(())
 }
 
 /// What `source` tracks in `snapshot`: its `dependencies`, or what autodetection finds.
@@ -127,5 +172,5 @@ pub fn with_offers(
     offers: BTreeMap<UpstreamKey, Offer>,
 ) -> Result<Assessment> {
     let plan = plan::plan(&source, branch, commit, &snapshot, &detected, &offers)?;
-    Ok(Assessment { source, snapshot, detected, offers, plan })
+    Ok(Assessment { source, snapshot, detected, offers, plan, vulndb: None })
 }

@@ -10,7 +10,7 @@ use crate::steps::{VersionMap, assess, runtime};
 pub fn check(source: Source) -> Result<Vec<VersionMap>> {
     let http = Http::new(source.skip_ssl_verification)?;
     let cache = Cache::open();
-    let a = runtime()?.block_on(assess::remote(source, &cache, &http))?;
+    let a = runtime()?.block_on(assess::remote(source, &cache, &http, assess::Vulns::SecurityOnly))?;
     let version = a.plan.version();
     for d in a.plan.dependencies.iter().filter(|d| d.behind) {
         crate::log!(

@@ -19,13 +19,17 @@ pub fn get(source: Source, version: Option<VersionMap>, params: InParams, dest: 
     let http = Http::new(source.skip_ssl_verification)?;
     let cache = Cache::open();
     let rt = runtime()?;
-    let mut a = rt.block_on(assess::remote(source, &cache, &http))?;
+    let mut a = rt.block_on(assess::remote(source, &cache, &http, assess::Vulns::All))?;
     let up_to_date = requested.contains_key(UP_TO_DATE);
     if up_to_date && requested.len() > 1 {
         return Err(Error::config("version", "\"up-to-date\" cannot be combined with dependency names"));
     }
     if !up_to_date {
         a.plan.pin(&requested)?;
+        // What the requested targets fix, not the planned ones.
+        if let Some(db) = &a.vulndb {
+            crate::plan::vulns::annotate(&mut a.plan, &a.detected.dependencies, db);
+        }
     }
     std::fs::create_dir_all(dest).map_err(|e| Error::io(dest, e))?;
     let mut written = Written::new(dest);

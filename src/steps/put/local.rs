@@ -25,7 +25,7 @@ pub fn bump_local(source: Source, repo: &Path, only: &[String], dry_run: bool) -
     runtime()?.block_on(async {
         let http = Http::new(source.skip_ssl_verification)?;
         let cache = Cache::open();
-        let a = assess::local(source, repo, &cache, &http).await?;
+        let a = assess::local(source, repo, &cache, &http, assess::Vulns::All).await?;
         let selected = plan::select(&a, only)?;
         let store = if dry_run || selected.is_empty() { None } else { Some(configure_blobstore(&a, repo)?) };
         let store_name = store.as_ref().map(|s| s.describe()).unwrap_or_else(|| "dry run: not uploaded".into());

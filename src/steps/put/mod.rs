@@ -83,7 +83,7 @@ async fn out_attempt(source: Source, sources: &Path, params: &OutParams) -> Resu
     let base = &fetched.base;
     let snapshot = Snapshot::read(&base.files()?)?;
     let commit = base.commit.to_string();
-    let a = assess::from_snapshot(source, snapshot, &base.branch, &commit, &cache, &http).await?;
+    let a = assess::from_snapshot(source, snapshot, &base.branch, &commit, (&cache, &http), assess::Vulns::All).await?;
     let selected = plan::select(&a, &params.only)?;
     if selected.is_empty() {
         crate::log!("nothing to bump on {} at {}", base.branch, base.commit);
