@@ -13,6 +13,7 @@ pub mod github;
 pub mod golang;
 pub mod goproxy;
 pub mod release;
+pub mod vulndb;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
