@@ -316,7 +316,10 @@ impl<'de> Visitor<'de> for AskedModules<'_> {
             for vuln in module.vulns.unwrap_or_default() {
                 if !is_report_id(&vuln.id) {
                     let shown: String = vuln.id.chars().take(40).collect();
-                    return Err(serde::de::Error::custom(format!("{shown:?} under {} is not a report id", module.path)));
+                    return Err(serde::de::Error::custom(format!(
+                        "{shown:?} under {} is not a report id",
+                        module.path
+                    )));
                 }
                 // The same report under two modules (stdlib and toolchain): one fetch, at its newest.
                 let newest = listed.entry(vuln.id).or_default();
@@ -339,8 +342,9 @@ fn read_index<'de, R: serde_json::de::Read<'de>>(
     de: &mut serde_json::Deserializer<R>,
     modules: &BTreeSet<String>,
 ) -> Result<BTreeMap<String, String>> {
-    let garbage =
-        |e: serde_json::Error| Error::garbage(url.as_str(), format!("not a Go vulnerability database index: {e}"), Some(Box::new(e)));
+    let garbage = |e: serde_json::Error| {
+        Error::garbage(url.as_str(), format!("not a Go vulnerability database index: {e}"), Some(Box::new(e)))
+    };
     let listed = AskedModules { modules }.deserialize(&mut *de).map_err(garbage)?;
     de.end().map_err(garbage)?;
     Ok(listed)
@@ -403,10 +407,10 @@ struct OsvDatabaseSpecific {
 
 /// The report `id` read from `text` (fetched from `url`); `None` when withdrawn.
 fn parse_report(url: &Url, id: &str, text: &str) -> Result<Option<Report>> {
-    let garbage = |message: String| Error::garbage(url.as_str(), format!("not a Go vulnerability report: {message}"), None);
-    let osv: Osv = serde_json::from_str(text).map_err(|e| {
-        Error::garbage(url.as_str(), format!("not a Go vulnerability report: {e}"), Some(Box::new(e)))
-    })?;
+    let garbage =
+        |message: String| Error::garbage(url.as_str(), format!("not a Go vulnerability report: {message}"), None);
+    let osv: Osv = serde_json::from_str(text)
+        .map_err(|e| Error::garbage(url.as_str(), format!("not a Go vulnerability report: {e}"), Some(Box::new(e))))?;
     if osv.id != id {
         let shown: String = osv.id.chars().take(40).collect();
         return Err(garbage(format!("it holds report {shown:?}, not {id}")));
@@ -442,10 +446,7 @@ fn parse_report(url: &Url, id: &str, text: &str) -> Result<Option<Report>> {
 }
 
 fn event(raw: OsvEvent) -> Option<Event> {
-    raw.introduced
-        .map(Event::Introduced)
-        .or(raw.fixed.map(Event::Fixed))
-        .or(raw.last_affected.map(Event::LastAffected))
+    raw.introduced.map(Event::Introduced).or(raw.fixed.map(Event::Fixed)).or(raw.last_affected.map(Event::LastAffected))
 }
 
 #[cfg(test)]
@@ -519,7 +520,10 @@ mod tests {
 
     #[test]
     fn several_ranges_leave_the_gaps_between_them_unaffected() {
-        let r = report("stdlib", &[&[("introduced", "0"), ("fixed", "1.21.9"), ("introduced", "1.22.0-0"), ("fixed", "1.22.2")]]);
+        let r = report(
+            "stdlib",
+            &[&[("introduced", "0"), ("fixed", "1.21.9"), ("introduced", "1.22.0-0"), ("fixed", "1.22.2")]],
+        );
         assert!(r.affects("stdlib", &sv("1.21.8")));
         assert!(!r.affects("stdlib", &sv("1.21.9")));
         assert!(!r.affects("stdlib", &sv("1.21.13")));
@@ -533,7 +537,10 @@ mod tests {
 
     #[test]
     fn events_out_of_order_are_sorted_first() {
-        let r = report("m", &[&[("fixed", "1.22.2"), ("introduced", "1.22.0-0"), ("fixed", "1.21.9"), ("introduced", "0")]]);
+        let r = report(
+            "m",
+            &[&[("fixed", "1.22.2"), ("introduced", "1.22.0-0"), ("fixed", "1.21.9"), ("introduced", "0")]],
+        );
         assert!(r.affects("m", &sv("1.21.0")) && !r.affects("m", &sv("1.21.10")) && r.affects("m", &sv("1.22.1")));
     }
 
@@ -589,7 +596,10 @@ mod tests {
 
     #[test]
     fn two_ranges_holding_a_version_need_both_fixes() {
-        let r = report("m", &[&[("introduced", "1.0.0"), ("fixed", "1.5.0")], &[("introduced", "1.2.0"), ("fixed", "1.6.0")]]);
+        let r = report(
+            "m",
+            &[&[("introduced", "1.0.0"), ("fixed", "1.5.0")], &[("introduced", "1.2.0"), ("fixed", "1.6.0")]],
+        );
         assert_eq!(r.fixed_after("m", &sv("1.3.0")).as_deref(), Some("1.6.0"));
         assert_eq!(r.fixed_after("m", &sv("1.1.0")).as_deref(), Some("1.5.0"));
         let open = report("m", &[&[("introduced", "1.0.0"), ("fixed", "1.5.0")], &[("introduced", "1.2.0")]]);
@@ -655,7 +665,10 @@ mod tests {
         ] {
             let e = parse_report(&url(), "GO-2024-2687", text).unwrap_err();
             let line = e.one_line();
-            assert!(line.starts_with("https://vuln.example/ID/GO-2024-2687.json: not a Go vulnerability report"), "{line}");
+            assert!(
+                line.starts_with("https://vuln.example/ID/GO-2024-2687.json: not a Go vulnerability report"),
+                "{line}"
+            );
             assert!(line.contains(says), "{line}");
             assert!(!line.contains('\n'));
             assert_eq!(e.kind(), ErrorKind::UpstreamBroken);
