@@ -2,7 +2,8 @@
 //!
 //! - `Upstream`: one local HTTP server playing GitHub's REST API (releases and assets), the Go
 //!   downloads page (`/dl/`) and a Go module proxy (`/goproxy/`); stateful, with ETags, rate-limit
-//!   headers, a request log and injectable failures.
+//!   headers, a request log and injectable failures; it also serves a Go vulnerability database
+//!   (`/vulndb/`) written by `vulndb::VulnDbFixture`.
 //! - `GitServer`: smart-HTTP git with basic auth, the real `git http-backend` behind it.
 //! - `fixtures`: BOSH release repositories from `tests/fixtures/releases/<name>/` as bare repos.
 //! - `source_release`: a source release of vendored packages shaped like golang-release (final
@@ -30,6 +31,7 @@ pub mod source_release;
 pub mod ssh_server;
 pub mod upstream;
 pub mod vendored;
+pub mod vulndb;
 
 pub use git_server::GitServer;
 pub use github::{Asset, Release, sha256_hex, sha256sums};

@@ -1,6 +1,6 @@
 //! `Upstream`: one HTTP server on 127.0.0.1 that plays every upstream the crate talks to — the
-//! GitHub REST API (at the root, so `url()` is the API base), the Go downloads page under `/dl/`
-//! and a Go module proxy under `/goproxy/`. Its state sits behind a mutex and can be changed while
+//! GitHub REST API (at the root, so `url()` is the API base), the Go downloads page under `/dl/`,
+//! a Go module proxy under `/goproxy/` and the Go vulnerability database under `/vulndb/`. Its state sits behind a mutex and can be changed while
 //! the server runs.
 //!
 //! Cross-cutting behaviour lives in one middleware, in this order: injected failures
@@ -25,6 +25,7 @@ use super::go_downloads::{self, GoDownloads};
 use super::go_proxy::{self, GoProxy};
 use super::pulls;
 use super::server::{Logged, Server, credential, lock};
+use super::vulndb;
 
 pub(crate) type Shared = Arc<Mutex<Inner>>;
 
@@ -35,6 +36,8 @@ pub(crate) struct Inner {
     pub(crate) github: GitHub,
     pub(crate) go_downloads: GoDownloads,
     pub(crate) go_proxy: GoProxy,
+    /// The directory `/vulndb/` serves (`set_vulndb`); none: every `/vulndb/` path is 404.
+    pub(crate) vulndb: Option<std::path::PathBuf>,
     /// Set by `require_token`: GitHub requests without it are rejected.
     pub(crate) required_token: Option<String>,
     rate: RateLimit,
@@ -93,6 +96,7 @@ impl Upstream {
                 github: GitHub::default(),
                 go_downloads: GoDownloads::default(),
                 go_proxy: GoProxy::default(),
+                vulndb: None,
                 required_token: None,
                 rate: RateLimit::new(),
                 failures: Vec::new(),
@@ -103,6 +107,7 @@ impl Upstream {
                 .merge(github::routes())
                 .merge(go_downloads::routes())
                 .merge(go_proxy::routes())
+                .merge(vulndb::routes())
                 .fallback(|| async { github::error(StatusCode::NOT_FOUND, "Not Found") })
                 .layer(middleware::from_fn_with_state(state.clone(), front))
                 .with_state(state)
@@ -278,6 +283,20 @@ impl Upstream {
         self.state().go_proxy.add(path, version, go_mod, time, files);
     }
 
+    // --- Go vulnerability database --------------------------------------------------------
+
+    /// `http://127.0.0.1:PORT/vulndb` (no trailing slash), for the `vulndb` source key: the index
+    /// is at `<this>/index/modules.json`, reports at `<this>/ID/<id>.json`.
+    pub fn vulndb_url(&self) -> String {
+        format!("{}/vulndb", self.url())
+    }
+
+    /// Serves the database directory `dir` (as `VulnDbFixture::write` lays it out) under `/vulndb/`,
+    /// read at each request: rewriting the directory updates the database.
+    pub fn set_vulndb(&self, dir: &std::path::Path) {
+        self.state().vulndb = Some(dir.to_path_buf());
+    }
+
     // --- requests and failures ------------------------------------------------------------
 
     /// Every request answered so far, oldest first.
@@ -382,12 +401,12 @@ enum Host {
     /// `browser_download_url`s (github.com in real life): no API quota, and a public download needs
     /// no token, even after `require_token`; a wrong token is still refused.
     Download,
-    /// The Go downloads page and the module proxy: no GitHub rules at all.
+    /// The Go downloads page, the module proxy and the vulnerability database: no GitHub rules at all.
     Go,
 }
 
 fn host_of(path: &str) -> Host {
-    if path == "/dl" || path.starts_with("/dl/") || path.starts_with("/goproxy/") {
+    if path == "/dl" || path.starts_with("/dl/") || path.starts_with("/goproxy/") || path.starts_with("/vulndb/") {
         Host::Go
     } else if path.starts_with("/download/") {
         Host::Download
