@@ -91,6 +91,7 @@ fn source(fixture: &str, up: &Upstream, git: &GitServer) -> serde_json::Value {
         "git_url": git.url_for(fixture),
         "access_token": TOKEN,
         "github_api_url": up.url(),
+        "vulndb": up.vulndb_url(),
         "upstream_api_url": up.url(),
         "go_proxy": up.goproxy_url(),
         "go_downloads_url": up.go_downloads_url(),

@@ -56,10 +56,11 @@ fn main() {
     let repos = tempfile::tempdir().unwrap();
     let git = GitServer::start_token(repos.path(), TOKEN);
     let mut yml = format!(
-        "defaults:\n  github_api_url: {api}\n  upstream_api_url: {api}\n  go_proxy: {proxy}\n  go_downloads_url: {dl}\nreleases:\n",
+        "defaults:\n  github_api_url: {api}\n  upstream_api_url: {api}\n  go_proxy: {proxy}\n  go_downloads_url: {dl}\n  vulndb: {vulndb}\nreleases:\n",
         api = up.url(),
         proxy = up.goproxy_url(),
-        dl = up.go_downloads_url()
+        dl = up.go_downloads_url(),
+        vulndb = up.vulndb_url()
     );
     for i in 0..RELEASES {
         let fixture = FIXTURES[i % FIXTURES.len()];

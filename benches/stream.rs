@@ -189,6 +189,7 @@ fn source_json(up: &Upstream, options: Value) -> Value {
     json!({
         "repository": "cloudfoundry/big-blob-release",
         "github_api_url": up.url(),
+        "vulndb": up.vulndb_url(),
         "upstream_api_url": up.url(),
         "blobstore": {"options": options},
     })

@@ -34,6 +34,7 @@ impl World {
             "repository": "cloudfoundry/fixture-release",
             "git_url": format!("file://{}", bare.display()),
             "github_api_url": self.up.github_api_url(),
+            "vulndb": self.up.vulndb_url(),
             "upstream_api_url": self.up.github_api_url(),
             "go_proxy": self.up.goproxy_url(),
             "go_downloads_url": self.up.go_downloads_url(),

@@ -47,6 +47,7 @@ impl World {
             "repository": REPO,
             "git_url": format!("file://{}", bare.display()),
             "github_api_url": self.up.url(),
+            "vulndb": self.up.vulndb_url(),
             "upstream_api_url": p,
             "upstream_access_token": TOKEN,
             "go_proxy": format!("{p}/goproxy"),

@@ -131,6 +131,7 @@ defaults:
   upstream_api_url: {api}
   go_proxy: {proxy}
   go_downloads_url: {dl}
+  vulndb: {vulndb}
   golang_release: {golang_release}
 releases:
   - repository: cloudfoundry/nats-release
@@ -154,6 +155,7 @@ releases:
             api = self.up.github_api_url(),
             proxy = self.up.goproxy_url(),
             dl = self.up.go_downloads_url(),
+            vulndb = self.up.vulndb_url(),
             golang_release = support::fixture_golang_release(),
             nats = self.file_url("nats-release"),
             etcd = self.git.url_for("etcd-release"),

@@ -37,11 +37,12 @@ fn a_go_mod_that_will_not_build_on_its_line_and_a_custom_build_are_shown_as_such
     std::fs::write(
         &config,
         format!(
-            "defaults:\n  github_api_url: {api}\n  upstream_api_url: {api}\n  go_downloads_url: {dl}\n\
+            "defaults:\n  github_api_url: {api}\n  upstream_api_url: {api}\n  go_downloads_url: {dl}\n  vulndb: {vulndb}\n\
              releases:\n  - repository: cloudfoundry/go-lines-release\n    git_url: {lines}\n\
              \x20 - repository: cloudfoundry/patched-etcd-release\n    git_url: {patched}\n",
             api = up.github_api_url(),
             dl = up.go_downloads_url(),
+            vulndb = up.vulndb_url(),
             lines = url("go-lines-release"),
             patched = url("patched-etcd-release"),
         ),

@@ -109,6 +109,7 @@ impl World {
             "access_token": TOKEN,
             "git_url": self.git.url_for("hostile-release"),
             "github_api_url": self.up.url(),
+            "vulndb": self.up.vulndb_url(),
             "upstream_api_url": self.up.url(),
             "go_proxy": self.up.goproxy_url(),
             "go_downloads_url": self.up.go_downloads_url(),

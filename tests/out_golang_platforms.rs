@@ -53,6 +53,7 @@ impl World {
             "access_token": TOKEN,
             "git_url": self.git.url_for(FIXTURE),
             "github_api_url": self.up.url(),
+            "vulndb": self.up.vulndb_url(),
             "upstream_api_url": self.up.url(),
             "go_downloads_url": self.up.go_downloads_url(),
             "blobstore": {"options": {"blobstore_path": self.blobstore.to_str().unwrap()}},

@@ -62,6 +62,7 @@ impl World {
             "access_token": TOKEN,
             "git_url": self.git_url,
             "github_api_url": self.up.url(),
+            "vulndb": self.up.vulndb_url(),
             "go_proxy": self.up.goproxy_url(),
             "go_sumdb": "off",
             "git_author": {"name": "currency-bot", "email": "bot@currency.invalid"},

@@ -58,6 +58,7 @@ impl World {
             "access_token": TOKEN,
             "git_url": self.git.url_for(&self.fixture),
             "github_api_url": self.up.url(),
+            "vulndb": self.up.vulndb_url(),
             "upstream_api_url": self.up.url(),
             "git_author": {"name": "currency-bot", "email": "bot@currency.invalid"},
         });

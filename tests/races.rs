@@ -50,6 +50,7 @@ impl World {
             "access_token": TOKEN,
             "git_url": self.git.url_for("golang-old-release"),
             "github_api_url": self.up.url(),
+            "vulndb": self.up.vulndb_url(),
             "go_downloads_url": self.up.go_downloads_url(),
             "blobstore": {"options": {"blobstore_path": self.blobstore.to_str().unwrap()}},
             "git_author": {"name": "currency-bot", "email": "bot@currency.invalid"},

@@ -53,6 +53,7 @@ impl World {
             "git_url": self.ssh.url_for("etcd-release"),
             "private_key": key,
             "github_api_url": self.up.github_api_url(),
+            "vulndb": self.up.vulndb_url(),
             "upstream_api_url": self.up.github_api_url(),
             "go_proxy": self.up.goproxy_url(),
             "go_downloads_url": self.up.go_downloads_url(),

@@ -43,10 +43,27 @@ pub async fn collect(
         false => None,
     };
     let fleet = Arc::new(Fleet { cache, secure, insecure, memo: Memo::default(), git_locks: Mutex::default(), now });
-    let rows = stream::iter(sources)
+    let mut assessed = stream::iter(sources)
         .map(|source| {
             let fleet = fleet.clone();
-            async move { fleet.release(source).await }
+            async move {
+                let repository = source.repository.to_string();
+                (repository, fleet.assess(fleet.http(&source), source).await)
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await;
+    fleet.vulnerabilities(&mut assessed).await;
+    let rows = stream::iter(assessed)
+        .map(|(repository, a)| {
+            let fleet = fleet.clone();
+            async move {
+                match a {
+                    Ok(a) => fleet.release(a).await,
+                    Err(unread) => unread.row(repository),
+                }
+            }
         })
         .buffered(concurrency.max(1))
         .collect::<Vec<ReleaseRow>>()
@@ -81,15 +98,10 @@ impl Fleet {
         }
     }
 
-    /// The release's row: its assessment against the fleet's offers, its open pull requests and a
-    /// [`DependencyRow`] per planned dependency; the error, on one line, when it cannot be read.
-    async fn release(&self, source: Source) -> ReleaseRow {
-        let repository = source.repository.to_string();
-        let http = self.http(&source);
-        let a = match self.assess(http, source).await {
-            Ok(a) => a,
-            Err(unread) => return unread.row(repository),
-        };
+    /// The release's row: its open pull requests and a [`DependencyRow`] per planned dependency.
+    async fn release(&self, a: Assessment) -> ReleaseRow {
+        let repository = a.source.repository.to_string();
+        let http = self.http(&a.source);
         let (pulls, warning) = open_pulls(http, &a.source, &repository).await;
         let mut dependencies = Vec::with_capacity(a.plan.dependencies.len());
         for d in &a.plan.dependencies {
@@ -103,6 +115,39 @@ impl Fleet {
             warning,
             will_not_build: will_not_build(&a.plan),
             dependencies,
+        }
+    }
+
+    /// Asks each vulnerability database the releases name once, for every module any of them
+    /// needs, and applies the answer to each release. A database that cannot be read is a warning
+    /// on each release it concerns, never an unreadable release.
+    async fn vulnerabilities(&self, assessed: &mut [(String, std::result::Result<Assessment, Unread>)]) {
+        let mut needed: BTreeMap<Url, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for a in assessed.iter().filter_map(|(_, a)| a.as_ref().ok()) {
+            if let Some(base) = &a.source.vulndb {
+                let modules = crate::plan::vulns::modules_needed(&a.source, &a.detected.dependencies, &a.plan, false);
+                needed.entry(base.clone()).or_default().extend(modules);
+            }
+        }
+        let mut answers = BTreeMap::new();
+        for (base, modules) in needed.into_iter().filter(|(_, m)| !m.is_empty()) {
+            let answer = crate::upstream::vulndb::lookup(&self.secure, &self.cache, &base, &modules).await;
+            answers.insert(base, answer.map_err(|e| line(&e)));
+        }
+        for a in assessed.iter_mut().filter_map(|(_, a)| a.as_mut().ok()) {
+            let answer = a.source.vulndb.as_ref().and_then(|base| answers.get(base));
+            let db = match answer {
+                Some(Ok(db)) => Some(Ok(db.clone())),
+                Some(Err(e)) => {
+                    a.plan.vulndb_warning = Some(format!("the vulnerability database could not be read: {e}"));
+                    None
+                }
+                None => None,
+            };
+            if let Err(e) = assess::apply_vulndb(a, db) {
+                // security_only cannot be decided: the fleet reports, it does not bump.
+                a.plan.vulndb_warning = Some(line(&e));
+            }
         }
     }
 

@@ -36,7 +36,7 @@ pub(crate) struct Inner {
     pub(crate) github: GitHub,
     pub(crate) go_downloads: GoDownloads,
     pub(crate) go_proxy: GoProxy,
-    /// The directory `/vulndb/` serves (`set_vulndb`); none: every `/vulndb/` path is 404.
+    /// The directory `/vulndb/` serves (`set_vulndb`); none: an empty database.
     pub(crate) vulndb: Option<std::path::PathBuf>,
     /// Set by `require_token`: GitHub requests without it are rejected.
     pub(crate) required_token: Option<String>,
