@@ -1,5 +1,6 @@
-//! `fleet.md`: the matrix as a Markdown table (a column per upstream, a row per release), then
-//! the releases that could not be read, or only in part. Table text is escaped with the one
+//! `fleet.md`: the matrix as a Markdown table (a column per upstream, a row per release, each
+//! dependency's known vulnerabilities after it), then the releases that will not build, the known
+//! vulnerabilities with their links, and the releases that could not be read, or only in part. Table text is escaped with the one
 //! Markdown escaper, [`crate::report::escape_markdown`].
 
 use super::matrix::{columns, notes, short};
@@ -55,9 +56,9 @@ const LEGEND: &str = "Each cell: dependency, current version (→ latest on its 
          distinct reports of a release; \"Go out of security support\": a Go line with two newer lines, which Go \
          fixes no more.\n\n";
 
-/// `fleet.md`: the matrix as a Markdown table, then the unreadable releases.
-pub fn markdown(report: &FleetReport) -> String {
-    let cols = columns(report);
+/// The title and the sentence under it: when, how many releases, how many dependencies behind
+/// and with known vulnerabilities; a warning when the vulnerability database could not be read.
+fn heading(report: &FleetReport) -> String {
     let (behind, total) = report.behind();
     let mut out = format!(
         "# Fleet report\n\nGenerated {}: {} releases ({} unreadable), {behind} of {total} dependencies behind.",
@@ -65,11 +66,8 @@ pub fn markdown(report: &FleetReport) -> String {
         report.releases.len(),
         report.unreadable()
     );
-    match report.vulnerable() {
-        (0, _) => {}
-        (vulnerable, reports) => {
-            out.push_str(&format!(" {vulnerable} with known vulnerabilities ({reports} distinct reports)."))
-        }
+    if let (vulnerable @ 1.., reports) = report.vulnerable() {
+        out.push_str(&format!(" {vulnerable} with known vulnerabilities ({reports} distinct reports)."));
     }
     out.push_str("\n\n");
     if let Some(w) = &report.vulndb_warning {
@@ -78,6 +76,31 @@ pub fn markdown(report: &FleetReport) -> String {
             escape_markdown(w)
         ));
     }
+    out
+}
+
+/// One dependency in its cell: its words (bold when behind), its mark, its known
+/// vulnerabilities and its pull request.
+fn dependency(d: &DependencyRow) -> String {
+    let mark = match Severity::of(d) {
+        Severity::Current => " ✓",
+        Severity::NewerLine => " ↑",
+        Severity::Unknown => " ?",
+        _ => "",
+    };
+    let text = format!("{} {}{mark}", d.name, summary(d));
+    let text = if d.behind { format!("**{}**", escape_markdown(&text)) } else { escape_markdown(&text) };
+    let text = text + &escape_markdown(&security_mark(d));
+    match &d.pull_request {
+        Some(url) => format!("{text} [PR]({url})"),
+        None => text,
+    }
+}
+
+/// `fleet.md`: the matrix as a Markdown table, then the lists below it.
+pub fn markdown(report: &FleetReport) -> String {
+    let cols = columns(report);
+    let mut out = heading(report);
     out.push_str(LEGEND);
     out.push_str("| Release | Behind | Vulns |");
     for c in &cols {
@@ -109,27 +132,8 @@ pub fn markdown(report: &FleetReport) -> String {
             n => out.push_str(&format!(" **⚠ {n}** |")),
         }
         for c in &cols {
-            let cell: Vec<String> = r
-                .dependencies
-                .iter()
-                .filter(|d| d.upstream == c.upstream)
-                .map(|d| {
-                    let mark = match Severity::of(d) {
-                        Severity::Current => " ✓",
-                        Severity::NewerLine => " ↑",
-                        Severity::Unknown => " ?",
-                        _ => "",
-                    };
-                    let text = format!("{} {}{mark}", d.name, summary(d));
-                    let text =
-                        if d.behind { format!("**{}**", escape_markdown(&text)) } else { escape_markdown(&text) };
-                    let text = text + &escape_markdown(&security_mark(d));
-                    match &d.pull_request {
-                        Some(url) => format!("{text} [PR]({url})"),
-                        None => text,
-                    }
-                })
-                .collect();
+            let cell: Vec<String> =
+                r.dependencies.iter().filter(|d| d.upstream == c.upstream).map(dependency).collect();
             out.push_str(&format!(" {} |", cell.join("<br>")));
         }
         out.push('\n');
@@ -138,7 +142,8 @@ pub fn markdown(report: &FleetReport) -> String {
     out
 }
 
-/// The lists below the matrix: releases that will not build, and those not read or read in part.
+/// The lists below the matrix: releases that will not build, known vulnerabilities, and releases
+/// not read or read in part.
 fn footer(report: &FleetReport) -> String {
     let mut out = String::new();
     let nobuild: Vec<String> = report
