@@ -470,7 +470,7 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
     let md = w.read("fleet.md");
     assert!(md.starts_with("# Fleet report\n"), "{md}");
     assert!(md.contains(&format!("Generated {g}: 7 releases (2 unreadable), 10 of 15 dependencies behind.")), "{md}");
-    assert!(md.contains("| Release | Behind | etcd-io/etcd (newest 3.5.17) | nats-io/nats-server (newest 2.11.0) | Go downloads (newest 1.24.0) | cloudfoundry/bosh-package-golang-release (newest 1.23.2) | github.com/nats-io/gnatsd | github.com/nats-io/nats-server/v2 (newest 2.10.23) | github.com/nats-io/nats.go (newest 1.38.0) | go.etcd.io/etcd/client/v3 (newest 3.5.17) |"), "{md}");
+    assert!(md.contains("| Release | Behind | Vulns | etcd-io/etcd (newest 3.5.17) | nats-io/nats-server (newest 2.11.0) | Go downloads (newest 1.24.0) | cloudfoundry/bosh-package-golang-release (newest 1.23.2) | github.com/nats-io/gnatsd | github.com/nats-io/nats-server/v2 (newest 2.10.23) | github.com/nats-io/nats.go (newest 1.38.0) | go.etcd.io/etcd/client/v3 (newest 3.5.17) |"), "{md}");
     assert!(md.contains(" | gnatsd 1.4.1 (pinned by replace) |"), "{md}");
     assert!(md.contains("<br>go-nats 1.7.2 (moved to github.com/nats-io/nats.go) |"), "{md}");
     assert!(md.contains("<br>coreos-etcd 3.3.27+incompatible (moved to go.etcd.io/etcd/client/v3) |"), "{md}");
@@ -482,7 +482,7 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
         )),
         "{md}"
     );
-    assert!(md.contains("| cloudfoundry/locked-release | ⚠ | ⚠ unreadable: git "), "{md}");
+    assert!(md.contains("| cloudfoundry/locked-release | ⚠ | | ⚠ unreadable: git "), "{md}");
 }
 
 #[test]
@@ -623,6 +623,14 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (n(16), n(20))
 }
 
+/// The releases of a page's table, top to bottom.
+fn repositories_in_order(dom: &str) -> Vec<String> {
+    dom.split("<tr")
+        .skip(2)
+        .filter_map(|r| r.split("data-repository=\"").nth(1)?.split('"').next().map(String::from))
+        .collect()
+}
+
 #[test]
 fn index_html_renders_in_headless_chromium() {
     let (w, _) = reported();
@@ -640,8 +648,7 @@ fn index_html_renders_in_headless_chromium() {
     assert!(dom.contains("Fleet report") && dom.contains("<time datetime="), "title and report time");
     assert!(dom.contains("class=\"legend\""), "a legend");
     let rows: Vec<&str> = dom.split("<tr").skip(2).collect();
-    let order: Vec<String> =
-        rows.iter().filter_map(|r| r.split("data-repository=\"").nth(1)?.split('"').next().map(String::from)).collect();
+    let order = repositories_in_order(&dom);
     assert_eq!(
         order,
         [
@@ -672,6 +679,30 @@ fn index_html_renders_in_headless_chromium() {
             );
         }
     }
+    // Sorted by known vulnerabilities, most first (`#sort=-2`): each release's count from
+    // fleet.json is its cell's sort key, the counts never increase, the unreadable come last.
+    let by_vulns = browse(&browser_tmp, &format!("{url}#sort=-2"), &["--dump-dom"]).stdout;
+    let vulns_header = by_vulns.split("<th ").nth(3).unwrap();
+    assert!(vulns_header.contains("aria-sort=\"descending\"") && vulns_header.contains(">Vulns<"), "{vulns_header}");
+    let counts: Vec<Option<u64>> = repositories_in_order(&by_vulns)
+        .iter()
+        .map(|repo| {
+            let release = report["releases"].as_array().unwrap().iter().find(|r| r["repository"] == *repo).unwrap();
+            let row = by_vulns.split(&format!("data-repository=\"{repo}\"")).nth(1).unwrap().split("</tr>").next();
+            let key = row.unwrap().split("data-col=\"2\" data-sort=\"").nth(1).map(|k| k.split('"').next().unwrap());
+            assert_eq!(key.map(|k| k.parse::<u64>().unwrap()), release["vulnerabilities"].as_u64(), "{repo}");
+            release["vulnerabilities"].as_u64()
+        })
+        .collect();
+    assert_eq!(counts.iter().filter(|c| c.is_none()).count(), 2, "the unreadable have no count: {counts:?}");
+    assert!(
+        counts.windows(2).all(|w| match (w[0], w[1]) {
+            (Some(a), Some(b)) => a >= b,
+            (_, None) => true,
+            (None, Some(_)) => false,
+        }),
+        "most first, the unreadable last: {counts:?}"
+    );
     for upstream in [
         "etcd-io/etcd",
         "nats-io/nats-server",

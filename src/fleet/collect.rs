@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use url::Url;
 
-use super::report::{DependencyRow, FleetReport, ReleaseRow};
+use super::report::{self, DependencyRow, FleetReport, ReleaseRow};
 use crate::cache::{Cache, HttpEntry};
 use crate::error::{Error, Result};
 use crate::github;
@@ -22,6 +22,7 @@ use crate::gomod::modfile;
 use crate::http::{Auth, Http};
 use crate::plan::{Kind, PlannedDependency};
 use crate::release::snapshot::Snapshot;
+use crate::report::security::SecurityJson;
 use crate::secrets::{self, Secret};
 use crate::source::{DependencyKind, Source};
 use crate::steps::assess::{self, Assessment};
@@ -68,7 +69,11 @@ pub async fn collect(
         .buffered(concurrency.max(1))
         .collect::<Vec<ReleaseRow>>()
         .await;
-    Ok(FleetReport { generated_at: now.format(&Rfc3339).expect("UTC formats as RFC 3339"), releases: rows })
+    Ok(FleetReport {
+        generated_at: now.format(&Rfc3339).expect("UTC formats as RFC 3339"),
+        vulndb_warning: None,
+        releases: rows,
+    })
 }
 
 struct Fleet {
@@ -114,6 +119,7 @@ impl Fleet {
             error: None,
             warning,
             will_not_build: will_not_build(&a.plan),
+            vulnerabilities: Some(report::distinct_vulnerabilities(&dependencies)),
             dependencies,
         }
     }
@@ -209,6 +215,7 @@ impl Fleet {
             pinned: d.pinned.clone(),
             moved: d.moved.clone(),
             custom_build_of: d.custom_build_of.as_ref().map(|v| v.to_string()),
+            security: SecurityJson::from(&d.security),
         }
     }
 
@@ -243,6 +250,7 @@ impl Unread {
             error: Some(error),
             warning: None,
             will_not_build: vec![],
+            vulnerabilities: None,
             dependencies: vec![],
         }
     }

@@ -1,6 +1,7 @@
 //! `index.html`: one self-contained page (inline CSS and JS, no external asset): the matrix of
-//! releases × upstreams coloured by how far behind ([`Severity`]), sortable by clicking a header
-//! (or with `#sort=N` / `#sort=-N` in the URL), a legend and the time of the report. The style and
+//! releases × upstreams coloured by how far behind ([`Severity`]), each dependency's known
+//! vulnerabilities marked and linked, sortable by clicking a header (or with `#sort=N` /
+//! `#sort=-N` in the URL), a legend and the time of the report. The style and
 //! the sorting script are `page.css` and `page.js` beside this file, inlined as they are.
 
 use super::matrix::{Column, columns, notes, short};
@@ -61,12 +62,19 @@ fn head(report: &FleetReport) -> String {
         h(&report.generated_at)
     ));
     out.push_str("<h1>Fleet report</h1>\n");
+    let (vulnerable, reports) = report.vulnerable();
     out.push_str(&format!(
-        "<p class=\"meta\">Generated <time datetime=\"{0}\">{0}</time> · {1} releases · {2} unreadable · {behind} of {total} dependencies behind</p>\n",
+        "<p class=\"meta\">Generated <time datetime=\"{0}\">{0}</time> · {1} releases · {2} unreadable · {behind} of {total} dependencies behind · {vulnerable} with known vulnerabilities ({reports} reports)</p>\n",
         h(&report.generated_at),
         report.releases.len(),
         report.unreadable()
     ));
+    if let Some(w) = &report.vulndb_warning {
+        out.push_str(&format!(
+            "<p class=\"vulndb-warning\" role=\"status\">⚠ Known vulnerabilities unknown: the Go vulnerability database could not be read: {}</p>\n",
+            h(w)
+        ));
+    }
     out
 }
 
@@ -83,16 +91,26 @@ fn legend() -> String {
         "<li>custom build of &lt;version&gt;: the release team's own build of that upstream version, judged on it, \
          bumped only with <code>custom_builds: replace</code></li>\n",
     );
+    out.push_str(
+        "<li><span class=\"vuln-mark\">⚠ N vulnerabilities</span> known reports of the Go vulnerability database \
+         affecting the current version: open it for each report, linked; Vulns: the distinct reports of a \
+         release</li>\n",
+    );
+    out.push_str(
+        "<li><span class=\"nosupport\">Go out of security support</span> a Go line with two newer lines: Go \
+         fixes it no more</li>\n",
+    );
     out.push_str("</ul>\n");
     out
 }
 
-/// The table up to its body: a sortable header per column (release, behind, each upstream with
-/// its newest version).
+/// The table up to its body: a sortable header per column (release, behind, known
+/// vulnerabilities, each upstream with its newest version).
 fn table_head(cols: &[Column]) -> String {
     let mut out = String::from("<div class=\"wrap\">\n<table id=\"fleet\">\n<thead><tr>");
     out.push_str("<th data-type=\"text\" aria-sort=\"none\"><button type=\"button\">Release</button></th>");
     out.push_str("<th data-type=\"num\" aria-sort=\"none\"><button type=\"button\">Behind<span class=\"newest\">dependencies</span></button></th>");
+    out.push_str("<th data-type=\"num\" aria-sort=\"none\"><button type=\"button\">Vulns<span class=\"newest\">known reports</span></button></th>");
     for c in cols {
         let newest =
             c.newest.as_deref().map(|n| format!("<span class=\"newest\">newest {}</span>", h(n))).unwrap_or_default();
@@ -127,19 +145,33 @@ fn release_row(r: &ReleaseRow, cols: &[Column]) -> String {
         return format!(
             "<tr class=\"unreadable\" data-repository=\"{}\">{head}<td class=\"error\" colspan=\"{}\">⚠ unreadable: {}</td></tr>\n",
             h(&r.repository),
-            cols.len() + 1,
+            cols.len() + 2,
             h(e)
         );
     }
     let mut out = format!("<tr data-repository=\"{}\">{head}", h(&r.repository));
     let n = r.dependencies.iter().filter(|d| d.behind).count();
     out.push_str(&format!("<td class=\"num\" data-col=\"1\" data-sort=\"{n}\">{n}</td>"));
+    out.push_str(&vulns_cell(r.vulnerabilities.unwrap_or(0)));
     for (i, c) in cols.iter().enumerate() {
         let deps: Vec<&DependencyRow> = r.dependencies.iter().filter(|d| d.upstream == c.upstream).collect();
-        out.push_str(&cell(&deps, i + 2));
+        out.push_str(&cell(&deps, i + FIRST_UPSTREAM));
     }
     out.push_str("</tr>\n");
     out
+}
+
+/// The column of the first upstream: 0 is the release, 1 the number behind, 2 the known
+/// vulnerabilities (`index.html#sort=N` counts the same way).
+const FIRST_UPSTREAM: usize = 3;
+
+/// A release's count of distinct known vulnerabilities, sorting by it; marked when not 0.
+fn vulns_cell(n: usize) -> String {
+    let text = match n {
+        0 => "0".to_string(),
+        n => format!("<span class=\"vuln-mark\">⚠ {n}</span>"),
+    };
+    format!("<td class=\"num\" data-col=\"2\" data-sort=\"{n}\">{text}</td>")
 }
 
 /// The cell of column `col`: the dependencies on its upstream, each in its own colour; the cell
@@ -176,6 +208,14 @@ fn dep_html(d: &DependencyRow) -> String {
     if let Some(a) = d.age_days {
         title.push(format!("current published {a} days ago"));
     }
+    let vulns = &d.security.vulnerabilities;
+    if !vulns.is_empty() {
+        let ids: Vec<&str> = vulns.iter().map(|v| v.id.as_str()).collect();
+        title.push(format!("{} known {}: {}", vulns.len(), plural(vulns.len()), ids.join(", ")));
+    }
+    if d.security.out_of_security_support {
+        title.push("Go out of security support".into());
+    }
     let ver = match (&d.latest, d.behind) {
         (Some(l), true) => format!("{} → {}", h(d.current.as_deref().unwrap_or("?")), h(l)),
         _ => {
@@ -193,18 +233,60 @@ fn dep_html(d: &DependencyRow) -> String {
     let pr =
         d.pull_request.as_deref().and_then(safe_href).map(|u| format!("<a href=\"{u}\">PR</a>")).unwrap_or_default();
     format!(
-        "<div class=\"dep {}\" data-dependency=\"{}\" title=\"{}\"><span class=\"name\">{}</span><span class=\"ver\">{ver}</span>{pr}{info}</div>",
+        "<div class=\"dep {}\" data-dependency=\"{}\" title=\"{}\"><span class=\"name\">{}</span><span class=\"ver\">{ver}</span>{pr}{info}{}</div>",
         sev.class(),
         h(&d.name),
         h(&title.join("; ")),
-        h(&d.name)
+        h(&d.name),
+        security_html(d)
     )
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "vulnerability" } else { "vulnerabilities" }
+}
+
+/// A dependency's known vulnerabilities: `⚠ 2 vulnerabilities`, opening to each report linked
+/// (its aliases, what fixes it, whether the bump does), and "Go out of security support".
+fn security_html(d: &DependencyRow) -> String {
+    let s = &d.security;
+    let mut out = String::new();
+    if !s.vulnerabilities.is_empty() {
+        let n = s.vulnerabilities.len();
+        out.push_str(&format!(
+            "<details class=\"vuln\"><summary><span class=\"vuln-mark\">⚠ {n} {}</span></summary><ul>",
+            plural(n)
+        ));
+        for v in &s.vulnerabilities {
+            let id = match safe_href(&v.url) {
+                Some(u) => format!("<a href=\"{u}\" title=\"{}\">{}</a>", h(&v.summary), h(&v.id)),
+                None => format!("<span title=\"{}\">{}</span>", h(&v.summary), h(&v.id)),
+            };
+            let aliases = if v.aliases.is_empty() { String::new() } else { format!(" {}", h(&v.aliases.join(", "))) };
+            let fix = match (&v.fixed, s.fixed_by_target.contains(&v.id)) {
+                (Some(f), true) => format!(" · fixed in {}, by the bump", h(f)),
+                (None, true) => " · fixed by the bump".to_string(),
+                (Some(f), false) => format!(" · fixed in {}", h(f)),
+                (None, false) => " · no fix yet".to_string(),
+            };
+            out.push_str(&format!("<li>{id}{aliases}{fix}</li>"));
+        }
+        out.push_str("</ul>");
+        if !s.still_affected.is_empty() {
+            out.push_str(&format!("<p>still affected after the bump: {}</p>", h(&s.still_affected.join(", "))));
+        }
+        out.push_str("</details>");
+    }
+    if s.out_of_security_support {
+        out.push_str("<span class=\"nosupport\">Go out of security support</span>");
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::report::tests::sample;
+    use crate::fleet::report::tests::{sample, vulnerable_sample};
 
     #[test]
     fn the_page_is_self_contained_and_escapes_what_it_shows() {
@@ -215,13 +297,87 @@ mod tests {
         assert!(page.contains("o/&lt;script&gt;"));
         assert!(!page.contains("o/<script>"));
         assert!(page.contains(
-            "class=\"error\" colspan=\"3\">⚠ unreadable: git https://x/o/r.git: authentication failed | &lt;b&gt;"
+            "class=\"error\" colspan=\"4\">⚠ unreadable: git https://x/o/r.git: authentication failed | &lt;b&gt;"
         ));
         assert!(page.contains("<a href=\"https://github.com/o/etcd-release/pull/7\">PR</a>"));
         assert!(
-            page.contains("class=\"cell sev-some\" data-col=\"2\" data-sort=\"50003\""),
+            page.contains("class=\"cell sev-some\" data-col=\"3\" data-sort=\"50003\""),
             "etcd: Some (5) * 10000 + 3"
         );
         assert!(page.contains("<time datetime=\"2025-01-02T03:04:05Z\">"));
+    }
+
+    /// The cells of `page`'s header, in order: what `#sort=N` counts.
+    fn headers(page: &str) -> Vec<String> {
+        let head = page.split("<thead>").nth(1).unwrap().split("</thead>").next().unwrap();
+        head.split("<button type=\"button\">").skip(1).map(|b| b.split('<').next().unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn the_columns_are_release_behind_vulns_then_the_upstreams_and_sort_by_their_numbers() {
+        let page = html(&vulnerable_sample());
+        assert_eq!(headers(&page), ["Release", "Behind", "Vulns", "etcd-io/etcd", "Go downloads"]);
+        assert!(page.contains("<th data-type=\"num\" aria-sort=\"none\"><button type=\"button\">Vulns<"));
+        // Each row's cells carry the number of their header, the release's count its sort key.
+        assert!(page.contains(
+            "<td class=\"num\" data-col=\"1\" data-sort=\"2\">2</td><td class=\"num\" data-col=\"2\" \
+             data-sort=\"3\"><span class=\"vuln-mark\">⚠ 3</span></td><td class=\"cell sev-some\" data-col=\"3\""
+        ));
+        assert!(page.contains("data-col=\"4\" data-sort=\"40001\""), "golang-1.22: One (4) * 10000 + 1");
+        let none = html(&sample());
+        assert!(none.contains("<td class=\"num\" data-col=\"2\" data-sort=\"0\">0</td>"), "0 is a count too");
+        // An unreadable release has no count: it sorts last, whichever way.
+        let unreadable = page.split("<tr class=\"unreadable\"").nth(1).unwrap().split("</tr>").next().unwrap();
+        assert!(!unreadable.contains("data-col=\"2\""), "{unreadable}");
+        // The script sorts by the header's position and a cell's data-col: the same numbers.
+        assert!(JS.contains("'[data-col=\"' + col + '\"]'") && JS.contains("heads[col]"));
+    }
+
+    #[test]
+    fn a_vulnerable_dependency_is_marked_in_words_with_each_report_linked() {
+        let page = html(&vulnerable_sample());
+        let golang = page.split("data-dependency=\"golang-1.22\"").nth(1).unwrap().split("</div>").next().unwrap();
+        assert!(golang.contains("2 known vulnerabilities: GO-2024-2687, GO-2024-2963; Go out of security support\""));
+        assert!(golang.contains(
+            "<details class=\"vuln\"><summary><span class=\"vuln-mark\">⚠ 2 vulnerabilities</span></summary><ul>"
+        ));
+        assert!(golang.contains(
+            "<li><a href=\"https://pkg.go.dev/vuln/GO-2024-2687\" title=\"Summary of GO-2024-2687\">GO-2024-2687</a> \
+             CVE-2023-45288 · fixed in 1.22.2</li>"
+        ));
+        assert!(golang.contains(">GO-2024-2963</a> CVE-2024-24791 · fixed in 1.22.5, by the bump</li>"));
+        assert!(golang.contains("<span class=\"nosupport\">Go out of security support</span>"));
+        let etcd = page.split("data-dependency=\"etcd\"").nth(1).unwrap().split("</div>").next().unwrap();
+        assert!(etcd.contains("⚠ 1 vulnerability</span>") && !etcd.contains("nosupport"), "{etcd}");
+        let clean = html(&sample());
+        let tbody = clean.split("<tbody>").nth(1).unwrap();
+        assert!(!tbody.contains("<details") && !tbody.contains("class=\"nosupport\""), "nothing known, no mark");
+        assert!(!tbody.contains("vuln-mark"), "nor a count marked");
+    }
+
+    #[test]
+    fn a_report_link_is_only_ever_http_and_escaped() {
+        let mut report = vulnerable_sample();
+        let v = &mut report.releases[0].dependencies[0].security.vulnerabilities[0];
+        (v.url, v.summary) = ("javascript:alert(1)".into(), "<b>\"x\"</b>".into());
+        let page = html(&report);
+        assert!(!page.contains("javascript:"), "no link");
+        assert!(page.contains("<span title=\"&lt;b&gt;&quot;x&quot;&lt;/b&gt;\">GO-2023-2001</span>"));
+    }
+
+    #[test]
+    fn the_legend_explains_the_vulnerability_marks_and_an_unread_database_is_said() {
+        let mut report = vulnerable_sample();
+        let page = html(&report);
+        let legend = page.split("class=\"legend\"").nth(1).unwrap().split("</ul>").next().unwrap();
+        assert!(legend.contains("<span class=\"vuln-mark\">⚠ N vulnerabilities</span> known reports of the Go"));
+        assert!(legend.contains("<span class=\"nosupport\">Go out of security support</span> a Go line"));
+        assert!(page.contains("2 with known vulnerabilities (3 reports)</p>"));
+        assert!(!page.contains("<p class=\"vulndb-warning\""));
+        report.vulndb_warning = Some("https://vuln.go.dev/index/modules.json: 503 <x>".into());
+        assert!(html(&report).contains(
+            "<p class=\"vulndb-warning\" role=\"status\">⚠ Known vulnerabilities unknown: the Go vulnerability \
+             database could not be read: https://vuln.go.dev/index/modules.json: 503 &lt;x&gt;</p>"
+        ));
     }
 }
