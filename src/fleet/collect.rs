@@ -55,7 +55,7 @@ pub async fn collect(
         .buffered(concurrency.max(1))
         .collect::<Vec<_>>()
         .await;
-    fleet.vulnerabilities(&mut assessed).await;
+    let vulndb_warning = fleet.vulnerabilities(&mut assessed).await;
     let rows = stream::iter(assessed)
         .map(|(repository, a)| {
             let fleet = fleet.clone();
@@ -71,7 +71,7 @@ pub async fn collect(
         .await;
     Ok(FleetReport {
         generated_at: now.format(&Rfc3339).expect("UTC formats as RFC 3339"),
-        vulndb_warning: None,
+        vulndb_warning,
         releases: rows,
     })
 }
@@ -126,8 +126,12 @@ impl Fleet {
 
     /// Asks each vulnerability database the releases name once, for every module any of them
     /// needs, and applies the answer to each release. A database that cannot be read is a warning
-    /// on each release it concerns, never an unreadable release.
-    async fn vulnerabilities(&self, assessed: &mut [(String, std::result::Result<Assessment, Unread>)]) {
+    /// on each release it concerns, never an unreadable release; the first such warning is the
+    /// fleet's.
+    async fn vulnerabilities(
+        &self,
+        assessed: &mut [(String, std::result::Result<Assessment, Unread>)],
+    ) -> Option<String> {
         let mut needed: BTreeMap<Url, std::collections::BTreeSet<String>> = BTreeMap::new();
         for a in assessed.iter().filter_map(|(_, a)| a.as_ref().ok()) {
             if let Some(base) = &a.source.vulndb {
@@ -140,6 +144,10 @@ impl Fleet {
             let answer = crate::upstream::vulndb::lookup(&self.secure, &self.cache, &base, &modules).await;
             answers.insert(base, answer.map_err(|e| line(&e)));
         }
+        let warning = answers
+            .values()
+            .find_map(|a| a.as_ref().err())
+            .map(|e| format!("the vulnerability database could not be read: {e}"));
         for a in assessed.iter_mut().filter_map(|(_, a)| a.as_mut().ok()) {
             let answer = a.source.vulndb.as_ref().and_then(|base| answers.get(base));
             let db = match answer {
@@ -155,6 +163,7 @@ impl Fleet {
                 a.plan.vulndb_warning = Some(line(&e));
             }
         }
+        warning
     }
 
     /// Reads the release's base branch and plans it against the offers the fleet shares.
