@@ -59,8 +59,9 @@ pub(crate) mod yaml;
 /// Reading a source release of vendored packages as `check` does (one git connection, the
 /// answer cached per commit): public for the tests and benches that exercise it directly.
 pub use cache::Cache;
-/// Reading the Go vulnerability database as plans do (one conditional index request, reports
-/// cached by their `modified` time): public for the tests and benches that exercise it directly.
+/// The HTTP client and reading the Go vulnerability database as plans do (one conditional index
+/// request, reports cached by their `modified` time): public for the tests and benches that
+/// exercise it directly.
 pub use http::Http;
 pub use upstream::release::{SourceRelease, lookup as lookup_source_release};
 pub use upstream::vulndb::{Affected, Event, Report, VulnDb, lookup as lookup_vulndb};

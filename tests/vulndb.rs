@@ -170,11 +170,15 @@ async fn only_the_asked_modules_reports_are_requested_each_once() {
 }
 
 #[tokio::test]
-async fn a_module_the_database_does_not_list_costs_only_the_index() {
+async fn a_module_the_database_does_not_list_costs_only_the_index_and_no_module_nothing() {
     let w = World::new();
     let db = w.lookup(&w.http_url(), &["example.com/clean/module"]).await.unwrap();
     assert_eq!(db, VulnDb::default());
     assert_eq!(w.requests(), [request("/vulndb/index/modules.json", 200, false)]);
+
+    w.up.clear_requests();
+    assert_eq!(w.lookup(&w.http_url(), &[]).await.unwrap(), VulnDb::default());
+    assert_eq!(w.requests(), [], "no module asked: nothing read");
 }
 
 #[tokio::test]

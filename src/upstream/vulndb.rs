@@ -181,7 +181,11 @@ fn evaluate(events: &[Event], version: &Version) -> Option<Option<String>> {
 /// cache, for http), then `ID/<id>.json` only for ids listed under one of `modules`, each at most once,
 /// concurrently (a few at a time), and kept in the cache keyed by base URL + id + the index's `modified`
 /// (so a warm run with an unchanged index costs exactly one request answered 304 and no ID request).
+/// No module asked: nothing is read.
 pub async fn lookup(http: &Http, cache: &Cache, base: &Url, modules: &BTreeSet<String>) -> Result<VulnDb> {
+    if modules.is_empty() {
+        return Ok(VulnDb::default());
+    }
     let db = Database::at(base);
     let listed = db.index(http, cache, modules).await?;
     let reports: Vec<(String, Option<Report>)> = stream::iter(&listed)
