@@ -49,6 +49,8 @@ struct World {
     /// The open bump PRs: nats-release's `currency/nats.go`, golang-release's `currency/all`.
     nats_go_pr: String,
     golang_all_pr: String,
+    /// The vulnerability database the stand-in serves: the standard reports.
+    _vulndb: tempfile::TempDir,
 }
 
 fn upstreams(up: &Upstream) {
@@ -114,8 +116,11 @@ fn world() -> World {
     let (closed, _) =
         open_pull(&up, "cloudfoundry/etcd-release", &etcd, "currency/etcd", "Bump etcd from 3.3.15 to 3.5.17");
     up.close_pull("cloudfoundry/etcd-release", closed);
+    let vulndb = tempfile::tempdir().unwrap();
+    support::vulndb::VulnDbFixture::standard().write(vulndb.path());
+    up.set_vulndb(vulndb.path());
     up.clear_requests();
-    World { up, git, repos, tmp: Tmp::new(), nats_go_pr, golang_all_pr }
+    World { up, git, repos, tmp: Tmp::new(), nats_go_pr, golang_all_pr, _vulndb: vulndb }
 }
 
 impl World {
@@ -454,9 +459,35 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
         "/goproxy/github.com/nats-io/nats-server/v2/@v/list",
         "/goproxy/go.etcd.io/etcd/client/v3/@v/list",
         "/goproxy/github.com/nats-io/nats.go/@v/v1.37.0.info",
+        "/vulndb/index/modules.json",
     ] {
         assert_eq!(count(once), 1, "{once}: {paths:#?}");
     }
+    // Known vulnerabilities, one database look-up for the fleet: nats-release's nats.go and
+    // nats-server module, the nats-server blob, etcd 3.3.15, fleet-mixed's nats.go; the Go lines
+    // are past the fix, and etcd 3.5.17 is the version that fixes its report.
+    let counts: Vec<(&str, Option<u64>)> = report["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["repository"].as_str().unwrap(), r["vulnerabilities"].as_u64()))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("cloudfoundry/nats-release", Some(3)),
+            ("cloudfoundry/etcd-release", Some(1)),
+            ("cloudfoundry/golang-release", Some(0)),
+            ("cloudfoundry/locked-release", None),
+            ("cloudfoundry/nats-blob-release", Some(2)),
+            ("cloudfoundry/deleted-release", None),
+            ("cloudfoundry/fleet-mixed-release", Some(1)),
+        ]
+    );
+    let etcd_cell = &report["releases"][1]["dependencies"][0];
+    assert_eq!(etcd_cell["vulnerabilities"][0]["id"], support::vulndb::ETCD_V3_3);
+    assert_eq!(etcd_cell["fixed_by_target"], json!([support::vulndb::ETCD_V3_3]));
+    assert!(report.get("vulndb_warning").is_none());
     // One pull request list per readable release, none for the unreadable ones.
     for repo in ["nats-release", "etcd-release", "golang-release", "nats-blob-release", "fleet-mixed-release"] {
         assert_eq!(count(&format!("/repos/cloudfoundry/{repo}/pulls")), 1, "{repo}: {paths:#?}");
@@ -476,7 +507,7 @@ fn fleet_json_is_right_cell_by_cell_and_each_upstream_is_asked_once() {
     assert!(md.contains("<br>coreos-etcd 3.3.27+incompatible (moved to go.etcd.io/etcd/client/v3) |"), "{md}");
     assert!(
         md.contains(&format!(
-            "**nats.go 1.37.0 → 1.38.0 (1 behind, {} d old)** [PR]({})",
+            "**nats.go 1.37.0 → 1.38.0 (1 behind, {} d old)** ⚠ GO-2024-9180 [PR]({})",
             days("2024-08-13T10:00:00Z", &g),
             w.nats_go_pr
         )),
@@ -495,9 +526,13 @@ fn a_second_run_asks_again_conditionally_and_module_dates_come_from_the_cache() 
         !log.iter().any(|r| r.path().ends_with(".info") || r.path().ends_with(".mod")),
         "immutable files come from the cache"
     );
-    for r in
-        log.iter().filter(|r| r.path().ends_with("/releases") || r.path().ends_with("/@v/list") || r.path() == "/dl/")
-    {
+    assert!(!log.iter().any(|r| r.path().starts_with("/vulndb/ID/")), "reports come from the cache");
+    for r in log.iter().filter(|r| {
+        r.path().ends_with("/releases")
+            || r.path().ends_with("/@v/list")
+            || r.path() == "/dl/"
+            || r.path() == "/vulndb/index/modules.json"
+    }) {
         assert_eq!(r.status, 304, "{} is asked conditionally and unchanged", r.path_and_query);
     }
 }
