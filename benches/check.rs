@@ -56,6 +56,9 @@ fn main() {
             &[],
         );
     }
+    let vulndb = tempfile::tempdir().unwrap();
+    support::vulndb::VulnDbFixture::standard().write(vulndb.path());
+    up.set_vulndb(vulndb.path());
     let repos = tempfile::tempdir().unwrap();
     let git = GitServer::start_token(repos.path(), TOKEN);
     fixtures::release_repo("etcd-release", repos.path());
@@ -63,14 +66,22 @@ fn main() {
     let mut golang_release = SourceReleaseFixture::golang(repos.path());
     vendoring_release(&golang_release, repos.path());
     println!("check cost: {runs} runs each, smart-HTTP git with basic auth on 127.0.0.1");
-    for fixture in ["etcd-release", "nats-release"] {
-        let req = json!({"source": source(fixture, &up, &git)}).to_string();
+    // The last: every dependency `security_only`, so check reads the vulnerability database.
+    for (label, fixture, security_only) in [
+        ("etcd-release", "etcd-release", false),
+        ("nats-release", "nats-release", false),
+        ("security_only", "nats-release", true),
+    ] {
+        let mut source = source(fixture, &up, &git);
+        source["security_only"] = json!(security_only);
+        let req = json!({ "source": source }).to_string();
         let c = check_costs(runs, &req, &up, &git, &|o| {
             o.assert_success();
         });
         println!(
-            "{fixture:>14}: cold {} ms median ({:.1} HTTP requests, {:.1} git requests per check); \
-             warm {} ms median ({:.1} HTTP requests, {:.1} of them 304; {:.1} git requests)",
+            "{label:>14}: cold {} ms median ({:.1} HTTP requests, {:.1} git requests per check); \
+             warm {} ms median ({:.1} HTTP requests, {:.1} of them 304; {:.1} git requests); \
+             vulnerability database: cold {:.1} requests, warm {:.1} ({:.1} of them 304)",
             median(&mut c.cold.clone()).as_millis(),
             c.per_run(c.cold_http),
             c.per_run(c.cold_git.len()),
@@ -78,6 +89,9 @@ fn main() {
             c.per_run(c.warm_http),
             c.per_run(c.warm_304),
             c.per_run(c.warm_git.len()),
+            c.per_run(c.cold_vulndb),
+            c.per_run(c.warm_vulndb),
+            c.per_run(c.warm_vulndb_304),
         );
     }
     source_release_lookups(runs, &mut golang_release, &git);
@@ -110,6 +124,10 @@ struct Costs {
     warm_304: usize,
     cold_git: Vec<Logged>,
     warm_git: Vec<Logged>,
+    /// The requests to the vulnerability database (`/vulndb/`), cold and warm.
+    cold_vulndb: usize,
+    warm_vulndb: usize,
+    warm_vulndb_304: usize,
 }
 
 impl Costs {
@@ -131,7 +149,11 @@ fn check_costs(runs: usize, req: &str, up: &Upstream, git: &GitServer, accept: &
         warm_304: 0,
         cold_git: vec![],
         warm_git: vec![],
+        cold_vulndb: 0,
+        warm_vulndb: 0,
+        warm_vulndb_304: 0,
     };
+    let vulndb = |reqs: &[Logged]| reqs.iter().filter(|r| r.path().starts_with("/vulndb/")).count();
     let shared = Tmp::new();
     for i in 0..runs {
         let fresh = Tmp::new();
@@ -141,6 +163,7 @@ fn check_costs(runs: usize, req: &str, up: &Upstream, git: &GitServer, accept: &
         accept(&fresh.run(support::bin("check"), &[], req, &[]));
         c.cold.push(t.elapsed());
         c.cold_http += up.requests().len();
+        c.cold_vulndb += vulndb(&up.requests());
         c.cold_git.extend(git.requests());
         if i == 0 {
             accept(&shared.run(support::bin("check"), &[], req, &[]));
@@ -153,6 +176,8 @@ fn check_costs(runs: usize, req: &str, up: &Upstream, git: &GitServer, accept: &
         let reqs = up.requests();
         c.warm_http += reqs.len();
         c.warm_304 += reqs.iter().filter(|r| r.status == 304).count();
+        c.warm_vulndb += vulndb(&reqs);
+        c.warm_vulndb_304 += reqs.iter().filter(|r| r.path().starts_with("/vulndb/") && r.status == 304).count();
         c.warm_git.extend(git.requests());
     }
     c

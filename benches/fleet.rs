@@ -11,6 +11,7 @@ mod support;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use support::source_release::{REPO, SourceReleaseFixture};
 use support::{GitServer, Logged, Release, Tmp, Upstream, fixtures};
 
 const TOKEN: &str = "bench-fleet-token-0123456789";
@@ -53,14 +54,21 @@ fn main() {
     }
     up.require_token(TOKEN);
 
+    let vulndb = tempfile::tempdir().unwrap();
+    support::vulndb::VulnDbFixture::standard().write(vulndb.path());
+    up.set_vulndb(vulndb.path());
     let repos = tempfile::tempdir().unwrap();
     let git = GitServer::start_token(repos.path(), TOKEN);
+    // The source release of the vendored golang packages (nats-release, fleet-mixed-release).
+    SourceReleaseFixture::golang(repos.path());
     let mut yml = format!(
-        "defaults:\n  github_api_url: {api}\n  upstream_api_url: {api}\n  go_proxy: {proxy}\n  go_downloads_url: {dl}\n  vulndb: {vulndb}\nreleases:\n",
+        "defaults:\n  github_api_url: {api}\n  upstream_api_url: {api}\n  go_proxy: {proxy}\n  go_downloads_url: {dl}\n  \
+         vulndb: {vulndb}\n  golang_release: {{repository: cloudfoundry/bosh-package-golang-release, git_url: '{golang}'}}\nreleases:\n",
         api = up.url(),
         proxy = up.goproxy_url(),
         dl = up.go_downloads_url(),
-        vulndb = up.vulndb_url()
+        vulndb = up.vulndb_url(),
+        golang = git.url_for(REPO),
     );
     for i in 0..RELEASES {
         let fixture = FIXTURES[i % FIXTURES.len()];
@@ -91,7 +99,7 @@ fn main() {
         );
         let took = t.elapsed();
         o.assert_success();
-        assert!(o.stdout.contains(&format!("{RELEASES} releases (0 unreadable)")), "{}", o.stdout);
+        assert!(o.stdout.contains(&format!("{RELEASES} releases (0 unreadable)")), "{}\n{}", o.stdout, o.stderr);
         took
     };
     let (mut cold, mut warm) = (Vec::new(), Vec::new());
@@ -122,6 +130,9 @@ struct Counts {
     go_index: usize,
     module: usize,
     pulls: usize,
+    /// Requests to the vulnerability database, and how many of them were answered 304.
+    vulndb: usize,
+    vulndb_304: usize,
     not_modified: usize,
     git: usize,
 }
@@ -138,6 +149,9 @@ impl Counts {
                 self.module += 1;
             } else if p.ends_with("/pulls") {
                 self.pulls += 1;
+            } else if p.starts_with("/vulndb/") {
+                self.vulndb += 1;
+                self.vulndb_304 += usize::from(r.status == 304);
             }
             if r.status == 304 {
                 self.not_modified += 1;
@@ -149,13 +163,15 @@ impl Counts {
     fn per_run(&self, runs: usize) -> String {
         let n = |v: usize| v as f64 / runs as f64;
         format!(
-            "{:.0} HTTP requests ({:.0} GitHub release pages, {:.0} Go index, {:.0} module proxy, {:.0} PR lists; \
-             {:.0} answered 304), {:.0} git requests",
-            n(self.releases + self.go_index + self.module + self.pulls),
+            "{:.0} HTTP requests ({:.0} GitHub release pages, {:.0} Go index, {:.0} module proxy, {:.0} PR lists, \
+             {:.0} vulnerability database ({:.0} of them 304); {:.0} answered 304), {:.0} git requests",
+            n(self.releases + self.go_index + self.module + self.pulls + self.vulndb),
             n(self.releases),
             n(self.go_index),
             n(self.module),
             n(self.pulls),
+            n(self.vulndb),
+            n(self.vulndb_304),
             n(self.not_modified),
             n(self.git)
         )

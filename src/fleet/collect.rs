@@ -369,8 +369,9 @@ impl Memo {
     }
 
     fn offer(&self, http: &Http, cache: &Cache, token: Option<&Secret>, key: &UpstreamKey) -> OfferFuture {
-        // Only GitHub looks at the token.
-        let token = matches!(key, UpstreamKey::Github { .. }).then_some(token).flatten().cloned();
+        // GitHub's API and source releases' git look at the token; the Go index and proxy do not.
+        let token =
+            matches!(key, UpstreamKey::Github { .. } | UpstreamKey::Release { .. }).then_some(token).flatten().cloned();
         let who = token.as_ref().map(fingerprint);
         lock(&self.offers)
             .entry((key.clone(), who))
