@@ -306,3 +306,42 @@ fn a_grouped_pr_lists_each_fix_under_its_dependency_and_takes_the_security_label
     assert_eq!(w.up.labels_of(REPO, number), ["dependencies", "security", "cve"]);
     assert!(fixtures::branches(&bare).contains(&"currency/all".to_string()));
 }
+
+/// `out` and `currency bump` honour `security_only` as `check` does: only the Go line whose bump
+/// fixes a report is bumped.
+#[test]
+fn out_and_currency_bump_bump_only_what_fixes_something_under_security_only() {
+    let w = World::new(
+        VulnDbFixture::standard().report(
+            ReportSpec::new(GO_122, "Excessive memory use in net/textproto")
+                .alias("CVE-2024-99301")
+                .affects("stdlib", &[("introduced", "1.22.0-0"), ("fixed", "1.22.5")]),
+        ),
+    );
+    let bare = w.repo("golang-release");
+    let source = w.source("golang-release", json!({"security_only": true}));
+    let out = w.run("out", &[w.tmp.path().to_str().unwrap()], json!({"source": source, "params": {}}));
+    out.assert_success();
+    assert_eq!(out.json()["version"], json!({"golang-1.22": "1.22.5"}));
+    let mut branches = fixtures::branches(&bare);
+    branches.sort();
+    assert_eq!(branches, ["currency/golang-1.22", "main"]);
+    let pulls = w.up.pulls(REPO);
+    assert_eq!(pulls.len(), 1);
+    let number = pulls[0]["number"].as_u64().unwrap();
+    assert_eq!(w.up.labels_of(REPO, number), ["dependencies", "security"]);
+
+    let checkout = w.tmp.path().join("checkout");
+    fixtures::git(w.tmp.path(), ["clone", "-q", bare.to_str().unwrap(), "checkout"]);
+    let file = w.tmp.path().join("source.json");
+    std::fs::write(&file, source.to_string()).unwrap();
+    let bumped = w.tmp.run(
+        support::bin("currency"),
+        &["bump", "--source", file.to_str().unwrap(), "--repo", checkout.to_str().unwrap()],
+        "",
+        FAST,
+    );
+    bumped.assert_success();
+    let blobs = std::fs::read_to_string(checkout.join("config/blobs.yml")).unwrap();
+    assert!(blobs.contains("go1.22.5.linux-amd64.tar.gz") && blobs.contains("go1.23.1.linux-amd64.tar.gz"), "{blobs}");
+}
