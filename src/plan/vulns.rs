@@ -364,4 +364,26 @@ mod tests {
         annotate(&mut plan, &deps, &db);
         assert!(plan.dependencies[0].security.still_affected.is_empty(), "1.24.0 has neither");
     }
+
+    /// A vendored golang package is Go too: its line's support and `stdlib`/`toolchain` reports; a
+    /// vendored package of another kind maps to no module.
+    #[test]
+    fn a_vendored_golang_package_is_judged_as_go() {
+        let entry = |package: &str| {
+            let s = source(json!([{"name": "pkg", "kind": "vendored-package",
+                                   "release": "cloudfoundry/bosh-package-golang-release", "package": package}]));
+            s.dependencies.unwrap().remove(0)
+        };
+        let (golang, other) = (entry("golang-{line}-linux"), entry("postgres-13"));
+        let v = |t: &str| Version::parse(Scheme::Go, t).unwrap();
+        assert_eq!(modules_of(&golang, &v("1.22.7")), ["stdlib", "toolchain"]);
+        assert!(modules_of(&other, &v("1.22.7")).is_empty());
+        let (_, plan) = etcd_plan(json!({}));
+        let mut row = plan.dependencies[0].clone();
+        (row.current, row.newest) = (Some(v("1.22.7")), Some(v("1.24.2")));
+        assert!(out_of_support(&golang, &row));
+        assert!(!out_of_support(&other, &row), "not Go");
+        row.newest = Some(v("1.23.2"));
+        assert!(!out_of_support(&golang, &row), "one newer line: still supported");
+    }
 }
