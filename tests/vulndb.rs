@@ -124,8 +124,7 @@ async fn the_standard_reports_tell_which_versions_are_affected_and_what_fixes_th
         "github.com/nats-io/nats.go",
         NATS_SERVER,
         "go.etcd.io/etcd/server/v3",
-        "github.com/coreos/etcd",
-        "go.etcd.io/etcd",
+        "go.etcd.io/etcd/v3",
     ];
     let db = w.lookup(&w.http_url(), &asked).await.unwrap();
     let fix = |v: &str| Some(v.to_string());
@@ -148,9 +147,9 @@ async fn the_standard_reports_tell_which_versions_are_affected_and_what_fixes_th
 
     assert_eq!(affecting(&db, "go.etcd.io/etcd/server/v3", &sv("v3.5.16")), [(ETCD_SERVER_V3, fix("3.5.17"))]);
     assert!(affecting(&db, "go.etcd.io/etcd/server/v3", &sv("3.4.30")).is_empty());
-    assert_eq!(affecting(&db, "github.com/coreos/etcd", &sv("v3.3.22+incompatible")), [(ETCD_V3_3, fix("3.3.23"))]);
-    assert_eq!(affecting(&db, "go.etcd.io/etcd", &sv("3.3.13")), [(ETCD_V3_3, fix("3.3.23"))]);
-    assert!(affecting(&db, "go.etcd.io/etcd", &sv("3.3.23")).is_empty());
+    assert_eq!(affecting(&db, "go.etcd.io/etcd/v3", &sv("v3.3.22+incompatible")), [(ETCD_V3_3, fix("3.3.23"))]);
+    assert_eq!(affecting(&db, "go.etcd.io/etcd/v3", &sv("3.3.13")), [(ETCD_V3_3, fix("3.3.23"))]);
+    assert!(affecting(&db, "go.etcd.io/etcd/v3", &sv("3.3.23")).is_empty());
 }
 
 #[tokio::test]

@@ -49,10 +49,16 @@ pub struct BlobModules {
     pub modules: &'static [&'static str],
 }
 
-/// The database's module paths for the NATS and etcd servers that releases ship as blobs. NATS
-/// server 2 is `github.com/nats-io/nats-server/v2`; before it the server was gnatsd. etcd up to
-/// 3.4 is `go.etcd.io/etcd` (and `github.com/coreos/etcd` before the move); from 3.5 it is a family
-/// of `/v3` modules, of which the tarball carries the server, etcdctl, etcdutl and what they link.
+/// The database's module paths for the NATS and etcd servers that releases ship as blobs, as its
+/// reports name them (checked against golang/vulndb's `data/osv`, December 2026):
+/// - NATS server 2 is `github.com/nats-io/nats-server/v2`; the v1 line (gnatsd, renamed) is
+///   `github.com/nats-io/nats-server` — whose reports say "every version", as v1 gets no fixes —
+///   and `github.com/nats-io/gnatsd`;
+/// - etcd reports give the release versions under `go.etcd.io/etcd/v3`, 3.4 and older included;
+///   from 3.5 etcd is a family of `/v3` modules, of which the tarball carries the server, etcdctl,
+///   etcdutl and what they link. `go.etcd.io/etcd` and `github.com/coreos/etcd` are left out: the
+///   former's ranges are in pseudo-versions of commits, not release versions, and the latter has
+///   no reports.
 pub const BLOB_MODULES: &[BlobModules] = &[
     BlobModules {
         upstream: "nats-io/nats-server",
@@ -64,25 +70,30 @@ pub const BLOB_MODULES: &[BlobModules] = &[
         upstream: "nats-io/nats-server",
         from: None,
         below: Some("2.0.0"),
-        modules: &["github.com/nats-io/gnatsd", "github.com/nats-io/nats-server"],
+        modules: &["github.com/nats-io/nats-server", "github.com/nats-io/gnatsd"],
     },
-    BlobModules { upstream: "nats-io/gnatsd", from: None, below: None, modules: &["github.com/nats-io/gnatsd"] },
-    BlobModules { upstream: "etcd-io/etcd", from: Some("3.5.0"), below: None, modules: ETCD_V3 },
-    BlobModules { upstream: "etcd-io/etcd", from: None, below: Some("3.5.0"), modules: ETCD_OLD },
-    BlobModules { upstream: "coreos/etcd", from: Some("3.5.0"), below: None, modules: ETCD_V3 },
-    BlobModules { upstream: "coreos/etcd", from: None, below: Some("3.5.0"), modules: ETCD_OLD },
+    BlobModules {
+        upstream: "nats-io/gnatsd",
+        from: None,
+        below: None,
+        modules: &["github.com/nats-io/nats-server", "github.com/nats-io/gnatsd"],
+    },
+    BlobModules { upstream: "etcd-io/etcd", from: None, below: None, modules: &["go.etcd.io/etcd/v3"] },
+    BlobModules { upstream: "etcd-io/etcd", from: Some("3.5.0"), below: None, modules: ETCD_3_5 },
+    BlobModules { upstream: "coreos/etcd", from: None, below: None, modules: &["go.etcd.io/etcd/v3"] },
+    BlobModules { upstream: "coreos/etcd", from: Some("3.5.0"), below: None, modules: ETCD_3_5 },
 ];
 
-const ETCD_V3: &[&str] = &[
+/// The modules of the etcd 3.5 family a release tarball carries, besides `go.etcd.io/etcd/v3`.
+const ETCD_3_5: &[&str] = &[
     "go.etcd.io/etcd/server/v3",
-    "go.etcd.io/etcd/v3",
     "go.etcd.io/etcd/api/v3",
     "go.etcd.io/etcd/client/v3",
+    "go.etcd.io/etcd/client/pkg/v3",
     "go.etcd.io/etcd/pkg/v3",
     "go.etcd.io/etcd/etcdctl/v3",
     "go.etcd.io/etcd/etcdutl/v3",
 ];
-const ETCD_OLD: &[&str] = &["go.etcd.io/etcd", "github.com/coreos/etcd"];
 
 /// Go's own modules in the database: the standard library and the go command.
 pub const GO_MODULES: &[&str] = &["stdlib", "toolchain"];
@@ -263,11 +274,9 @@ mod tests {
 
     fn etcd_db() -> VulnDb {
         db(vec![
-            report(
-                "GO-2020-0005",
-                &["go.etcd.io/etcd", "github.com/coreos/etcd"],
-                &[("introduced", "3.3.0"), ("fixed", "3.3.23")],
-            ),
+            report("GO-2020-0005", &["go.etcd.io/etcd/v3"], &[("introduced", "3.3.0"), ("fixed", "3.3.23")]),
+            // The old path's pseudo-version ranges are not asked about.
+            report("GO-2024-2528", &["go.etcd.io/etcd"], &[("introduced", "0")]),
             report("GO-2023-2001", &["go.etcd.io/etcd/server/v3"], &[("introduced", "3.5.0")]),
             report("GO-2024-2529", &["go.etcd.io/etcd/server/v3"], &[("introduced", "3.5.0"), ("fixed", "3.5.10")]),
         ])
@@ -287,10 +296,7 @@ mod tests {
         assert_eq!(s.still_affected, ["GO-2023-2001"], "no fix yet for 3.5; 2529 is fixed in 3.5.10");
         assert!(!s.out_of_security_support);
         let needed = modules_needed(&source, &deps, &plan, false);
-        assert!(
-            needed.contains("github.com/coreos/etcd") && needed.contains("go.etcd.io/etcd/server/v3"),
-            "{needed:?}"
-        );
+        assert!(needed.contains("go.etcd.io/etcd/v3") && needed.contains("go.etcd.io/etcd/server/v3"), "{needed:?}");
         assert!(modules_needed(&source, &deps, &plan, true).is_empty(), "check asks only for security_only");
     }
 
@@ -298,10 +304,7 @@ mod tests {
     fn security_only_keeps_a_target_only_when_it_fixes_something() {
         let (source, mut plan) = etcd_plan(json!({"security_only": true, "constraint": "~3.3"}));
         let deps = source.dependencies.clone().unwrap();
-        assert_eq!(
-            modules_needed(&source, &deps, &plan, true),
-            BTreeSet::from(["github.com/coreos/etcd".to_string(), "go.etcd.io/etcd".to_string()])
-        );
+        assert_eq!(modules_needed(&source, &deps, &plan, true), BTreeSet::from(["go.etcd.io/etcd/v3".to_string()]));
         let mut unaffected = plan.clone();
         annotate(&mut unaffected, &deps, &db(vec![]));
         keep_security_bumps_only(&mut unaffected, &source, &deps);

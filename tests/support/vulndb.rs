@@ -271,7 +271,8 @@ pub const STDLIB_WITHDRAWN: &str = "GO-2024-9186";
 pub const NATS_SERVER_FIXED: &str = "GO-2024-9191";
 /// go.etcd.io/etcd/server/v3 from 3.5.0, fixed in 3.5.17.
 pub const ETCD_SERVER_V3: &str = "GO-2024-9197";
-/// github.com/coreos/etcd and go.etcd.io/etcd from 3.3.0, fixed in 3.3.23.
+/// go.etcd.io/etcd/v3 (the database's path for etcd's release versions, 3.4 and older
+/// included) from 3.3.0, fixed in 3.3.23.
 pub const ETCD_V3_3: &str = "GO-2020-9915";
 
 /// The reports the end-to-end tests share; ids are the constants above. All but GO-2024-2687 (a
@@ -332,18 +333,13 @@ pub fn standard_reports() -> Vec<ReportSpec> {
                 &[("introduced", "3.5.0"), ("fixed", "3.5.17")],
                 &["go.etcd.io/etcd/server/v3/lease"],
             ),
-        ReportSpec::new(ETCD_V3_3, "Improper validation of WAL entries in github.com/coreos/etcd")
+        ReportSpec::new(ETCD_V3_3, "Improper validation of WAL entries in go.etcd.io/etcd")
             .alias("CVE-2020-91106")
             .alias("GHSA-g8vp-4wq2-x7c9")
             .affects_packages(
-                "github.com/coreos/etcd",
+                "go.etcd.io/etcd/v3",
                 &[("introduced", "3.3.0"), ("fixed", "3.3.23")],
-                &["github.com/coreos/etcd/wal"],
-            )
-            .affects_packages(
-                "go.etcd.io/etcd",
-                &[("introduced", "3.3.0"), ("fixed", "3.3.23")],
-                &["go.etcd.io/etcd/wal"],
+                &["go.etcd.io/etcd/v3/wal"],
             ),
     ]
 }
