@@ -32,14 +32,6 @@ pub struct Covered {
     pub fingerprint: String,
 }
 
-/// `name` with the prefix in front, as `bosh vendor-package --prefix` names it.
-pub fn prefixed(prefix: Option<&str>, name: &str) -> String {
-    match prefix {
-        Some(p) => format!("{p}-{name}"),
-        None => name.to_string(),
-    }
-}
-
 /// The numbered line (`1.23`) `name` holds where `template` has `{line}`.
 fn line_of<'n>(template: &str, name: &'n str) -> Option<&'n str> {
     let (head, tail) = template.split_once("{line}")?;
@@ -52,7 +44,7 @@ fn line_of<'n>(template: &str, name: &'n str) -> Option<&'n str> {
 pub fn covered(dep: &str, templates: &[String], prefix: Option<&str>, snapshot: &Snapshot) -> Result<Vec<Covered>> {
     let mut out = Vec::new();
     for template in templates {
-        let full = prefixed(prefix, template);
+        let full = crate::release::vendor::local_name(prefix, template);
         let found = if full.contains("{line}") {
             snapshot
                 .spec_locks

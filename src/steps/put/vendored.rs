@@ -17,10 +17,11 @@ use futures_util::future::BoxFuture;
 
 use crate::blobstore::{self, Blobstore};
 use crate::error::{Error, ErrorKind, Result};
-use crate::plan::vendored::{Covered, covered, prefixed};
+use crate::plan::vendored::{Covered, covered};
 use crate::release::final_builds::FinalIndex;
 use crate::release::final_release::{FinalRelease, matching};
 use crate::release::snapshot::{DirFiles, RepoFiles, Snapshot};
+use crate::release::vendor::local_name;
 use crate::release::vendor::{self, VendoredPackage, Vendoring};
 use crate::report::{VendoredPackageSummary, VendoredSummary};
 use crate::source::{BlobstoreSecrets, DependencyKind};
@@ -86,7 +87,7 @@ impl VendoredKind {
         };
         for c in covered(name, templates, prefix.as_deref(), snapshot)? {
             let package = offered(name, &c, newest, &target)?;
-            let new_name = prefixed(prefix.as_deref(), &package);
+            let new_name = local_name(prefix.as_deref(), &package);
             if new_name != c.name {
                 kind.renames.push((c.name.clone(), new_name));
             }
@@ -110,7 +111,7 @@ impl VendoredKind {
                 let entry = self.source_entry(&source_package.name, &source_package.fingerprint)?;
                 (entry.sha1, Some(entry.blobstore_id.unwrap_or_default()))
             };
-            let dependencies = source_package.dependencies.iter().map(|d| prefixed(prefix, d)).collect();
+            let dependencies = source_package.dependencies.iter().map(|d| local_name(prefix, d)).collect();
             self.packages.push(Package {
                 vendored: VendoredPackage {
                     name: dest,
