@@ -14,7 +14,7 @@ pub fn base_of(dep: &Dependency, offer: Option<&Offer>, current: &Version) -> Op
         return None;
     }
     let offer = offer?;
-    let scheme = if matches!(dep.kind, DependencyKind::Golang { .. }) { Scheme::Go } else { Scheme::Semver };
+    let scheme = super::Kind::of(&dep.kind).scheme();
     let k = current.key();
     let base = Version::parse(scheme, &format!("{}.{}.{}", k.major, k.minor, k.patch))?;
     (!released(dep, offer, current) && released(dep, offer, &base)).then_some(base)

@@ -281,7 +281,7 @@ struct Current {
 /// order: the highest version among the `config/blobs.yml` keys matching the template and the
 /// constraint. A template no key matches is an error naming it; kinds without blobs have none.
 pub fn current_blobs(dep: &Dependency, snapshot: &Snapshot) -> Result<Vec<(Version, String)>> {
-    let scheme = if matches!(dep.kind, DependencyKind::Golang { .. }) { Scheme::Go } else { Scheme::Semver };
+    let scheme = Kind::of(&dep.kind).scheme();
     let mut out = Vec::new();
     for blob in dep.kind.blobs().unwrap_or_default() {
         let best = snapshot
