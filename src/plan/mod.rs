@@ -438,13 +438,8 @@ pub fn plan(
 /// The Go each golang package provides: the current version of a golang blob row, for each package
 /// built from its blobs, and of a vendored golang package row, for each package it covers.
 fn go_packages(deps: &[Dependency], planned: &[PlannedDependency]) -> directives::GoPackages {
-    let is_go = |d: &Dependency| match &d.kind {
-        DependencyKind::Golang { .. } => true,
-        DependencyKind::VendoredPackage { packages, .. } => packages.iter().any(|p| p.starts_with("golang-")),
-        _ => false,
-    };
     let mut out = directives::GoPackages::new();
-    for row in deps.iter().filter(|d| is_go(d)).filter_map(|d| planned.iter().find(|p| p.name == d.name)) {
+    for row in deps.iter().filter(|d| d.kind.is_go()).filter_map(|d| planned.iter().find(|p| p.name == d.name)) {
         let Some(current) = &row.current else { continue };
         for file in &row.files {
             let package =

@@ -101,12 +101,9 @@ pub const GO_MODULES: &[&str] = &["stdlib", "toolchain"];
 /// The database modules `dep` is built from at `version`; empty when none is known.
 pub fn modules_of(dep: &Dependency, version: &Version) -> Vec<String> {
     match &dep.kind {
+        _ if dep.kind.is_go() => GO_MODULES.iter().map(|m| m.to_string()).collect(),
         DependencyKind::GoModule { module, .. } => vec![module.clone()],
-        DependencyKind::Golang { .. } => GO_MODULES.iter().map(|m| m.to_string()).collect(),
-        DependencyKind::VendoredPackage { packages, .. } if packages.iter().any(|p| p.starts_with("golang-")) => {
-            GO_MODULES.iter().map(|m| m.to_string()).collect()
-        }
-        DependencyKind::VendoredPackage { .. } => vec![],
+        DependencyKind::Golang { .. } | DependencyKind::VendoredPackage { .. } => vec![],
         DependencyKind::GithubRelease { upstream, .. } => match &dep.vulndb_modules {
             Some(own) => own.clone(),
             None => {
@@ -190,12 +187,7 @@ fn affecting(dep: &Dependency, version: &Version, db: &VulnDb) -> Vec<Vulnerabil
 
 /// A golang dependency on a Go line with two newer lines (Go supports the newest two).
 fn out_of_support(dep: &Dependency, row: &PlannedDependency) -> bool {
-    let is_go = match &dep.kind {
-        DependencyKind::Golang { .. } => true,
-        DependencyKind::VendoredPackage { packages, .. } => packages.iter().any(|p| p.starts_with("golang-")),
-        _ => false,
-    };
-    if !is_go {
+    if !dep.kind.is_go() {
         return false;
     }
     match (&row.current, &row.newest) {

@@ -257,6 +257,15 @@ impl DependencyKind {
         }
     }
 
+    /// Whether the dependency is the Go toolchain: golang blobs, or vendored golang packages.
+    pub fn is_go(&self) -> bool {
+        match self {
+            DependencyKind::Golang { .. } => true,
+            DependencyKind::VendoredPackage { packages, .. } => packages.iter().any(|p| p.starts_with("golang-")),
+            DependencyKind::GithubRelease { .. } | DependencyKind::GoModule { .. } => false,
+        }
+    }
+
     /// The blob templates of a blob dependency: one for a GitHub release's asset, one per
     /// platform for a Go toolchain; `None` for kinds that ship no blob.
     pub fn blobs(&self) -> Option<&[Template]> {

@@ -115,25 +115,33 @@ pub async fn from_snapshot(
 /// database that could not be read is a warning in the plan, or the error when a dependency is
 /// bumped for security alone (it cannot be decided without the database).
 pub fn apply_vulndb(a: &mut Assessment, db: Option<Result<VulnDb>>) -> Result<()> {
-    let deps = &a.detected.dependencies;
-    match db {
-        None => {}
-        Some(Ok(db)) => {
-            plan::vulns::annotate(&mut a.plan, deps, &db);
-            a.vulndb = Some(db);
-        }
+    let db = match db {
         Some(Err(e)) => {
-            if let Some(d) = deps.iter().find(|d| plan::vulns::security_only(&a.source, d)) {
+            if let Some(d) = a.detected.dependencies.iter().find(|d| plan::vulns::security_only(&a.source, d)) {
                 crate::log!("{}: security_only needs the vulnerability database", d.name);
                 return Err(e);
             }
             let line = format!("the vulnerability database could not be read: {e}");
             crate::log!("warning: {line}");
             a.plan.vulndb_warning = Some(crate::secrets::redact(&line));
+            None
         }
+        Some(Ok(db)) => Some(db),
+        None => None,
+    };
+    apply_known(a, db);
+    Ok(())
+}
+
+/// Applies what is known of the vulnerabilities (`None`: nothing): each row's reports, then
+/// `security_only`, which without a database keeps no target.
+pub fn apply_known(a: &mut Assessment, db: Option<VulnDb>) {
+    let deps = &a.detected.dependencies;
+    if let Some(db) = db {
+        plan::vulns::annotate(&mut a.plan, deps, &db);
+        a.vulndb = Some(db);
     }
     plan::vulns::keep_security_bumps_only(&mut a.plan, &a.source, deps);
-    Ok(())
 }
 
 /// What `source` tracks in `snapshot`: its `dependencies`, or what autodetection finds.
