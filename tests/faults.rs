@@ -648,15 +648,7 @@ fn a_warm_cache_whose_objects_are_damaged_is_fetched_afresh() {
     let source = etcd_source(&w);
     let first = w.check(&source, &[]);
     first.assert_success();
-    let objects: Vec<PathBuf> = support::files_under(&cached_clones(&w))
-        .into_iter()
-        .filter(|f| f.to_string_lossy().contains("/objects/"))
-        .collect();
-    assert!(!objects.is_empty(), "the clone is in the cache");
-    for file in &objects {
-        std::fs::remove_file(file).unwrap();
-        std::fs::write(file, b"garbage").unwrap();
-    }
+    support::damage_git_objects(&cached_clones(&w));
     let again = w.check(&source, &[]);
     again.assert_success();
     assert!(again.stderr.contains("unusable; fetching afresh"), "{}", again.stderr);

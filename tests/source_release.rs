@@ -169,15 +169,7 @@ async fn a_damaged_cache_costs_only_time() {
     assert_same_releases(&lookup(&cache, &url, None).await, &fixture);
 
     // A clone whose object database is garbage, and no cached answer: fetched afresh.
-    let objects: Vec<_> = support::files_under(&cache_dir.path().join("git"))
-        .into_iter()
-        .filter(|f| f.to_string_lossy().contains("/objects/"))
-        .collect();
-    assert!(!objects.is_empty(), "the clone is in the cache");
-    for file in &objects {
-        std::fs::remove_file(file).unwrap();
-        std::fs::write(file, b"garbage").unwrap();
-    }
+    support::damage_git_objects(&cache_dir.path().join("git"));
     std::fs::remove_dir_all(cache_dir.path().join("json")).unwrap();
     assert_same_releases(&lookup(&cache, &url, None).await, &fixture);
 

@@ -41,6 +41,18 @@ pub use upstream::Upstream;
 
 /// Every file below `dir` (none when it does not exist), sorted. Symbolic links are listed, never
 /// followed: a hostile checkout may link to `/`.
+/// Overwrites every object file of the git clones under `dir` with garbage, as a damaged cache
+/// holds them; panics when there is none (the test would prove nothing).
+pub fn damage_git_objects(dir: &std::path::Path) {
+    let objects: Vec<std::path::PathBuf> =
+        files_under(dir).into_iter().filter(|f| f.to_string_lossy().contains("/objects/")).collect();
+    assert!(!objects.is_empty(), "the clone is in the cache");
+    for file in &objects {
+        std::fs::remove_file(file).unwrap();
+        std::fs::write(file, b"garbage").unwrap();
+    }
+}
+
 pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
