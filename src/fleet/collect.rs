@@ -448,24 +448,9 @@ mod tests {
         let kind: Kind = serde_json::from_value(serde_json::json!(kind)).unwrap();
         let scheme = kind.scheme();
         PlannedDependency {
-            name: "x".into(),
-            kind,
             current: Version::parse(scheme, current),
             latest: latest.and_then(|l| Version::parse(scheme, l)),
-            target: None,
-            behind: false,
-            files: vec![],
             upstream: "u".into(),
-            constraint: None,
-            newest: None,
-            release_notes: None,
-            note: None,
-            current_blob: None,
-            history: vec![],
-            custom_build_of: None,
-            pinned: None,
-            moved: None,
-            security: Default::default(),
             candidates: candidates
                 .iter()
                 .map(|v| crate::plan::Candidate {
@@ -474,6 +459,7 @@ mod tests {
                     published_at: None,
                 })
                 .collect(),
+            ..PlannedDependency::example("x", kind)
         }
     }
 

@@ -157,6 +157,32 @@ pub struct Moved {
 }
 
 impl PlannedDependency {
+    /// A row of `kind` named `name` with nothing known yet, for tests to fill in what they need.
+    #[cfg(test)]
+    pub(crate) fn example(name: &str, kind: Kind) -> PlannedDependency {
+        PlannedDependency {
+            name: name.into(),
+            kind,
+            current: None,
+            latest: None,
+            target: None,
+            behind: false,
+            files: vec![],
+            upstream: String::new(),
+            constraint: None,
+            newest: None,
+            release_notes: None,
+            note: None,
+            current_blob: None,
+            candidates: vec![],
+            history: vec![],
+            custom_build_of: None,
+            pinned: None,
+            moved: None,
+            security: Default::default(),
+        }
+    }
+
     /// Whether the row is reported only and never bumped: pinned by a `replace`, or moved.
     pub fn held(&self) -> bool {
         self.pinned.is_some() || self.moved.is_some()

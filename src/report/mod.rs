@@ -509,8 +509,6 @@ mod tests {
         let kind: Kind = serde_json::from_value(serde_json::json!(kind)).unwrap();
         let v = |text: &str| Version::parse(kind.scheme(), text);
         PlannedDependency {
-            name: name.into(),
-            kind,
             current: v(current),
             latest: v(latest),
             target: target.and_then(v),
@@ -520,14 +518,7 @@ mod tests {
             constraint: Some("^3".into()),
             newest: v(latest),
             release_notes: Some(format!("https://github.com/etcd-io/etcd/releases/tag/v{latest}")),
-            note: None,
-            current_blob: None,
-            history: vec![],
-            custom_build_of: None,
-            pinned: None,
-            moved: None,
-            security: Default::default(),
-            candidates: vec![],
+            ..PlannedDependency::example(name, kind)
         }
     }
 

@@ -263,25 +263,13 @@ mod tests {
             kind: crate::source::DependencyKind::GoModule { module: format!("example.com/{name}"), go_mod: None },
         };
         let planned = PlannedDependency {
-            name: name.into(),
-            kind: crate::plan::Kind::GoModule,
             current: Version::parse(Scheme::Semver, "1.0.0"),
             latest: Version::parse(Scheme::Semver, "1.1.0"),
             target: Version::parse(Scheme::Semver, "1.1.0"),
             behind: true,
-            files: vec![],
             upstream: format!("example.com/{name}"),
-            constraint: None,
             newest: Version::parse(Scheme::Semver, "1.1.0"),
-            release_notes: None,
-            note: None,
-            current_blob: None,
-            history: vec![],
-            custom_build_of: None,
-            pinned: None,
-            moved: None,
-            security: Default::default(),
-            candidates: vec![],
+            ..PlannedDependency::example(name, crate::plan::Kind::GoModule)
         };
         (dep, planned)
     }
