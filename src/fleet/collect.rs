@@ -151,7 +151,7 @@ impl Fleet {
         for a in assessed.iter_mut().filter_map(|(_, a)| a.as_mut().ok()) {
             let answer = a.source.vulndb.as_ref().and_then(|base| answers.get(base));
             let db = match answer {
-                Some(Ok(db)) => Some(db.clone()),
+                Some(Ok(db)) => Some(db),
                 Some(Err(e)) => {
                     // security_only cannot be decided then: the fleet reports, it does not bump.
                     a.plan.vulndb_warning = Some(format!("the vulnerability database could not be read: {e}"));

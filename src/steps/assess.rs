@@ -23,7 +23,8 @@ pub struct Assessment {
     pub detected: Detected,
     pub offers: BTreeMap<UpstreamKey, Offer>,
     pub plan: Plan,
-    /// What the vulnerability database said (`None`: not asked, off, or unreachable).
+    /// What the vulnerability database said, kept for `in` to re-annotate pinned targets (`None`:
+    /// not asked, off, unreachable, or a fleet, which shares one answer among its releases).
     pub vulndb: Option<VulnDb>,
 }
 
@@ -129,17 +130,17 @@ pub fn apply_vulndb(a: &mut Assessment, db: Option<Result<VulnDb>>) -> Result<()
         Some(Ok(db)) => Some(db),
         None => None,
     };
-    apply_known(a, db);
+    apply_known(a, db.as_ref());
+    a.vulndb = db;
     Ok(())
 }
 
 /// Applies what is known of the vulnerabilities (`None`: nothing): each row's reports, then
 /// `security_only`, which without a database keeps no target.
-pub fn apply_known(a: &mut Assessment, db: Option<VulnDb>) {
+pub fn apply_known(a: &mut Assessment, db: Option<&VulnDb>) {
     let deps = &a.detected.dependencies;
     if let Some(db) = db {
-        plan::vulns::annotate(&mut a.plan, deps, &db);
-        a.vulndb = Some(db);
+        plan::vulns::annotate(&mut a.plan, deps, db);
     }
     plan::vulns::keep_security_bumps_only(&mut a.plan, &a.source, deps);
 }
