@@ -46,7 +46,8 @@ pub struct Report {
     pub aliases: Vec<String>,
     /// OSV `summary`, else the first line of `details`, else "".
     pub summary: String,
-    /// `database_specific.url`, else `https://pkg.go.dev/vuln/<id>`.
+    /// `database_specific.url` when it is a plain http(s) link (it goes into Markdown and HTML
+    /// links as it is), else `https://pkg.go.dev/vuln/<id>`.
     pub url: String,
     /// Only the SEMVER ranges, per affected module.
     pub affected: Vec<Affected>,
@@ -444,13 +445,19 @@ fn parse_report(url: &Url, id: &str, text: &str) -> Result<Option<Report>> {
     let url = osv
         .database_specific
         .and_then(|d| d.url)
-        .filter(|u| !u.trim().is_empty())
+        .filter(|u| is_plain_link(u))
         .unwrap_or_else(|| format!("https://pkg.go.dev/vuln/{id}"));
     Ok(Some(Report { id: osv.id, aliases: osv.aliases.unwrap_or_default(), summary, url, affected }))
 }
 
 fn event(raw: OsvEvent) -> Option<Event> {
     raw.introduced.map(Event::Introduced).or(raw.fixed.map(Event::Fixed)).or(raw.last_affected.map(Event::LastAffected))
+}
+
+/// An http(s) URL with nothing in it that could end a Markdown or HTML link early.
+fn is_plain_link(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control() || "()<>\"'`[]\\".contains(c))
 }
 
 #[cfg(test)]
@@ -653,6 +660,11 @@ mod tests {
         assert_eq!((bare.summary.as_str(), bare.aliases.len(), bare.affected.len()), ("", 0, 0));
         let own = r#"{"id": "GO-2023-0005", "summary": "s", "database_specific": {"url": "https://example.test/5"}}"#;
         assert_eq!(parse_report(&url(), "GO-2023-0005", own).unwrap().unwrap().url, "https://example.test/5");
+        for hostile in ["javascript:alert(1)", "https://x.test/a) [b](https://y.test", "https://x.test/\"><b>"] {
+            let text = serde_json::json!({"id": "GO-2023-0006", "database_specific": {"url": hostile}}).to_string();
+            let r = parse_report(&url(), "GO-2023-0006", &text).unwrap().unwrap();
+            assert_eq!(r.url, "https://pkg.go.dev/vuln/GO-2023-0006", "{hostile}");
+        }
     }
 
     #[test]
