@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail, ensure};
 use serde_json::{Value, json};
+use support::vulndb::{ReportSpec, VulnDbFixture};
 use support::{GitServer, Release, Tmp, Upstream, fixtures};
 
 /// The sample release's name on the GitHub stand-in.
@@ -143,10 +144,38 @@ fn demo(bins: &Bins) -> Result<()> {
     for version in ["1.23.9", "1.23.10", "1.24.3", "1.24.4"] {
         up.add_go_release(version, true);
     }
+    // The Go vulnerability database, in its real format: three reports Go 1.24.4 fixed.
+    let vulndb = tempfile::Builder::new().prefix("demo-vulndb-").tempdir().context("temporary directory")?;
+    let go_1_24_4 = |id: &str, alias: &str, summary: &str, events: &[(&str, &str)]| {
+        ReportSpec::new(id, summary).alias(alias).modified("2025-06-11T16:00:00Z").affects("stdlib", events)
+    };
+    let both_lines = [("introduced", "0"), ("fixed", "1.23.10"), ("introduced", "1.24.0-0"), ("fixed", "1.24.4")];
+    VulnDbFixture::new()
+        .report(go_1_24_4(
+            "GO-2025-3749",
+            "CVE-2025-22874",
+            "Usage of ExtKeyUsageAny disables policy validation in crypto/x509",
+            &[("introduced", "1.24.0-0"), ("fixed", "1.24.4")],
+        ))
+        .report(go_1_24_4(
+            "GO-2025-3750",
+            "CVE-2025-0913",
+            "Inconsistent handling of O_CREATE|O_EXCL on Unix and Windows in os in syscall",
+            &both_lines,
+        ))
+        .report(go_1_24_4(
+            "GO-2025-3751",
+            "CVE-2025-4673",
+            "Sensitive headers not cleared on cross-origin redirect in net/http",
+            &both_lines,
+        ))
+        .write(vulndb.path());
+    up.set_vulndb(vulndb.path());
     println!("GitHub stand-in      {}", up.url());
     println!("  etcd-io/etcd         releases v3.4.37, v3.5.17, v3.5.21, v3.6.1 (each with SHA256SUMS)");
     println!("  nats-io/nats-server  releases v2.10.29, v2.11.3, v2.11.4 (each with SHA256SUMS)");
     println!("Go downloads index   {} — two lines: 1.23.9, 1.23.10 and 1.24.3, 1.24.4", up.go_downloads_url());
+    println!("Go vulnerability db  {} — three stdlib reports fixed in Go 1.24.4", up.vulndb_url());
 
     let work = tempfile::Builder::new().prefix("demo-").tempdir().context("temporary directory")?;
     let repos = work.path().join("repos");
@@ -171,6 +200,7 @@ fn demo(bins: &Bins) -> Result<()> {
         "upstream_api_url": up.url(),
         "go_downloads_url": up.go_downloads_url(),
         "go_proxy": up.goproxy_url(),
+        "vulndb": up.vulndb_url(),
         "blobstore": {"options": {"blobstore_path": blobstore.to_str().context("blobstore path is not UTF-8")?}},
         "pull_request": {"group": true},
         "dependencies": [
