@@ -4,8 +4,8 @@
 //! `examples/demo-release/` (etcd 3.5.17, Go 1.24.3 and NATS server 2.11.4 blobs), with everything
 //! it talks to stood in for on 127.0.0.1 by the integration tests' support code: GitHub (releases
 //! of etcd-io/etcd and nats-io/nats-server with `SHA256SUMS`, and the pull requests of the sample
-//! release), the Go downloads index, a smart-HTTP git server holding the release, and a local
-//! blobstore directory. It then runs the real `check`, `in` and `out` binaries as Concourse does
+//! release), the Go downloads index, the Go vulnerability database (three reports Go 1.24.4 fixed),
+//! a smart-HTTP git server holding the release, and a local blobstore directory. It then runs the real `check`, `in` and `out` binaries as Concourse does
 //! (the request as JSON on stdin) and prints what each one produced.
 //!
 //! No credentials, no network beyond 127.0.0.1; every file it writes lives under one temporary
